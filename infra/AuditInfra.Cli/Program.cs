@@ -1,0 +1,3 @@
+using AuditInfra.Cli;
+
+return await CliApp.RunAsync(args, CliIo.FromConsole());

@@ -1,0 +1,53 @@
+using System.Collections.Immutable;
+using AuditInfra.Core.Configuration;
+using AuditInfra.Core.Planning;
+using AuditInfra.Core.Storage;
+
+namespace AuditInfra.Core.Stacks;
+
+/// <summary>Which side of the organization a stack deploys.</summary>
+public enum StackRole
+{
+    /// <summary>The <c>audit</c> stack: log archive and detection hub in the audit account.</summary>
+    Audit,
+
+    /// <summary>The <c>prod</c> stack: organization trail and guardrails in the management account.</summary>
+    Management,
+}
+
+public static class StackRoles
+{
+    public static StackRole? FromStackName(string stack) => stack switch
+    {
+        "audit" => StackRole.Audit,
+        "prod" => StackRole.Management,
+        _ => null,
+    };
+}
+
+/// <summary>Renders every component a stack deploys, from the same designs the Pulumi program maps.</summary>
+public static class StackPlanner
+{
+    public static StackPlan Plan(AuditConfig config, ValidationReport? report = null)
+    {
+        var role = StackRoles.FromStackName(config.StackName)
+            ?? throw new ArgumentException($"stack '{config.StackName}' is neither 'audit' nor 'prod'");
+        var components = ImmutableArray.CreateBuilder<PlannedComponent>();
+        string account;
+        switch (role)
+        {
+            case StackRole.Audit:
+                account = config.Organization.AuditAccountId;
+                components.Add(LogArchivePlan.Render(LogArchiveDesigner.Design(config)));
+                break;
+            default:
+                account = config.Organization.ManagementAccountId;
+                break;
+        }
+
+        return new StackPlan(config.StackName, account, config.HomeRegion, components.ToImmutable())
+        {
+            Warnings = [.. (report?.Warnings ?? []).Select(w => w.ToString())],
+        };
+    }
+}
