@@ -6,10 +6,27 @@ namespace AuditInfra.Core.Configuration;
 /// </summary>
 public static class AuditConfigBinder
 {
+    /// <summary>
+    /// Every top-level key of the <c>auditinfra:</c> namespace, found by binding an empty
+    /// configuration: where Pulumi's config can only be read key by key, these are the keys to read.
+    /// </summary>
+    public static IReadOnlyCollection<string> TopLevelKeys()
+    {
+        var root = ConfigScope.Root(new RawConfig("(none)", "(none)", []), []);
+        BindScope(new RawConfig("(none)", "(none)", []), root, []);
+        return root.KnownKeys;
+    }
+
     public static (AuditConfig? Config, ValidationReport Report) Bind(RawConfig raw)
     {
         var issues = new List<ConfigIssue>();
         var root = ConfigScope.Root(raw, issues);
+        var config = BindScope(raw, root, issues);
+        return (config, new ValidationReport(issues));
+    }
+
+    private static AuditConfig? BindScope(RawConfig raw, ConfigScope root, List<ConfigIssue> issues)
+    {
         CheckNamespaces(raw, issues);
 
         var organization = new OrganizationSettings(
@@ -56,10 +73,9 @@ public static class AuditConfigBinder
         }
 
         root.ReportUnknownKeys();
-        var report = new ValidationReport(issues);
-        if (!report.IsValid)
+        if (issues.Any(i => i.Severity == IssueSeverity.Error))
         {
-            return (null, report);
+            return null;
         }
 
         var config = new AuditConfig
@@ -81,7 +97,7 @@ public static class AuditConfigBinder
             LogReaderPrincipalArns = readers,
             Tags = tags,
         };
-        return (config, report);
+        return config;
     }
 
     /// <summary>Binds, and throws with the full report when the configuration is invalid (the Pulumi program's fail-fast).</summary>

@@ -44,6 +44,9 @@ public sealed class ConfigScope
 
     public string File => _file;
 
+    /// <summary>The keys asked for so far at this level.</summary>
+    public IReadOnlyCollection<string> KnownKeys => _known;
+
     public IReadOnlyList<ConfigIssue> Issues => _issues;
 
     /// <summary>The line of this scope's map, for errors that concern the whole section.</summary>

@@ -1,0 +1,4 @@
+using AuditInfra.Stacks;
+using Pulumi;
+
+return await Deployment.RunAsync(AuditInfraProgram.Run);
