@@ -10,9 +10,11 @@ set -uo pipefail
 cd "$(dirname "$0")"
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+# Extra sources are added to the configured ones, never instead of them.
 sources=()
-for s in ${AUDITINFRA_NUGET_SOURCES:-}; do sources+=(--source "$s"); done
-if [ ${#sources[@]} -gt 0 ]; then sources+=(--source https://api.nuget.org/v3/index.json); fi
+if [ -n "${AUDITINFRA_NUGET_SOURCES:-}" ]; then
+  sources=("-p:RestoreAdditionalProjectSources=$(echo "$AUDITINFRA_NUGET_SOURCES" | tr ' ' ';')")
+fi
 
 results=$(mktemp -d)
 status=0
