@@ -3,7 +3,8 @@ using AuditInfra.Core.Storage;
 using Pulumi;
 using Pulumi.Aws.Kms;
 using Pulumi.Aws.S3;
-using Pulumi.Aws.S3.Inputs;
+using KmsAlias = Pulumi.Aws.Kms.Alias;
+using S3Inputs = Pulumi.Aws.S3.Inputs;
 
 namespace AuditInfra.Storage;
 
@@ -48,7 +49,7 @@ public sealed class LogArchive : ComponentResource
             Tags = tags,
         }, new CustomResourceOptions { Parent = this, Protect = true });
 
-        _ = new Alias(design.Names.Logical("trail-key-alias"), new AliasArgs
+        _ = new KmsAlias(design.Names.Logical("trail-key-alias"), new AliasArgs
         {
             Name = design.Key.AliasName,
             TargetKeyId = TrailKey.KeyId,
@@ -89,7 +90,7 @@ public sealed class LogArchive : ComponentResource
         _ = new BucketOwnershipControls($"{name}-ownership", new BucketOwnershipControlsArgs
         {
             Bucket = resource.Id,
-            Rule = new BucketOwnershipControlsRuleArgs { ObjectOwnership = bucket.ObjectOwnership },
+            Rule = new S3Inputs.BucketOwnershipControlsRuleArgs { ObjectOwnership = bucket.ObjectOwnership },
         }, child);
 
         var publicAccess = new BucketPublicAccessBlock($"{name}-public-access", new BucketPublicAccessBlockArgs
@@ -104,24 +105,29 @@ public sealed class LogArchive : ComponentResource
         var versioning = new BucketVersioning($"{name}-versioning", new BucketVersioningArgs
         {
             Bucket = resource.Id,
-            VersioningConfiguration = new BucketVersioningVersioningConfigurationArgs
+            VersioningConfiguration = new S3Inputs.BucketVersioningVersioningConfigurationArgs
             {
                 Status = bucket.VersioningEnabled ? "Enabled" : "Suspended",
             },
         }, child);
+
+        var byDefault = new S3Inputs.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs
+        {
+            SseAlgorithm = bucket.Encryption.SseAlgorithm,
+        };
+        if (bucket.Encryption.UsesTrailKey)
+        {
+            byDefault.KmsMasterKeyId = TrailKey.Arn;
+        }
 
         _ = new BucketServerSideEncryptionConfiguration($"{name}-encryption", new BucketServerSideEncryptionConfigurationArgs
         {
             Bucket = resource.Id,
             Rules =
             {
-                new BucketServerSideEncryptionConfigurationRuleArgs
+                new S3Inputs.BucketServerSideEncryptionConfigurationRuleArgs
                 {
-                    ApplyServerSideEncryptionByDefault = new BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs
-                    {
-                        SseAlgorithm = bucket.Encryption.SseAlgorithm,
-                        KmsMasterKeyId = bucket.Encryption.UsesTrailKey ? TrailKey.Arn : null!,
-                    },
+                    ApplyServerSideEncryptionByDefault = byDefault,
                     BucketKeyEnabled = bucket.Encryption.BucketKeyEnabled,
                 },
             },
@@ -133,9 +139,9 @@ public sealed class LogArchive : ComponentResource
             {
                 Bucket = resource.Id,
                 ObjectLockEnabled = "Enabled",
-                Rule = new BucketObjectLockConfigurationRuleArgs
+                Rule = new S3Inputs.BucketObjectLockConfigurationRuleArgs
                 {
-                    DefaultRetention = new BucketObjectLockConfigurationRuleDefaultRetentionArgs
+                    DefaultRetention = new S3Inputs.BucketObjectLockConfigurationRuleDefaultRetentionArgs
                     {
                         Mode = objectLock.Mode,
                         Days = objectLock.Days,
@@ -175,25 +181,25 @@ public sealed class LogArchive : ComponentResource
         return (resource, policy);
     }
 
-    private static BucketLifecycleConfigurationRuleArgs LifecycleRule(LifecycleRuleDesign rule)
+    private static S3Inputs.BucketLifecycleConfigurationRuleArgs LifecycleRule(LifecycleRuleDesign rule)
     {
-        var args = new BucketLifecycleConfigurationRuleArgs
+        var args = new S3Inputs.BucketLifecycleConfigurationRuleArgs
         {
             Id = rule.Id,
             Status = "Enabled",
-            Filter = new BucketLifecycleConfigurationRuleFilterArgs { Prefix = rule.Prefix },
-            NoncurrentVersionExpiration = new BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs
+            Filter = new S3Inputs.BucketLifecycleConfigurationRuleFilterArgs { Prefix = rule.Prefix },
+            NoncurrentVersionExpiration = new S3Inputs.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs
             {
                 NoncurrentDays = rule.NoncurrentVersionExpirationDays,
             },
-            AbortIncompleteMultipartUpload = new BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs
+            AbortIncompleteMultipartUpload = new S3Inputs.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs
             {
                 DaysAfterInitiation = rule.AbortIncompleteMultipartUploadDays,
             },
         };
         foreach (var transition in rule.Transitions)
         {
-            args.Transitions.Add(new BucketLifecycleConfigurationRuleTransitionArgs
+            args.Transitions.Add(new S3Inputs.BucketLifecycleConfigurationRuleTransitionArgs
             {
                 Days = transition.Days,
                 StorageClass = transition.Tier.StorageClass(),
@@ -202,7 +208,7 @@ public sealed class LogArchive : ComponentResource
 
         if (rule.ExpirationDays is { } days)
         {
-            args.Expiration = new BucketLifecycleConfigurationRuleExpirationArgs { Days = days };
+            args.Expiration = new S3Inputs.BucketLifecycleConfigurationRuleExpirationArgs { Days = days };
         }
 
         return args;
