@@ -7,6 +7,9 @@ public static class RolloutLedgers
 {
     public const string PostgresEnvironmentVariable = "AUDITINFRA_ROLLOUT_POSTGRES";
 
+    /// <summary>The throwaway server the tests use (set by test.sh through .ci/postgres.sh).</summary>
+    public const string PostgresTestEnvironmentVariable = "AUDITINFRA_TEST_POSTGRES";
+
     public static async Task<IRolloutLedger> OpenAsync(string? sqlitePath, string? postgresConnectionString, CancellationToken cancellationToken = default) =>
         postgresConnectionString is { Length: > 0 }
             ? await PostgresRolloutLedger.OpenAsync(postgresConnectionString, cancellationToken)
