@@ -119,3 +119,25 @@ public class AdapterTests
     public void Pulumi_failures_are_classified(string type, string message, DeploymentFailureKind kind) =>
         Assert.Equal(kind, DeploymentFailures.Classify(type, message));
 }
+
+public class RolloutProgressTests
+{
+    [Fact]
+    public void Progress_prints_a_line_per_account_when_not_on_a_terminal_and_rewrites_one_on_a_terminal()
+    {
+        var plain = new StringWriter();
+        var progress = new AuditInfra.Rollout.Status.RolloutProgress(2, isTerminal: false, plain);
+        progress.Report(new OperationOutcome("333333333333", AccountRolloutState.Deployed, "v1", 1, TimeSpan.FromSeconds(2), null));
+        progress.Report(new OperationOutcome("444444444444", AccountRolloutState.Failed, "v1", 3, TimeSpan.FromSeconds(1), "AccessDenied"));
+        Assert.Equal(
+            ["[1/2] 1 deployed, 0 failed — account-333333333333 deployed in 2.0s", "[2/2] 1 deployed, 1 failed — account-444444444444 failed in 1.0s: AccessDenied", ""],
+            plain.ToString().Split(Environment.NewLine));
+
+        var terminal = new StringWriter();
+        var live = new AuditInfra.Rollout.Status.RolloutProgress(1, isTerminal: true, terminal);
+        live.Report(new OperationOutcome("333333333333", AccountRolloutState.Deployed, "v1", 1, TimeSpan.FromSeconds(2), null));
+        live.Finish();
+        Assert.StartsWith("\r[1/1] 1 deployed", terminal.ToString());
+        Assert.Single(terminal.ToString().Split(Environment.NewLine), l => l.Length > 0);
+    }
+}
