@@ -29,6 +29,7 @@ public sealed class RolloutEngine
     private readonly ILogger _logger;
     private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _inFlight;
+    private int _reconciling;
 
     public RolloutEngine(IRolloutLedger ledger, IStackDeployer deployer, IAccountDirectory directory, IClock clock, RolloutSpec spec, RolloutEngineOptions options, ILogger? logger = null)
     {
@@ -52,8 +53,25 @@ public sealed class RolloutEngine
     /// </summary>
     public async Task<ReconcileSummary> ReconcileAsync(CancellationToken cancellationToken)
     {
+        Interlocked.Increment(ref _reconciling);
+        try
+        {
+            return await ReconcileCoreAsync(cancellationToken);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _reconciling);
+            Wake();
+        }
+    }
+
+    private async Task<ReconcileSummary> ReconcileCoreAsync(CancellationToken cancellationToken)
+    {
         var accounts = await _directory.ListAccountsAsync(cancellationToken);
         var now = _clock.UtcNow;
+
+        // One read of the ledger spares a write transaction per account already current or queued.
+        var known = (await _ledger.ListAsync(cancellationToken)).ToDictionary(e => e.AccountId, StringComparer.Ordinal);
         int active = 0, enqueued = 0, current = 0, queued = 0, failed = 0, retired = 0, excluded = 0;
         var listed = new HashSet<string>(StringComparer.Ordinal);
         foreach (var account in accounts)
@@ -76,6 +94,17 @@ public sealed class RolloutEngine
             }
 
             active++;
+            if (known.TryGetValue(account.Id, out var entry) && LedgerRules.Enqueue(entry, _spec.Version, retryFailed: true).Result is EnqueueResult.AlreadyCurrent or EnqueueResult.AlreadyQueued)
+            {
+                _ = entry.State == AccountRolloutState.Deployed ? current++ : queued++;
+                continue;
+            }
+
+            if (active % 50 == 0)
+            {
+                Wake(); // workers start on the first accounts while the rest are enqueued
+            }
+
             switch (await _ledger.EnqueueAsync(account.Id, _spec.Version, "reconciliation", retryFailed: true, null, now, cancellationToken))
             {
                 case EnqueueResult.Enqueued or EnqueueResult.Requeued:
@@ -93,7 +122,7 @@ public sealed class RolloutEngine
             }
         }
 
-        foreach (var entry in await _ledger.ListAsync(cancellationToken))
+        foreach (var entry in known.Values)
         {
             if (!listed.Contains(entry.AccountId) && entry.State != AccountRolloutState.Retired
                 && await _ledger.RetireAsync(entry.AccountId, "no longer in the organization", null, now, cancellationToken) == RetireResult.Retired)
@@ -104,7 +133,6 @@ public sealed class RolloutEngine
 
         var summary = new ReconcileSummary(accounts.Count, active, enqueued, current, queued, failed, retired, excluded);
         _logger.LogInformation("Reconciliation: {Summary} (version {Version})", summary, _spec.Version);
-        Wake();
         return summary;
     }
 
@@ -192,7 +220,7 @@ public sealed class RolloutEngine
         _logger.LogInformation("Rollout host {Owner} stopped; leases released", _options.Owner);
     }
 
-    /// <summary>Works until nothing is pending or in progress anywhere (one-shot runs, tests, benchmarks).</summary>
+    /// <summary>Works until nothing is pending or in progress anywhere and no reconciliation of this engine is running (one-shot runs, tests, benchmarks).</summary>
     public Task DrainAsync(CancellationToken cancellationToken) =>
         Task.WhenAll(Enumerable.Range(0, _options.Concurrency).Select(_ => WorkerAsync(drain: true, cancellationToken)));
 
@@ -341,7 +369,7 @@ public sealed class RolloutEngine
 
             if (work is null)
             {
-                if (drain && Volatile.Read(ref _inFlight) == 0 && await _ledger.CountOutstandingAsync(cancellationToken) == 0)
+                if (drain && Volatile.Read(ref _inFlight) == 0 && Volatile.Read(ref _reconciling) == 0 && await _ledger.CountOutstandingAsync(cancellationToken) == 0)
                 {
                     return;
                 }

@@ -48,6 +48,17 @@ public abstract class SqlRolloutLedger : IRolloutLedger
 
     public async Task<EnqueueResult> EnqueueAsync(string accountId, string version, string reason, bool retryFailed, DateTimeOffset? eventTime, DateTimeOffset now, CancellationToken cancellationToken)
     {
+        // A new account (the common case of reconciling a fresh organization): one autocommit insert.
+        var nowMs = now.ToUnixTimeMilliseconds();
+        var eventAt = eventTime is { } t ? t.ToUnixTimeMilliseconds() : (long?)null;
+        if (await ExecuteAsync($"""
+                INSERT INTO {Table} ({Columns}) VALUES (@id, 'pending', @version, NULL, 0, NULL, NULL, NULL, NULL, 0, @now, @reason, @event)
+                ON CONFLICT (account_id) DO NOTHING
+                """, cancellationToken, ("id", accountId), ("version", version), ("now", nowMs), ("reason", reason), ("event", eventAt)) == 1)
+        {
+            return EnqueueResult.Enqueued;
+        }
+
         for (var attempt = 0; ; attempt++)
         {
             await using var connection = await OpenAsync(cancellationToken);
