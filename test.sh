@@ -79,7 +79,7 @@ if dotnet restore AuditInfra.Pulumi.slnf "${sources[@]}" >"$pulumi_log" 2>&1; th
 else
   if grep -qE "NU1101|NU1102|NU1103" "$pulumi_log"; then
     reason=$(grep -hoE "Unable to find package [A-Za-z.]+[^.]*" "$pulumi_log" | sort -u | paste -sd';' -)
-    skipped_projects=(infra/AuditInfra tests/AuditInfra.Tests $(grep -o 'infra/AuditInfra.Automation[^"]*csproj' AuditInfra.Pulumi.slnf 2>/dev/null | xargs -r -n1 dirname))
+    skipped_projects=(infra/AuditInfra tests/AuditInfra.Tests $(grep -oE '(infra|tests)/AuditInfra.Automation[^"]*csproj' AuditInfra.Pulumi.slnf 2>/dev/null | xargs -r -n1 dirname))
     cat <<MSG
 
 ################################################################################
