@@ -72,6 +72,7 @@ public static class AuditConfigBinder
             root.Error("tags", $"expected at most 40 tags (found {tags.Count}); the design adds its own and AWS allows 50 per resource");
         }
 
+        var rollout = Rollout.RolloutSettings.Bind(root.Section("rollout"));
         root.ReportUnknownKeys();
         if (issues.Any(i => i.Severity == IssueSeverity.Error))
         {
@@ -96,6 +97,7 @@ public static class AuditConfigBinder
             BreakGlassRoleArn = breakGlassRole,
             LogReaderPrincipalArns = readers,
             Tags = tags,
+            Rollout = rollout,
         };
         return config;
     }

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using AuditInfra.Core.Configuration;
 using AuditInfra.Core.Planning;
+using AuditInfra.Core.Rollout;
 using AuditInfra.Core.Storage;
 
 namespace AuditInfra.Core.Stacks;
@@ -42,6 +43,7 @@ public static class StackPlanner
                 break;
             default:
                 account = config.Organization.ManagementAccountId;
+                components.Add(AccountIntakePlan.Render(AccountIntakeDesigner.Design(config)));
                 break;
         }
 

@@ -43,6 +43,11 @@ public sealed class RecordingMocks : IMocks
             state["bucket"] = id;
         }
 
+        if (type == "aws:sqs/queue:Queue")
+        {
+            state["url"] = $"https://sqs.us-east-1.amazonaws.com/111111111111/{(args.Inputs.TryGetValue("name", out var queueName) ? queueName : name)}";
+        }
+
         var outputs = state.ToImmutable();
         Resources[name] = new RecordedResource(type, name, args.Inputs, outputs, args.Id);
         return Task.FromResult<(string?, object)>((id, outputs));
