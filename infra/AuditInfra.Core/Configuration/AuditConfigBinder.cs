@@ -73,6 +73,8 @@ public static class AuditConfigBinder
         }
 
         var rollout = Rollout.RolloutSettings.Bind(root.Section("rollout"));
+        var trail = Trail.TrailSettings.Bind(root.Section("trail"), organization);
+        var guardrails = Guardrails.GuardrailSettings.Bind(root.Section("guardrails"), required: Stacks.StackRoles.FromStackName(raw.StackName) == Stacks.StackRole.Management);
         root.ReportUnknownKeys();
         if (issues.Any(i => i.Severity == IssueSeverity.Error))
         {
@@ -98,6 +100,8 @@ public static class AuditConfigBinder
             LogReaderPrincipalArns = readers,
             Tags = tags,
             Rollout = rollout,
+            Trail = trail,
+            Guardrails = guardrails,
         };
         return config;
     }

@@ -51,7 +51,7 @@ public static class StackNames
 public sealed record RolloutTarget(AuditConfig Config, RolloutSettings Settings, string ProgramVersion)
 {
     public string CentralBusArn =>
-        Settings.CentralBusArn ?? $"arn:{Config.Partition}:events:{Config.HomeRegion}:{Config.Organization.AuditAccountId}:event-bus/{Config.NamePrefix}-central";
+        Settings.CentralBusArn ?? new Naming.ResourceNames(Config).DetectionBusArn;
 
     public string ExecutionRoleArn(string accountId) => $"arn:{Config.Partition}:iam::{accountId}:role/{Settings.ExecutionRoleName}";
 
