@@ -27,6 +27,12 @@ public sealed class LogArchive : ComponentResource
 
     public Output<string> AccessLogBucketName { get; }
 
+    /// <summary>
+    /// Resolves once the log bucket's policy and the trail key (with its policy) exist: the
+    /// organization trail waits for it, because CloudTrail checks both when it is created.
+    /// </summary>
+    public Output<string> Ready { get; }
+
     /// <summary>The log bucket's policy: the trail depends on it (CloudTrail checks it at creation).</summary>
     public BucketPolicy LogBucketPolicy { get; }
 
@@ -64,6 +70,7 @@ public sealed class LogArchive : ComponentResource
         LogBucketName = logs.Bucket.BucketName;
         LogBucketArn = logs.Bucket.Arn;
         AccessLogBucketName = accessLogs.Bucket.BucketName;
+        Ready = Output.Tuple(LogBucketPolicy.Id, TrailKey.Arn).Apply(t => $"{t.Item1}|{t.Item2}");
 
         RegisterOutputs(new Dictionary<string, object?>
         {
@@ -71,6 +78,7 @@ public sealed class LogArchive : ComponentResource
             ["logBucketName"] = LogBucketName,
             ["logBucketArn"] = LogBucketArn,
             ["accessLogBucketName"] = AccessLogBucketName,
+            ["ready"] = Ready,
         });
     }
 
