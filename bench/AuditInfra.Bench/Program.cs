@@ -5,6 +5,7 @@ var capability = args.Length > 0 ? args[0] : "";
 return capability switch
 {
     "rollout" => await RolloutBenchmark.RunAsync(args[1..]),
+    "detection" => DetectionBenchmark.Run(args[1..]),
     _ => Usage(),
 };
 
@@ -12,5 +13,6 @@ static int Usage()
 {
     Console.Error.WriteLine("usage: dotnet run -c Release --project bench/AuditInfra.Bench -- <capability> [options]");
     Console.Error.WriteLine("  rollout [--accounts N] [--latency-ms L] [--postgres CONN]   1,000 simulated accounts at concurrency 1, 4, 16");
+    Console.Error.WriteLine("  detection [--events N] [--exclude id,id]                   parse-only vs parse + whole-catalog match, same events");
     return 2;
 }

@@ -5,23 +5,86 @@ namespace AuditInfra.Core.Detection;
 
 /// <summary>
 /// A catalog compiled once: every pattern validated and turned into matchers, and the rules
-/// indexed by the envelope <c>source</c> they pin, so an event is tried only against the rules
-/// that could fire on it.
+/// indexed by what they pin — envelope source and detail.eventName, else source, else
+/// detail-type — so an event is tried only against the few rules that could fire on it.
 /// </summary>
 public sealed class CompiledCatalog
 {
-    private readonly Dictionary<string, (DetectionRule Rule, EventPattern Pattern)[]> _bySource;
-    private readonly (DetectionRule Rule, EventPattern Pattern)[] _anySource;
+    private readonly Dictionary<string, Dictionary<string, Entry[]>> _bySourceAndName = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Dictionary<string, Entry[]>>.AlternateLookup<ReadOnlySpan<char>> _bySourceAndNameLookup;
+    private readonly Dictionary<string, Entry[]>.AlternateLookup<ReadOnlySpan<char>> _bySourceLookup;
+    private readonly Dictionary<string, Entry[]>.AlternateLookup<ReadOnlySpan<char>> _byDetailTypeLookup;
+    private readonly Dictionary<string, Entry[]> _bySource = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Entry[]> _byDetailType = new(StringComparer.Ordinal);
+    private readonly Entry[] _unindexed;
 
     public CompiledCatalog(IEnumerable<DetectionRule> rules)
     {
-        var compiled = rules.Select(r => (Rule: r, Pattern: EventPattern.Compile(r.Pattern))).ToList();
-        Rules = [.. compiled.Select(c => c.Rule)];
-        _anySource = [.. compiled.Where(c => c.Pattern.ExactValuesOf("source") is null)];
-        _bySource = compiled
-            .SelectMany(c => (c.Pattern.ExactValuesOf("source") ?? (IReadOnlySet<string>)new HashSet<string>()).Select(source => (source, c)))
-            .GroupBy(x => x.source, StringComparer.Ordinal)
-            .ToDictionary(g => g.Key, g => g.Select(x => x.c).ToArray(), StringComparer.Ordinal);
+        var entries = rules.Select((r, i) => new Entry(r, EventPattern.Compile(r.Pattern), i)).ToList();
+        Rules = [.. entries.Select(e => e.Rule)];
+        var bySourceAndName = new Dictionary<(string, string), List<Entry>>();
+        var bySource = new Dictionary<string, List<Entry>>(StringComparer.Ordinal);
+        var byDetailType = new Dictionary<string, List<Entry>>(StringComparer.Ordinal);
+        var unindexed = new List<Entry>();
+        foreach (var entry in entries)
+        {
+            var sources = entry.Pattern.ExactValuesOf("source");
+            var names = entry.Pattern.ExactValuesOf("detail.eventName");
+            var detailTypes = entry.Pattern.ExactValuesOf("detail-type");
+            if (sources is not null && names is not null)
+            {
+                foreach (var source in sources)
+                {
+                    foreach (var name in names)
+                    {
+                        Add(bySourceAndName, (source, name), entry);
+                    }
+                }
+            }
+            else if (sources is not null)
+            {
+                foreach (var source in sources)
+                {
+                    Add(bySource, source, entry);
+                }
+            }
+            else if (detailTypes is not null)
+            {
+                foreach (var detailType in detailTypes)
+                {
+                    Add(byDetailType, detailType, entry);
+                }
+            }
+            else
+            {
+                unindexed.Add(entry);
+            }
+        }
+
+        foreach (var ((source, name), list) in bySourceAndName)
+        {
+            if (!_bySourceAndName.TryGetValue(source, out var byName))
+            {
+                _bySourceAndName[source] = byName = new Dictionary<string, Entry[]>(StringComparer.Ordinal);
+            }
+
+            byName[name] = [.. list];
+        }
+
+        foreach (var (key, list) in bySource)
+        {
+            _bySource[key] = [.. list];
+        }
+
+        foreach (var (key, list) in byDetailType)
+        {
+            _byDetailType[key] = [.. list];
+        }
+
+        _unindexed = [.. unindexed];
+        _bySourceAndNameLookup = _bySourceAndName.GetAlternateLookup<ReadOnlySpan<char>>();
+        _bySourceLookup = _bySource.GetAlternateLookup<ReadOnlySpan<char>>();
+        _byDetailTypeLookup = _byDetailType.GetAlternateLookup<ReadOnlySpan<char>>();
     }
 
     public ImmutableArray<DetectionRule> Rules { get; }
@@ -29,27 +92,74 @@ public sealed class CompiledCatalog
     /// <summary>The rules that fire on one EventBridge event, in catalog order.</summary>
     public List<DetectionRule> Match(JsonElement envelope)
     {
-        var fired = new List<DetectionRule>();
-        if (envelope.TryGetProperty("source", out var source) && source.ValueKind == JsonValueKind.String
-            && _bySource.TryGetValue(source.GetString()!, out var candidates))
+        Span<char> sourceBuffer = stackalloc char[JsonText.StackLimit];
+        Span<char> nameBuffer = stackalloc char[JsonText.StackLimit];
+        var source = Chars(envelope, "source", sourceBuffer);
+        var name = envelope.TryGetProperty("detail", out var detail) && detail.ValueKind == JsonValueKind.Object ? Chars(detail, "eventName", nameBuffer) : default;
+        List<Entry>? fired = null;
+        if (!source.IsEmpty && !name.IsEmpty && _bySourceAndNameLookup.TryGetValue(source, out var byName)
+            && byName.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(name, out var named))
         {
-            foreach (var (rule, pattern) in candidates)
+            Try(named, envelope, ref fired);
+        }
+
+        if (!source.IsEmpty && _bySourceLookup.TryGetValue(source, out var bySource))
+        {
+            Try(bySource, envelope, ref fired);
+        }
+
+        if (_byDetailType.Count > 0)
+        {
+            Span<char> typeBuffer = stackalloc char[JsonText.StackLimit];
+            var detailType = Chars(envelope, "detail-type", typeBuffer);
+            if (!detailType.IsEmpty && _byDetailTypeLookup.TryGetValue(detailType, out var byDetailType))
             {
-                if (pattern.Matches(envelope))
-                {
-                    fired.Add(rule);
-                }
+                Try(byDetailType, envelope, ref fired);
             }
         }
 
-        foreach (var (rule, pattern) in _anySource)
+        Try(_unindexed, envelope, ref fired);
+        if (fired is null)
         {
-            if (pattern.Matches(envelope))
-            {
-                fired.Add(rule);
-            }
+            return [];
         }
 
-        return fired.Count > 1 ? [.. fired.OrderBy(r => Rules.IndexOf(r))] : fired;
+        fired.Sort((a, b) => a.Order.CompareTo(b.Order));
+        return fired.ConvertAll(e => e.Rule);
     }
+
+    private static void Try(Entry[] entries, JsonElement envelope, ref List<Entry>? fired)
+    {
+        foreach (var entry in entries)
+        {
+            if (entry.Pattern.Matches(envelope))
+            {
+                (fired ??= []).Add(entry);
+            }
+        }
+    }
+
+    /// <summary>A string field's characters in the buffer (or a fresh string when escaped or long); empty when absent.</summary>
+    private static ReadOnlySpan<char> Chars(JsonElement obj, string name, Span<char> buffer)
+    {
+        if (!obj.TryGetProperty(name, out var value) || value.ValueKind != JsonValueKind.String)
+        {
+            return default;
+        }
+
+        return JsonText.TryGetChars(value, buffer, out var length) ? buffer[..length] : value.GetString().AsSpan();
+    }
+
+    private static void Add<TKey>(Dictionary<TKey, List<Entry>> index, TKey key, Entry entry)
+        where TKey : notnull
+    {
+        if (!index.TryGetValue(key, out var list))
+        {
+            index[key] = list = [];
+        }
+
+        list.Add(entry);
+    }
+
+    private sealed record Entry(DetectionRule Rule, EventPattern Pattern, int Order);
 }

@@ -65,8 +65,8 @@ public sealed class EventPattern
         return Matches(doc.RootElement);
     }
 
-    /// <summary>Exact values a top-level string field must take, if the pattern pins them (used to index a catalog).</summary>
-    internal IReadOnlySet<string>? ExactValuesOf(string field) => _root.ExactValuesOf(field);
+    /// <summary>Exact values a string field (a dotted path such as "detail.eventName") must take, if the pattern pins them; used to index a catalog.</summary>
+    internal IReadOnlySet<string>? ExactValuesOf(string path) => _root.ExactValuesOf(path.Split('.'), 0);
 
     private static ObjectMatcher CompileObject(JsonObject obj, string path)
     {
@@ -280,12 +280,19 @@ public sealed class EventPattern
             return true;
         }
 
-        public IReadOnlySet<string>? ExactValuesOf(string field) =>
-            fields.FirstOrDefault(f => f.Name == field).Matcher is LeafMatcher leaf ? leaf.OnlyExactStrings : null;
+        public IReadOnlySet<string>? ExactValuesOf(string[] path, int depth) =>
+            fields.FirstOrDefault(f => f.Name == path[depth]).Matcher switch
+            {
+                LeafMatcher leaf when depth == path.Length - 1 => leaf.OnlyExactStrings,
+                ObjectMatcher nested when depth < path.Length - 1 => nested.ExactValuesOf(path, depth + 1),
+                _ => null,
+            };
     }
 
     private sealed class LeafMatcher(HashSet<string> strings, HashSet<double> numbers, HashSet<bool> bools, bool matchesNull, List<IValueMatcher> others, bool? exists) : IMatcher
     {
+        private readonly HashSet<string>.AlternateLookup<ReadOnlySpan<char>> _byChars = strings.GetAlternateLookup<ReadOnlySpan<char>>();
+
         public IReadOnlySet<string>? OnlyExactStrings =>
             exists is null && numbers.Count == 0 && bools.Count == 0 && !matchesNull && others.Count == 0 ? strings : null;
 
@@ -321,7 +328,7 @@ public sealed class EventPattern
         {
             switch (value.ValueKind)
             {
-                case JsonValueKind.String when strings.Count > 0 && strings.Contains(value.GetString()!):
+                case JsonValueKind.String when strings.Count > 0 && ContainsString(value):
                 case JsonValueKind.Number when numbers.Count > 0 && numbers.Contains(value.GetDouble()):
                 case JsonValueKind.True when bools.Contains(true):
                 case JsonValueKind.False when bools.Contains(false):
@@ -338,6 +345,14 @@ public sealed class EventPattern
             }
 
             return false;
+        }
+
+        private bool ContainsString(JsonElement value)
+        {
+            Span<char> buffer = stackalloc char[JsonText.StackLimit];
+            return JsonText.TryGetChars(value, buffer, out var length)
+                ? _byChars.Contains(buffer[..length])
+                : strings.Contains(value.GetString()!);
         }
     }
 
