@@ -10,9 +10,11 @@ set -uo pipefail
 cd "$(dirname "$0")"
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+# Extra sources are added to the configured ones, never instead of them.
 sources=()
-for s in ${AUDITINFRA_NUGET_SOURCES:-}; do sources+=(--source "$s"); done
-if [ ${#sources[@]} -gt 0 ]; then sources+=(--source https://api.nuget.org/v3/index.json); fi
+if [ -n "${AUDITINFRA_NUGET_SOURCES:-}" ]; then
+  sources=("-p:RestoreAdditionalProjectSources=$(echo "$AUDITINFRA_NUGET_SOURCES" | tr ' ' ';')")
+fi
 
 results=$(mktemp -d)
 status=0
@@ -34,6 +36,31 @@ run_tests() { # solution-or-project label
   if [ "$rc" -ne 0 ]; then status=1; echo "FAILED: $label (exit $rc)"; fi
 }
 
+section "PostgreSQL for the rollout ledger tests (.ci/postgres.sh)"
+pg_skip_reason=""
+if [ -z "${AUDITINFRA_TEST_POSTGRES:-}" ]; then
+  if pg_env=$(.ci/postgres.sh start 2>"$results/postgres.log"); then
+    eval "$pg_env"
+    export AUDITINFRA_TEST_POSTGRES
+    trap '.ci/postgres.sh stop "$AUDITINFRA_TEST_PGDATA"' EXIT
+    echo "PostgreSQL started on loopback for the ledger tests"
+  else
+    pg_skip_reason=$(tail -3 "$results/postgres.log" | paste -sd' ' -)
+    if [ "${CI:-}" = "true" ]; then
+      echo "FAILED: CI must run the PostgreSQL ledger tests but no server could be started: $pg_skip_reason"; status=1
+    else
+      cat <<MSG
+
+################################################################################
+#  SKIPPED: the PostgreSQL ledger tests (Category=Postgres) pass vacuously here.
+#  Why: no PostgreSQL server could be started: $pg_skip_reason
+#  Install it (apt-get install -y postgresql) or set AUDITINFRA_TEST_POSTGRES.
+################################################################################
+MSG
+    fi
+  fi
+fi
+
 section "restore + build: Pulumi-free projects (AuditInfra.Offline.slnf)"
 if dotnet restore AuditInfra.Offline.slnf "${sources[@]}" && dotnet build AuditInfra.Offline.slnf -c Release --no-restore --nologo; then
   run_tests AuditInfra.Offline.slnf offline
@@ -52,7 +79,7 @@ if dotnet restore AuditInfra.Pulumi.slnf "${sources[@]}" >"$pulumi_log" 2>&1; th
 else
   if grep -qE "NU1101|NU1102|NU1103" "$pulumi_log"; then
     reason=$(grep -hoE "Unable to find package [A-Za-z.]+[^.]*" "$pulumi_log" | sort -u | paste -sd';' -)
-    skipped_projects=(infra/AuditInfra tests/AuditInfra.Tests $(grep -o 'infra/AuditInfra.Automation[^"]*csproj' AuditInfra.Pulumi.slnf 2>/dev/null | xargs -r -n1 dirname))
+    skipped_projects=(infra/AuditInfra tests/AuditInfra.Tests $(grep -oE '(infra|tests)/AuditInfra.Automation[^"]*csproj' AuditInfra.Pulumi.slnf 2>/dev/null | xargs -r -n1 dirname))
     cat <<MSG
 
 ################################################################################
@@ -81,5 +108,6 @@ fi
 
 section "summary"
 [ ${#skipped_projects[@]} -gt 0 ] && echo "SKIPPED (Pulumi packages unavailable): ${skipped_projects[*]}"
+[ -n "$pg_skip_reason" ] && echo "SKIPPED (no PostgreSQL server): the PostgreSQL ledger tests — $pg_skip_reason"
 echo "dotnet: $passed passed, $failed failed"
 exit $status

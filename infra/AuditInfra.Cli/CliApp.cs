@@ -1,5 +1,6 @@
 using System.CommandLine;
 using AuditInfra.Cli.Plan;
+using AuditInfra.Cli.Rollout;
 
 namespace AuditInfra.Cli;
 
@@ -10,6 +11,8 @@ public static class CliApp
     {
         var root = new RootCommand("AuditInfra: organization-wide AWS audit logging — plan, document, verify, query and test detections offline.");
         root.Subcommands.Add(PlanCommand.Create(io));
+        root.Subcommands.Add(Checks.CheckCommand.Create(io));
+        root.Subcommands.Add(RolloutCommand.Create(io));
         return root;
     }
 

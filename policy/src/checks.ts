@@ -1,350 +1,329 @@
-// Every invariant's check as a pure function: resource checks take a resource's inputs, stack
-// checks take every resource of the stack. The PolicyPack (index.ts) only wraps them.
-import { Invariant, evaluateSimpleCheck, invariants } from "./invariants";
-import { bucketParts, stackRoles, trailBuckets, trailKeys, trails } from "./identify";
+// Every policy's check as a pure function over the stack's resources. Shared invariants
+// (invariants.json) follow the C# offline check's semantics exactly, with configuration whose
+// defaults reproduce it; pack-only policies (detection) follow detections.md.
+import { bucketPart, logBuckets, stackRoles, trailKeys, trails } from "./identify";
+import { shared } from "./invariants";
 import {
   AuditResource,
   Finding,
   Types,
-  actions,
   asArray,
   asDocument,
+  byType,
   get,
-  isSet,
-  label,
+  isFalse,
+  isTrue,
+  links,
+  num,
   refersTo,
   statements,
+  strings,
+  text,
 } from "./model";
 
-export type ResourceCheck = (props: Record<string, any>, config: Record<string, any>) => string[];
-export type StackCheck = (resources: readonly AuditResource[], config: Record<string, any>, stackTags: ReadonlyMap<string, string>) => Finding[];
+export type Config = Record<string, any>;
+export type StackCheck = (resources: readonly AuditResource[], config: Config, stackTags: ReadonlyMap<string, string>) => Finding[];
+export type ResourceCheck = (resource: AuditResource, config: Config) => string[];
 
-// ---- the trail --------------------------------------------------------------------------------
+/** A JSON schema property of a policy's configuration (CrossGuard configSchema). */
+export interface ConfigProperty {
+  readonly type: "integer" | "string" | "array";
+  readonly default: unknown;
+  readonly description: string;
+  readonly [key: string]: unknown;
+}
 
-function managementEvents(props: Record<string, any>): string[] {
-  const advanced = asArray(props.advancedEventSelectors);
-  const basic = asArray(props.eventSelectors);
+export interface PolicySpec {
+  readonly id: string;
+  /** resource: validateResource on `resourceType`; stack: validateStack over every resource. */
+  readonly kind: "resource" | "stack";
+  readonly resourceType?: string;
+  readonly config?: Readonly<Record<string, ConfigProperty>>;
+  readonly resourceCheck?: ResourceCheck;
+  readonly stackCheck?: StackCheck;
+}
+
+// ---- the trail ------------------------------------------------------------------------------
+
+function trailFlag(property: string, mustBe: "true" | "notFalse", message: string): ResourceCheck {
+  return (trail) => {
+    const value = get(trail.props, property);
+    const ok = mustBe === "true" ? isTrue(value) : !isFalse(value);
+    return ok ? [] : [`${message} (is ${value === undefined ? "not set" : JSON.stringify(value)})`];
+  };
+}
+
+function managementEventsProblem(props: Record<string, any>): string | undefined {
+  const advanced = asArray(get(props, "advancedEventSelectors"));
   if (advanced.length > 0) {
-    const covered = new Set<string>();
-    const problems: string[] = [];
-    for (const selector of advanced) {
-      const fields = asArray(get(selector, "fieldSelectors"));
-      const category = fields.find((f) => get(f, "field") === "eventCategory");
-      if (!category || !asArray(get(category, "equals")).includes("Management")) {
-        continue;
-      }
-      for (const f of fields) {
-        const field = get(f, "field");
-        if (field === "eventSource" || field === "eventName") {
-          problems.push(`advanced event selector '${get(selector, "name") ?? ""}' filters management events by ${field}`);
-        }
-      }
-      const readOnly = fields.find((f) => get(f, "field") === "readOnly");
-      if (!readOnly) {
-        covered.add("true").add("false");
-      } else {
-        for (const v of asArray<string>(get(readOnly, "equals"))) {
-          covered.add(String(v).toLowerCase());
-        }
-      }
-    }
-    if (!covered.has("true") || !covered.has("false")) {
-      problems.push("advancedEventSelectors must select read and write management events (eventCategory = Management without a readOnly filter)");
-    }
-    return problems;
+    const management = advanced.filter((s) =>
+      asArray(get(s, "fieldSelectors")).some((f) => get(f, "field") === "eventCategory" && strings(get(f, "equals")).includes("Management")),
+    );
+    if (management.length === 0) return "no advanced event selector records management events";
+    return management.some((s) => !asArray(get(s, "fieldSelectors")).some((f) => get(f, "field") === "readOnly"))
+      ? undefined
+      : "management events are filtered by readOnly: both read and write events must be recorded";
   }
+  const basic = asArray(get(props, "eventSelectors"));
   if (basic.length > 0) {
-    const covered = new Set<string>();
-    const problems: string[] = [];
-    for (const selector of basic) {
-      if (get(selector, "includeManagementEvents") === false) {
-        continue;
-      }
-      const excluded = asArray(get(selector, "excludeManagementEventSources"));
-      if (excluded.length > 0) {
-        problems.push(`an event selector excludes management event sources ${JSON.stringify(excluded)}`);
-      }
-      const rw = get(selector, "readWriteType") ?? "All";
-      if (rw === "All" || rw === "ReadOnly") covered.add("read");
-      if (rw === "All" || rw === "WriteOnly") covered.add("write");
-    }
-    if (!covered.has("read") || !covered.has("write")) {
-      problems.push("eventSelectors must record read and write management events (readWriteType All, includeManagementEvents not false)");
-    }
-    return problems;
+    return basic.some((s) => !isFalse(get(s, "includeManagementEvents")) && (text(get(s, "readWriteType")) ?? "All") === "All")
+      ? undefined
+      : "no event selector records management events with readWriteType All";
   }
-  return [];
+  return undefined;
 }
 
-// ---- the detection bus and its rules -------------------------------------------------------
-
-const ORG_ID = /^o-[a-z0-9]{10,32}$/;
-
-function busOrganizationOnly(props: Record<string, any>, config: Record<string, any>): string[] {
-  const document = asDocument(props.policy);
-  if (!document || typeof document !== "object") {
-    return ["the bus policy is not a JSON policy document"];
-  }
-  const problems: string[] = [];
-  const expected: string = config.organizationId ?? "";
-  statements(document).forEach((s, index) => {
-    if (get(s, "Effect") !== "Allow") {
-      return;
-    }
-    const sid = get(s, "Sid") ?? `#${index}`;
-    const orgValues = asArray<string>(get(s, "Condition", "StringEquals", "aws:PrincipalOrgID"));
-    if (orgValues.length !== 1 || typeof orgValues[0] !== "string" || !ORG_ID.test(orgValues[0])) {
-      problems.push(`statement ${sid} allows ${JSON.stringify(get(s, "Principal"))} without a StringEquals aws:PrincipalOrgID condition on one organization id`);
-    } else if (expected !== "" && orgValues[0] !== expected) {
-      problems.push(`statement ${sid} accepts organization ${orgValues[0]}, expected ${expected}`);
-    }
-  });
-  return problems;
-}
-
-function ruleEnabled(props: Record<string, any>): string[] {
-  const problems: string[] = [];
-  const state = props.state;
-  if (state !== undefined && state !== null && state !== "ENABLED" && state !== "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS") {
-    problems.push(`state must be ENABLED, is ${JSON.stringify(state)}`);
-  }
-  if (props.isEnabled === false) {
-    problems.push("isEnabled must not be false");
-  }
-  return problems;
-}
-
-// ---- the trail bucket --------------------------------------------------------------------------
-
-type BucketCheck = (resources: readonly AuditResource[], bucket: AuditResource, config: Record<string, any>) => string[];
-
-function part(resources: readonly AuditResource[], bucket: AuditResource, type: string): AuditResource[] {
-  return bucketParts(resources, bucket, type);
-}
-
-function missing(what: string): string[] {
-  return [`has no ${what}`];
-}
-
-const versioning: BucketCheck = (resources, bucket) => {
-  const parts = part(resources, bucket, Types.bucketVersioning);
-  if (parts.length === 0) return missing("BucketVersioning");
-  return parts.some((p) => get(p.props, "versioningConfiguration", "status") === "Enabled")
-    ? []
-    : [`versioning must be Enabled, is ${JSON.stringify(parts.map((p) => get(p.props, "versioningConfiguration", "status")))}`];
-};
-
-const objectLock: BucketCheck = (resources, bucket, config) => {
-  const problems: string[] = [];
-  if (get(bucket.props, "objectLockEnabled") !== true) {
-    problems.push("must be created with objectLockEnabled = true");
-  }
-  const parts = part(resources, bucket, Types.bucketObjectLock);
-  if (parts.length === 0) return [...problems, ...missing("BucketObjectLockConfiguration (default retention)")];
-  const minimum = Number(config.minimumRetentionDays);
-  const modes: string[] = asArray(config.allowedModes);
-  const ok = parts.some((p) => {
-    const enabled = get(p.props, "objectLockEnabled") ?? "Enabled";
-    const retention = get(p.props, "rule", "defaultRetention");
-    if (enabled !== "Enabled" || !retention) {
-      problems.push(`${label(p)} has no default retention`);
-      return false;
-    }
-    const mode = get(retention, "mode");
-    const days = typeof get(retention, "days") === "number" ? get(retention, "days") : typeof get(retention, "years") === "number" ? get(retention, "years") * 365 : 0;
-    if (!modes.includes(mode)) {
-      problems.push(`default retention mode ${JSON.stringify(mode)} is not one of ${modes.join(", ")}`);
-      return false;
-    }
-    if (days < minimum) {
-      problems.push(`default retention of ${days} days is shorter than ${minimum} days (minimumRetentionDays)`);
-      return false;
-    }
-    return true;
-  });
-  return ok && problems.length === 0 ? [] : problems;
-};
-
-const sseKms: BucketCheck = (resources, bucket) => {
-  const parts = part(resources, bucket, Types.bucketEncryption);
-  if (parts.length === 0) return missing("BucketServerSideEncryptionConfiguration");
-  const problems: string[] = [];
-  for (const p of parts) {
-    const rules = asArray(get(p.props, "rules"));
-    if (rules.length === 0) problems.push(`${label(p)} has no rule`);
-    for (const rule of rules) {
-      const algorithm = get(rule, "applyServerSideEncryptionByDefault", "sseAlgorithm");
-      if (algorithm !== "aws:kms" && algorithm !== "aws:kms:dsse") {
-        problems.push(`default encryption must be SSE-KMS, is ${JSON.stringify(algorithm)}`);
-      } else if (!isSet(get(rule, "applyServerSideEncryptionByDefault", "kmsMasterKeyId"))) {
-        problems.push("default encryption names no kmsMasterKeyId");
-      }
-    }
-  }
-  return problems;
-};
-
-const publicAccess: BucketCheck = (resources, bucket) => {
-  const parts = part(resources, bucket, Types.bucketPublicAccessBlock);
-  if (parts.length === 0) return missing("BucketPublicAccessBlock");
-  const flags = ["blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"];
-  const off = flags.filter((f) => !parts.some((p) => get(p.props, f) === true));
-  return off.length === 0 ? [] : [`public access block must set ${off.join(", ")} to true`];
-};
-
-const ownerEnforced: BucketCheck = (resources, bucket) => {
-  const parts = part(resources, bucket, Types.bucketOwnership);
-  if (parts.length === 0) return missing("BucketOwnershipControls");
-  const owners = parts.flatMap((p) => asArray(get(p.props, "rule")).map((r) => get(r, "objectOwnership")));
-  return owners.includes("BucketOwnerEnforced") ? [] : [`object ownership must be BucketOwnerEnforced, is ${JSON.stringify(owners)}`];
-};
-
-function isEveryone(principal: unknown): boolean {
-  if (principal === "*") return true;
-  return asArray(get(principal, "AWS")).includes("*");
-}
-
-function deniesInsecureTransport(statement: any, bucketName: unknown): boolean {
-  if (get(statement, "Effect") !== "Deny" || !isEveryone(get(statement, "Principal"))) return false;
-  if (!actions(statement).some((a) => a === "s3:*" || a === "*")) return false;
-  const condition = get(statement, "Condition");
-  const operators = condition && typeof condition === "object" ? Object.keys(condition) : [];
-  const bool = get(condition, "Bool");
-  const keys = bool && typeof bool === "object" ? Object.keys(bool) : [];
-  const value = get(bool, "aws:SecureTransport");
-  if (operators.length !== 1 || keys.length !== 1 || !(value === "false" || value === false)) return false;
-  const resources = asArray<string>(get(statement, "Resource"));
-  if (resources.includes("*")) return true;
-  if (typeof bucketName === "string" && bucketName !== "") {
-    const arn = `arn:aws:s3:::${bucketName}`;
-    return resources.includes(arn) && resources.includes(`${arn}/*`);
-  }
-  return resources.some((r) => !r.includes("/")) && resources.some((r) => r.endsWith("/*"));
-}
-
-const denyInsecureTransport: BucketCheck = (resources, bucket) => {
-  const parts = part(resources, bucket, Types.bucketPolicy);
-  if (parts.length === 0) return missing("BucketPolicy");
-  const name = get(bucket.props, "bucket");
-  return parts.some((p) => statements(get(p.props, "policy")).some((s) => deniesInsecureTransport(s, name)))
-    ? []
-    : ["the bucket policy must deny s3:* to every principal on the bucket and its objects when aws:SecureTransport is false (and under no other condition)"];
-};
-
-const lifecycle: BucketCheck = (resources, bucket, config) => {
-  const parts = part(resources, bucket, Types.bucketLifecycle);
-  if (parts.length === 0) return missing("BucketLifecycleConfiguration");
-  const minimum = Number(config.minimumExpirationDays);
-  const enabled = parts.flatMap((p) => asArray(get(p.props, "rules"))).filter((r) => get(r, "status") === "Enabled");
-  if (enabled.length === 0) return ["the lifecycle configuration has no Enabled rule"];
-  const problems: string[] = [];
-  for (const rule of enabled) {
-    const days = get(rule, "expiration", "days");
-    if (typeof days === "number" && days < minimum) {
-      problems.push(`lifecycle rule '${get(rule, "id") ?? ""}' expires logs after ${days} days, sooner than ${minimum} days (minimumExpirationDays)`);
-    }
-  }
-  return problems;
-};
-
-const accessLogging: BucketCheck = (resources, bucket) => {
-  const parts = part(resources, bucket, Types.bucketLogging);
-  if (parts.length === 0) return missing("BucketLogging (server access logging)");
-  const good = parts.some((p) => {
-    const target = get(p.props, "targetBucket");
-    return isSet(target) && !refersTo(target, bucket, ["bucket", "id"]);
-  });
-  return good ? [] : ["server access logs must go to a different bucket (targetBucket set and not the trail bucket)"];
-};
-
-function perTrailBucket(check: BucketCheck): StackCheck {
-  return (resources, config) =>
-    trailBuckets(resources).flatMap((bucket) => check(resources, bucket, config).map((m) => ({ message: `trail bucket '${bucket.name}': ${m}`, urn: bucket.urn })));
-}
-
-// ---- the trail key ------------------------------------------------------------------------------
-
-function perTrailKey(inv: Invariant): StackCheck {
-  const check = inv.check!;
-  return (resources, config) =>
-    trailKeys(resources).flatMap((key) => {
-      const reason = evaluateSimpleCheck(check, key.props, config);
-      return reason ? [{ message: `trail key '${key.name}': ${reason}`, urn: key.urn }] : [];
-    });
-}
-
-// ---- the stack ------------------------------------------------------------------------------------
-
-const protectedResources: StackCheck = (resources) => {
-  const subjects = [
-    ...trails(resources).map((r) => ["trail", r] as const),
-    ...trailBuckets(resources).map((r) => ["trail bucket", r] as const),
-    ...trailKeys(resources).map((r) => ["trail key", r] as const),
-  ];
-  return subjects
-    .filter(([, r]) => !r.protect)
-    .map(([what, r]) => ({ message: `${what} '${r.name}' must be deployed with protect: true (deleting or replacing it must fail)`, urn: r.urn }));
-};
-
-const presentResources: StackCheck = (resources, _config, stackTags) => {
-  const findings: Finding[] = [];
-  for (const role of stackRoles(resources, stackTags)) {
-    if (role === "audit") {
-      if (trailBuckets(resources).length === 0) findings.push({ message: "the audit stack no longer contains the trail bucket: this update would delete it" });
-      if (trailKeys(resources).length === 0) findings.push({ message: "the audit stack no longer contains the trail key: this update would delete it" });
-    } else if (trails(resources).length === 0) {
-      findings.push({ message: "the management stack no longer contains the organization trail: this update would delete it" });
-    }
+const trailOrganization: StackCheck = (resources, _config, tags) => {
+  const list = trails(resources);
+  const findings: Finding[] = list
+    .filter((t) => !isTrue(get(t.props, "isOrganizationTrail")))
+    .map((t) => ({ message: `trail '${t.name}': isOrganizationTrail must be true`, urn: t.urn }));
+  if (list.length === 0 && stackRoles(resources, tags).includes("management")) {
+    findings.push({ message: "the management-account stack creates no organization trail (removing it from the program deletes it)" });
   }
   return findings;
 };
 
-// ---- the registry ----------------------------------------------------------------------------------
+// ---- the log bucket -----------------------------------------------------------------------------
 
-function simpleResourceCheck(inv: Invariant): ResourceCheck {
-  return (props, config) => {
-    const reason = evaluateSimpleCheck(inv.check!, props, config);
-    return reason ? [reason] : [];
-  };
+type BucketCheck = (resources: readonly AuditResource[], bucket: AuditResource, config: Config) => string | undefined;
+
+function perLogBucket(check: BucketCheck): StackCheck {
+  return (resources, config) =>
+    logBuckets(resources).flatMap((bucket) => {
+      const problem = check(resources, bucket, config);
+      return problem ? [{ message: `log bucket '${bucket.name}': ${problem}`, urn: bucket.urn }] : [];
+    });
 }
 
-const customResourceChecks: Record<string, ResourceCheck> = {
-  "trail-management-events": (props) => managementEvents(props),
-  "detection-bus-organization-only": busOrganizationOnly,
-  "detection-rule-enabled": (props) => ruleEnabled(props),
-};
+const versioning: BucketCheck = (resources, bucket) =>
+  text(get(bucketPart(resources, bucket, Types.bucketVersioning)?.props, "versioningConfiguration", "status")) === "Enabled"
+    ? undefined
+    : "no BucketVersioning with status Enabled";
 
-const customStackChecks: Record<string, StackCheck> = {
-  "log-bucket-versioning": perTrailBucket(versioning),
-  "log-bucket-object-lock": perTrailBucket(objectLock),
-  "log-bucket-sse-kms": perTrailBucket(sseKms),
-  "log-bucket-public-access-blocked": perTrailBucket(publicAccess),
-  "log-bucket-owner-enforced": perTrailBucket(ownerEnforced),
-  "log-bucket-deny-insecure-transport": perTrailBucket(denyInsecureTransport),
-  "log-bucket-lifecycle": perTrailBucket(lifecycle),
-  "log-bucket-access-logging": perTrailBucket(accessLogging),
-  "audit-resources-protected": protectedResources,
-  "audit-resources-present": presentResources,
-};
-
-export function resourceCheck(inv: Invariant): ResourceCheck {
-  const custom = customResourceChecks[inv.id];
-  if (custom) return custom;
-  if (inv.check) return simpleResourceCheck(inv);
-  throw new Error(`invariant '${inv.id}' has no resource check`);
-}
-
-export function stackCheck(inv: Invariant): StackCheck {
-  const custom = customStackChecks[inv.id];
-  if (custom) return custom;
-  if (inv.subject === "trail-key" && inv.check) return perTrailKey(inv);
-  throw new Error(`invariant '${inv.id}' has no stack check`);
-}
-
-/** Every invariant must have an implementation: checked when the pack loads. */
-export function assertComplete(list: readonly Invariant[] = invariants): void {
-  for (const inv of list) {
-    if (inv.policyType === "resource") resourceCheck(inv);
-    else stackCheck(inv);
+const objectLock: BucketCheck = (resources, bucket, config) => {
+  const retention = get(bucketPart(resources, bucket, Types.bucketObjectLock)?.props, "rule", "defaultRetention");
+  const days = num(get(retention, "days")) ?? 0;
+  const years = num(get(retention, "years")) ?? 0;
+  if (!isTrue(get(bucket.props, "objectLockEnabled")) || !retention || days + years <= 0) {
+    return "Object Lock must be enabled with a default retention";
   }
+  const effectiveDays = days + years * 365;
+  const minimum = Number(config.minimumRetentionDays ?? 1);
+  if (effectiveDays < minimum) {
+    return `the default retention of ${effectiveDays} days is shorter than minimumRetentionDays (${minimum})`;
+  }
+  const modes = strings(config.allowedModes);
+  const mode = text(get(retention, "mode"));
+  if (modes.length > 0 && !modes.includes(mode ?? "")) {
+    return `the default retention mode ${JSON.stringify(mode)} is not one of allowedModes (${modes.join(", ")})`;
+  }
+  return undefined;
+};
+
+const sseKms: BucketCheck = (resources, bucket) => {
+  const rules = asArray(get(bucketPart(resources, bucket, Types.bucketEncryption)?.props, "rules"));
+  return rules.some((r) => ["aws:kms", "aws:kms:dsse"].includes(text(get(r, "applyServerSideEncryptionByDefault", "sseAlgorithm")) ?? ""))
+    ? undefined
+    : "default encryption must be SSE-KMS (aws:kms)";
+};
+
+const publicAccess: BucketCheck = (resources, bucket) => {
+  const pab = bucketPart(resources, bucket, Types.bucketPublicAccessBlock);
+  return pab && ["blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"].every((k) => isTrue(get(pab.props, k)))
+    ? undefined
+    : "all four public access block settings must be true";
+};
+
+const ownerEnforced: BucketCheck = (resources, bucket) =>
+  text(get(bucketPart(resources, bucket, Types.bucketOwnership)?.props, "rule", "objectOwnership")) === "BucketOwnerEnforced"
+    ? undefined
+    : "object ownership must be BucketOwnerEnforced";
+
+const tlsOnly: BucketCheck = (resources, bucket) => {
+  const policy = get(bucketPart(resources, bucket, Types.bucketPolicy)?.props, "policy");
+  const denies = statements(asDocument(policy)).some(
+    (s) =>
+      get(s, "Effect") === "Deny" &&
+      strings(get(s, "Action")).some((a) => a === "s3:*" || a === "*") &&
+      strings(get(s, "Condition", "Bool", "aws:SecureTransport")).some((x) => x.toLowerCase() === "false"),
+  );
+  return denies ? undefined : "the bucket policy must deny s3:* when aws:SecureTransport is false";
+};
+
+const lifecycle: BucketCheck = (resources, bucket, config) => {
+  const rules = asArray(get(bucketPart(resources, bucket, Types.bucketLifecycle)?.props, "rules"));
+  const enabled = rules.filter((r) => text(get(r, "status")) === "Enabled");
+  if (!enabled.some((r) => (num(get(r, "expiration", "days")) ?? 0) > 0)) {
+    return "an enabled lifecycle rule with an expiration is required";
+  }
+  const minimum = Number(config.minimumExpirationDays ?? 1);
+  const early = enabled.find((r) => {
+    const days = num(get(r, "expiration", "days")) ?? 0;
+    return days > 0 && days < minimum;
+  });
+  return early ? `lifecycle rule '${get(early, "id") ?? ""}' expires logs after ${get(early, "expiration", "days")} days, sooner than minimumExpirationDays (${minimum})` : undefined;
+};
+
+const accessLogging: BucketCheck = (resources, bucket) => {
+  const logging = bucketPart(resources, bucket, Types.bucketLogging);
+  const target = text(get(logging?.props, "targetBucket"));
+  if (!logging || target === undefined || target === text(get(bucket.props, "bucket")) || refersTo(get(logging.props, "targetBucket"), bucket)) {
+    return "server access logs must go to a different bucket";
+  }
+  return undefined;
+};
+
+const logBucketPresent: StackCheck = (resources, _config, tags) =>
+  stackRoles(resources, tags).includes("audit") && logBuckets(resources).length === 0
+    ? [{ message: "the audit stack creates no log bucket (removing it from the program deletes it)" }]
+    : [];
+
+// ---- keys, protection, guardrails -------------------------------------------------------------
+
+const keyRotation: ResourceCheck = (key) => (isTrue(get(key.props, "enableKeyRotation")) ? [] : ["enableKeyRotation must be true"]);
+
+const keyDeletionWindow: ResourceCheck = (key, config) => {
+  const minimum = Number(config.minimumDeletionWindowDays ?? shared.parameters.minimumKeyDeletionWindowDays);
+  const days = num(get(key.props, "deletionWindowInDays")) ?? 30;
+  return days < minimum ? [`deletionWindowInDays must be at least ${minimum} (is ${days})`] : [];
+};
+
+const resourcesProtected: StackCheck = (resources) => {
+  const subjects: [string, AuditResource][] = [
+    ...trails(resources).map((r) => ["trail", r] as [string, AuditResource]),
+    ...logBuckets(resources).map((r) => ["log bucket", r] as [string, AuditResource]),
+    ...trailKeys(resources).map((r) => ["trail key", r] as [string, AuditResource]),
+  ];
+  return subjects
+    .filter(([, r]) => !r.protect)
+    .map(([what, r]) => ({ message: `the ${what} '${r.name}' must be protected (protect: true): an update that deletes or replaces it must fail`, urn: r.urn }));
+};
+
+const guardrailsAttached: StackCheck = (resources) => {
+  const attachments = byType(resources, Types.organizationsPolicyAttachment);
+  return byType(resources, Types.organizationsPolicy)
+    .filter((p) => (text(get(p.props, "type")) ?? "SERVICE_CONTROL_POLICY") === "SERVICE_CONTROL_POLICY")
+    .filter((p) => !attachments.some((a) => links(a, "policyId", p) || attachedByArn(get(a.props, "policyId"), p)))
+    .map((p) => ({ message: `the SCP '${p.name}' is attached to no root or OU`, urn: p.urn }));
+};
+
+/** At preview time an attachment's policyId is the policy's id, the last segment of its ARN. */
+function attachedByArn(policyId: unknown, policy: AuditResource): boolean {
+  const arn = text(get(policy.props, "arn"));
+  return typeof policyId === "string" && policyId !== "" && arn !== undefined && arn.endsWith(`/${policyId}`);
 }
+
+// ---- detection (pack-only: not in the shared list yet) -----------------------------------------
+
+const ORG_ID = /^o-[a-z0-9]{10,32}$/;
+
+const busOrganizationOnly: ResourceCheck = (bus, config) => {
+  const document = asDocument(get(bus.props, "policy"));
+  if (!document || typeof document !== "object") return ["the bus policy is not a JSON policy document"];
+  const expected = text(config.organizationId) ?? "";
+  const problems: string[] = [];
+  statements(document).forEach((s, index) => {
+    if (get(s, "Effect") !== "Allow") return;
+    const sid = text(get(s, "Sid")) ?? `#${index}`;
+    const org = strings(get(s, "Condition", "StringEquals", "aws:PrincipalOrgID"));
+    if (org.length !== 1 || !ORG_ID.test(org[0])) {
+      problems.push(`statement ${sid} allows ${JSON.stringify(get(s, "Principal"))} without a StringEquals aws:PrincipalOrgID condition on one organization id`);
+    } else if (expected !== "" && org[0] !== expected) {
+      problems.push(`statement ${sid} accepts organization ${org[0]}, expected ${expected}`);
+    }
+  });
+  return problems;
+};
+
+const ruleEnabled: ResourceCheck = (rule) => {
+  const problems: string[] = [];
+  const state = get(rule.props, "state");
+  if (state !== undefined && state !== null && state !== "ENABLED" && state !== "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS") {
+    problems.push(`state must be ENABLED, is ${JSON.stringify(state)}`);
+  }
+  if (isFalse(get(rule.props, "isEnabled"))) problems.push("isEnabled must not be false");
+  return problems;
+};
+
+// ---- the catalog ----------------------------------------------------------------------------------
+
+const trailResource = (id: string, check: ResourceCheck): PolicySpec => ({ id, kind: "resource", resourceType: Types.trail, resourceCheck: check });
+
+export const specs: readonly PolicySpec[] = [
+  { id: "trail-organization", kind: "stack", stackCheck: trailOrganization },
+  trailResource("trail-multi-region", trailFlag("isMultiRegionTrail", "true", "isMultiRegionTrail must be true")),
+  trailResource("trail-global-service-events", trailFlag("includeGlobalServiceEvents", "notFalse", "includeGlobalServiceEvents must not be false")),
+  trailResource("trail-management-events-read-write", (t) => {
+    const problem = managementEventsProblem(t.props);
+    return problem ? [problem] : [];
+  }),
+  trailResource("trail-log-file-validation", trailFlag("enableLogFileValidation", "true", "enableLogFileValidation must be true")),
+  trailResource("trail-kms-encrypted", (t) => ((text(get(t.props, "kmsKeyId")) ?? "") !== "" ? [] : ["kmsKeyId must name the trail key"])),
+  trailResource("trail-logging-enabled", trailFlag("enableLogging", "notFalse", "enableLogging is false: the trail records nothing")),
+  { id: "log-bucket-present", kind: "stack", stackCheck: logBucketPresent },
+  { id: "bucket-versioning", kind: "stack", stackCheck: perLogBucket(versioning) },
+  {
+    id: "bucket-object-lock",
+    kind: "stack",
+    stackCheck: perLogBucket(objectLock),
+    config: {
+      minimumRetentionDays: { type: "integer", minimum: 1, default: 1, description: "Shortest default Object Lock retention accepted, in days (years count 365 days)." },
+      allowedModes: { type: "array", items: { type: "string", enum: ["GOVERNANCE", "COMPLIANCE"] }, default: [], description: "Object Lock modes accepted for the default retention; empty accepts any." },
+    },
+  },
+  { id: "bucket-sse-kms", kind: "stack", stackCheck: perLogBucket(sseKms) },
+  { id: "bucket-public-access-blocked", kind: "stack", stackCheck: perLogBucket(publicAccess) },
+  { id: "bucket-owner-enforced", kind: "stack", stackCheck: perLogBucket(ownerEnforced) },
+  { id: "bucket-tls-only", kind: "stack", stackCheck: perLogBucket(tlsOnly) },
+  {
+    id: "bucket-lifecycle",
+    kind: "stack",
+    stackCheck: perLogBucket(lifecycle),
+    config: {
+      minimumExpirationDays: { type: "integer", minimum: 1, default: 1, description: "Shortest expiration (days after creation) an enabled lifecycle rule may give the logs." },
+    },
+  },
+  { id: "bucket-access-logging", kind: "stack", stackCheck: perLogBucket(accessLogging) },
+  { id: "key-rotation", kind: "resource", resourceType: Types.kmsKey, resourceCheck: keyRotation },
+  {
+    id: "key-deletion-window",
+    kind: "resource",
+    resourceType: Types.kmsKey,
+    resourceCheck: keyDeletionWindow,
+    config: {
+      minimumDeletionWindowDays: {
+        type: "integer",
+        minimum: 7,
+        maximum: 30,
+        default: shared.parameters.minimumKeyDeletionWindowDays,
+        description: "Shortest waiting period accepted before a key is deleted (default: parameters.minimumKeyDeletionWindowDays of invariants.json).",
+      },
+    },
+  },
+  { id: "resources-protected", kind: "stack", stackCheck: resourcesProtected },
+  { id: "guardrails-attached", kind: "stack", stackCheck: guardrailsAttached },
+];
+
+/** Policies of this pack that the shared list does not have (yet): the detection hub's. */
+export const packOnly: readonly (PolicySpec & { description: string; controls: string[] })[] = [
+  {
+    id: "detection-bus-organization-only",
+    kind: "resource",
+    resourceType: Types.eventBusPolicy,
+    resourceCheck: busOrganizationOnly,
+    description: "Every Allow statement of the detection bus policy is restricted to the organization (StringEquals aws:PrincipalOrgID on one organization id, equal to organizationId when configured).",
+    controls: ["CIS 4.1-4.15 (monitoring)"],
+    config: {
+      organizationId: { type: "string", pattern: "^(|o-[a-z0-9]{10,32})$", default: "", description: "When set, the only organization the bus may accept events from." },
+    },
+  },
+  {
+    id: "detection-rule-enabled",
+    kind: "resource",
+    resourceType: Types.eventRule,
+    resourceCheck: ruleEnabled,
+    description: "Every detection and forwarding rule is enabled: state ENABLED (or ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS, or unset) and the deprecated isEnabled not false.",
+    controls: ["CIS 4.1-4.15 (monitoring)"],
+  },
+];

@@ -17,7 +17,10 @@ export const Types = {
   kmsAlias: "aws:kms/alias:Alias",
   eventBusPolicy: "aws:cloudwatch/eventBusPolicy:EventBusPolicy",
   eventRule: "aws:cloudwatch/eventRule:EventRule",
+  organizationsPolicy: "aws:organizations/policy:Policy",
+  organizationsPolicyAttachment: "aws:organizations/policyAttachment:PolicyAttachment",
   logArchiveComponent: "auditinfra:storage:LogArchive",
+  organizationTrailComponent: "auditinfra:trail:OrganizationTrail",
 } as const;
 
 export interface AuditResource {
@@ -26,6 +29,8 @@ export interface AuditResource {
   readonly urn: string;
   readonly props: Record<string, any>;
   readonly protect: boolean;
+  /** URNs each top-level input depends on (the engine's propertyDependencies; empty offline). */
+  readonly propertyDependencies?: Readonly<Record<string, readonly string[]>>;
 }
 
 /** A violation found by a check: the message and, for stack checks, the resource it is about. */
@@ -89,24 +94,52 @@ export function isSet(value: unknown): boolean {
   return value === UNKNOWN || (typeof value === "string" && value.trim() !== "");
 }
 
-const refPattern = /^\$\{([^.}]+(?:\.[^.}]+)*)\.([A-Za-z0-9_]+)\}$/;
-
 /**
- * Does `value` name `target`? Either an offline-plan reference `${<name>.<output>}` to one of
- * `outputs`, or the target's own value for one of those outputs (a name, an id, an ARN).
+ * Does the value of `source`'s input `prop` name `target`? As the C# offline check decides: an
+ * offline-plan reference `${<target name>.<output>}`, or the target's bucket name or id; at
+ * preview time also the engine's record that the input depends on the target.
  */
-export function refersTo(value: unknown, target: AuditResource, outputs: readonly string[]): boolean {
+export function links(source: AuditResource, prop: string, target: AuditResource, value: unknown = get(source.props, prop)): boolean {
+  if ((source.propertyDependencies?.[prop] ?? []).includes(target.urn)) {
+    return true;
+  }
+  return refersTo(value, target);
+}
+
+export function refersTo(value: unknown, target: AuditResource): boolean {
   if (typeof value !== "string" || value === "") {
     return false;
   }
-  const ref = refPattern.exec(value);
-  if (ref) {
-    return ref[1] === target.name && outputs.includes(ref[2]);
+  if (value.startsWith("${" + target.name + ".")) {
+    return true;
   }
-  return outputs.some((o) => {
-    const own = get(target.props, o);
-    return typeof own === "string" && own !== "" && own === value;
-  });
+  return [get(target.props, "bucket"), get(target.props, "id")].some((own) => typeof own === "string" && own !== "" && own === value);
+}
+
+/** True, or the string "true" (the offline check accepts both). */
+export function isTrue(value: unknown): boolean {
+  return value === true || value === "true";
+}
+
+export function isFalse(value: unknown): boolean {
+  return value === false || value === "false";
+}
+
+export function text(value: unknown): string | undefined {
+  return typeof value === "string" ? value : undefined;
+}
+
+export function num(value: unknown): number | undefined {
+  if (typeof value === "number") return value;
+  if (typeof value === "string" && value.trim() !== "" && !Number.isNaN(Number(value))) return Number(value);
+  return undefined;
+}
+
+/** A string or an array of strings (booleans as "true"/"false"), as policy documents write them. */
+export function strings(value: unknown): string[] {
+  return asArray(value)
+    .map((v) => (typeof v === "boolean" ? String(v) : v))
+    .filter((v): v is string => typeof v === "string");
 }
 
 export function byType(resources: readonly AuditResource[], type: string): AuditResource[] {

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
 using AuditInfra.Cli.Infrastructure;
+using AuditInfra.Core.Checks;
 using AuditInfra.Core.Planning;
 using AuditInfra.Core.Stacks;
 using Spectre.Console;
@@ -14,9 +15,11 @@ public static class PlanCommand
     {
         var stackOptions = new StackConfigOptions("audit", "prod");
         var json = new Option<bool>("--json") { Description = "Print the plan as stable JSON" };
+        var check = new Option<bool>("--check") { Description = "Also evaluate the design's invariants; exit 1 when any is violated" };
         var command = new Command("plan", "Render, without AWS or Pulumi, every resource a stack will create with its settings and policy documents");
         stackOptions.AddTo(command);
         command.Options.Add(json);
+        command.Options.Add(check);
         command.SetAction(parse =>
         {
             var (config, report) = stackOptions.Load(parse, io);
@@ -38,6 +41,14 @@ public static class PlanCommand
             foreach (var warning in report.Warnings)
             {
                 io.Err.WriteLine(warning);
+            }
+
+            if (parse.GetValue(check))
+            {
+                var node = plan.ToJsonNode();
+                var violations = DesignCheck.Evaluate(node);
+                // With --json, stdout stays the plan alone; the verdict goes to stderr.
+                return Checks.CheckCommand.Report(node, violations, json: false, parse.GetValue(json) ? new CliIo(io.Err, io.Err, false) : io);
             }
 
             return ExitCodes.Ok;

@@ -45,6 +45,15 @@ public sealed record AuditConfig
 
     public required ImmutableSortedDictionary<string, string> Tags { get; init; }
 
+    /// <summary>How the Automation host rolls the account baseline out to member accounts.</summary>
+    public Rollout.RolloutSettings Rollout { get; init; } = new();
+
+    /// <summary>The organization trail's options.</summary>
+    public Trail.TrailSettings Trail { get; init; } = new();
+
+    /// <summary>Where the guardrail SCPs attach.</summary>
+    public Guardrails.GuardrailSettings Guardrails { get; init; } = new();
+
     public string Partition => AwsFormats.PartitionOf(HomeRegion);
 
     public int RetentionDays => RetentionYears * 365;

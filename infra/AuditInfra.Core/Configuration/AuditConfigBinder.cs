@@ -72,6 +72,9 @@ public static class AuditConfigBinder
             root.Error("tags", $"expected at most 40 tags (found {tags.Count}); the design adds its own and AWS allows 50 per resource");
         }
 
+        var rollout = Rollout.RolloutSettings.Bind(root.Section("rollout"));
+        var trail = Trail.TrailSettings.Bind(root.Section("trail"), organization);
+        var guardrails = Guardrails.GuardrailSettings.Bind(root.Section("guardrails"), required: Stacks.StackRoles.FromStackName(raw.StackName) == Stacks.StackRole.Management);
         root.ReportUnknownKeys();
         if (issues.Any(i => i.Severity == IssueSeverity.Error))
         {
@@ -96,6 +99,9 @@ public static class AuditConfigBinder
             BreakGlassRoleArn = breakGlassRole,
             LogReaderPrincipalArns = readers,
             Tags = tags,
+            Rollout = rollout,
+            Trail = trail,
+            Guardrails = guardrails,
         };
         return config;
     }

@@ -37,6 +37,23 @@ public sealed record ResourceNames(AuditConfig Config)
     /// <summary>Where it writes the management account's own logs (the path peers forget the other one of).</summary>
     public string ManagementLogsPrefix => $"{KeyPrefixPath}AWSLogs/{Org.ManagementAccountId}/";
 
+    /// <summary>The central detection bus in the audit account that every account forwards to.</summary>
+    public string DetectionBusName => $"{Config.NamePrefix}-central";
+
+    public string DetectionBusArn => $"arn:{Partition}:events:{Config.HomeRegion}:{Org.AuditAccountId}:event-bus/{DetectionBusName}";
+
+    /// <summary>Rules on the central bus, one per detection, share this prefix.</summary>
+    public string DetectionRuleNamePrefix => $"{Config.NamePrefix}-detect-";
+
+    /// <summary>The per-account, per-region rule on the default bus forwarding catalog events to the central bus.</summary>
+    public string ForwardingRuleName => $"{Config.NamePrefix}-forward-to-central-bus";
+
+    /// <summary>The role EventBridge assumes in each account to put events on the central bus.</summary>
+    public string ForwardingRoleName => $"{Config.NamePrefix}-event-forwarding";
+
+    /// <summary>The CloudWatch Logs group the trail delivers to when that delivery is on.</summary>
+    public string TrailLogGroupName => $"/aws/cloudtrail/{Config.TrailName}";
+
     public string BucketArn(string bucket) => $"arn:{Partition}:s3:::{bucket}";
 
     public string ServicePrincipal(string service) => $"{service}.amazonaws.com";

@@ -1,7 +1,10 @@
 using System.Collections.Immutable;
 using AuditInfra.Core.Configuration;
+using AuditInfra.Core.Guardrails;
 using AuditInfra.Core.Planning;
+using AuditInfra.Core.Rollout;
 using AuditInfra.Core.Storage;
+using AuditInfra.Core.Trail;
 
 namespace AuditInfra.Core.Stacks;
 
@@ -42,6 +45,9 @@ public static class StackPlanner
                 break;
             default:
                 account = config.Organization.ManagementAccountId;
+                components.Add(OrganizationTrailPlan.Render(OrganizationTrailDesigner.Design(config)));
+                components.Add(GuardrailsPlan.Render(GuardrailsDesigner.Design(config)));
+                components.Add(AccountIntakePlan.Render(AccountIntakeDesigner.Design(config)));
                 break;
         }
 

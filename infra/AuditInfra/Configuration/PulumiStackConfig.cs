@@ -9,9 +9,22 @@ namespace AuditInfra.Configuration;
 /// </summary>
 public static class PulumiStackConfig
 {
+    /// <summary>Loads the running stack's configuration; an invalid one stops the program with the full report.</summary>
     public static AuditConfig Load()
     {
-        var stack = Deployment.Instance.StackName;
+        try
+        {
+            return LoadOrThrow(Deployment.Instance.StackName);
+        }
+        catch (ConfigValidationException ex)
+        {
+            // RunException prints its message without a stack trace: the report is the whole story.
+            throw new RunException(ex.Message);
+        }
+    }
+
+    private static AuditConfig LoadOrThrow(string stack)
+    {
 
         // The stack file gives line numbers and sees keys Pulumi would pass silently (typos);
         // without one (Automation API, config from an environment), read Pulumi's config key by key.

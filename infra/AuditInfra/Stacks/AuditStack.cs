@@ -21,6 +21,7 @@ public static class AuditStack
             ["trailKeyAliasArn"] = design.Names.TrailKeyAliasArn,
             ["trailArn"] = design.Names.TrailArn,
             ["s3KeyPrefix"] = config.S3KeyPrefix,
+            ["logArchiveReady"] = logArchive.Ready,
         };
     }
 }

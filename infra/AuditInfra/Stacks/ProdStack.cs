@@ -1,12 +1,35 @@
 using AuditInfra.Core.Configuration;
+using AuditInfra.Core.Guardrails;
+using AuditInfra.Core.Rollout;
+using AuditInfra.Core.Trail;
+using AuditInfra.Guardrails;
+using AuditInfra.Rollout;
+using AuditInfra.Trail;
 
 namespace AuditInfra.Stacks;
 
 /// <summary>The <c>prod</c> stack: what lives in the management account.</summary>
 public static class ProdStack
 {
-    public static IDictionary<string, object?> Build(AuditConfig config) => new Dictionary<string, object?>
+    public static IDictionary<string, object?> Build(AuditConfig config)
     {
-        ["organizationId"] = config.Organization.OrganizationId,
-    };
+        var trailDesign = OrganizationTrailDesigner.Design(config);
+        var trail = new OrganizationTrail(trailDesign.Names.Logical("organization-trail-component"), new OrganizationTrailArgs { Design = trailDesign, Config = config });
+        var guardrailsDesign = GuardrailsDesigner.Design(config);
+        var guardrails = new AuditInfra.Guardrails.Guardrails(guardrailsDesign.Names.Logical("guardrails"), new GuardrailsArgs { Design = guardrailsDesign });
+
+        var intakeDesign = AccountIntakeDesigner.Design(config);
+        var intake = new AccountIntake(AccountIntakePlan.ComponentName(intakeDesign), new AccountIntakeArgs { Design = intakeDesign });
+
+        return new Dictionary<string, object?>
+        {
+            ["organizationId"] = config.Organization.OrganizationId,
+            ["trailArn"] = trail.TrailArn,
+            ["guardrailPolicyIds"] = guardrails.PolicyIds,
+            ["accountIntakeQueueUrl"] = intake.QueueUrl,
+            ["accountIntakeQueueArn"] = intake.QueueArn,
+            ["accountIntakeDeadLetterQueueUrl"] = intake.DeadLetterQueueUrl,
+            ["accountIntakeRuleArn"] = intake.RuleArn,
+        };
+    }
 }

@@ -3,7 +3,8 @@ using AuditInfra.Core.Storage;
 using Pulumi;
 using Pulumi.Aws.Kms;
 using Pulumi.Aws.S3;
-using Pulumi.Aws.S3.Inputs;
+using KmsAlias = Pulumi.Aws.Kms.Alias;
+using S3Inputs = Pulumi.Aws.S3.Inputs;
 
 namespace AuditInfra.Storage;
 
@@ -25,6 +26,12 @@ public sealed class LogArchive : ComponentResource
     public Output<string> LogBucketArn { get; }
 
     public Output<string> AccessLogBucketName { get; }
+
+    /// <summary>
+    /// Resolves once the log bucket's policy and the trail key (with its policy) exist: the
+    /// organization trail waits for it, because CloudTrail checks both when it is created.
+    /// </summary>
+    public Output<string> Ready { get; }
 
     /// <summary>The log bucket's policy: the trail depends on it (CloudTrail checks it at creation).</summary>
     public BucketPolicy LogBucketPolicy { get; }
@@ -48,7 +55,7 @@ public sealed class LogArchive : ComponentResource
             Tags = tags,
         }, new CustomResourceOptions { Parent = this, Protect = true });
 
-        _ = new Alias(design.Names.Logical("trail-key-alias"), new AliasArgs
+        _ = new KmsAlias(design.Names.Logical("trail-key-alias"), new AliasArgs
         {
             Name = design.Key.AliasName,
             TargetKeyId = TrailKey.KeyId,
@@ -63,6 +70,7 @@ public sealed class LogArchive : ComponentResource
         LogBucketName = logs.Bucket.BucketName;
         LogBucketArn = logs.Bucket.Arn;
         AccessLogBucketName = accessLogs.Bucket.BucketName;
+        Ready = Output.Tuple(LogBucketPolicy.Id, TrailKey.Arn).Apply(t => $"{t.Item1}|{t.Item2}");
 
         RegisterOutputs(new Dictionary<string, object?>
         {
@@ -70,6 +78,7 @@ public sealed class LogArchive : ComponentResource
             ["logBucketName"] = LogBucketName,
             ["logBucketArn"] = LogBucketArn,
             ["accessLogBucketName"] = AccessLogBucketName,
+            ["ready"] = Ready,
         });
     }
 
@@ -89,7 +98,7 @@ public sealed class LogArchive : ComponentResource
         _ = new BucketOwnershipControls($"{name}-ownership", new BucketOwnershipControlsArgs
         {
             Bucket = resource.Id,
-            Rule = new BucketOwnershipControlsRuleArgs { ObjectOwnership = bucket.ObjectOwnership },
+            Rule = new S3Inputs.BucketOwnershipControlsRuleArgs { ObjectOwnership = bucket.ObjectOwnership },
         }, child);
 
         var publicAccess = new BucketPublicAccessBlock($"{name}-public-access", new BucketPublicAccessBlockArgs
@@ -104,24 +113,29 @@ public sealed class LogArchive : ComponentResource
         var versioning = new BucketVersioning($"{name}-versioning", new BucketVersioningArgs
         {
             Bucket = resource.Id,
-            VersioningConfiguration = new BucketVersioningVersioningConfigurationArgs
+            VersioningConfiguration = new S3Inputs.BucketVersioningVersioningConfigurationArgs
             {
                 Status = bucket.VersioningEnabled ? "Enabled" : "Suspended",
             },
         }, child);
+
+        var byDefault = new S3Inputs.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs
+        {
+            SseAlgorithm = bucket.Encryption.SseAlgorithm,
+        };
+        if (bucket.Encryption.UsesTrailKey)
+        {
+            byDefault.KmsMasterKeyId = TrailKey.Arn;
+        }
 
         _ = new BucketServerSideEncryptionConfiguration($"{name}-encryption", new BucketServerSideEncryptionConfigurationArgs
         {
             Bucket = resource.Id,
             Rules =
             {
-                new BucketServerSideEncryptionConfigurationRuleArgs
+                new S3Inputs.BucketServerSideEncryptionConfigurationRuleArgs
                 {
-                    ApplyServerSideEncryptionByDefault = new BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs
-                    {
-                        SseAlgorithm = bucket.Encryption.SseAlgorithm,
-                        KmsMasterKeyId = bucket.Encryption.UsesTrailKey ? TrailKey.Arn : null!,
-                    },
+                    ApplyServerSideEncryptionByDefault = byDefault,
                     BucketKeyEnabled = bucket.Encryption.BucketKeyEnabled,
                 },
             },
@@ -133,9 +147,9 @@ public sealed class LogArchive : ComponentResource
             {
                 Bucket = resource.Id,
                 ObjectLockEnabled = "Enabled",
-                Rule = new BucketObjectLockConfigurationRuleArgs
+                Rule = new S3Inputs.BucketObjectLockConfigurationRuleArgs
                 {
-                    DefaultRetention = new BucketObjectLockConfigurationRuleDefaultRetentionArgs
+                    DefaultRetention = new S3Inputs.BucketObjectLockConfigurationRuleDefaultRetentionArgs
                     {
                         Mode = objectLock.Mode,
                         Days = objectLock.Days,
@@ -175,25 +189,25 @@ public sealed class LogArchive : ComponentResource
         return (resource, policy);
     }
 
-    private static BucketLifecycleConfigurationRuleArgs LifecycleRule(LifecycleRuleDesign rule)
+    private static S3Inputs.BucketLifecycleConfigurationRuleArgs LifecycleRule(LifecycleRuleDesign rule)
     {
-        var args = new BucketLifecycleConfigurationRuleArgs
+        var args = new S3Inputs.BucketLifecycleConfigurationRuleArgs
         {
             Id = rule.Id,
             Status = "Enabled",
-            Filter = new BucketLifecycleConfigurationRuleFilterArgs { Prefix = rule.Prefix },
-            NoncurrentVersionExpiration = new BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs
+            Filter = new S3Inputs.BucketLifecycleConfigurationRuleFilterArgs { Prefix = rule.Prefix },
+            NoncurrentVersionExpiration = new S3Inputs.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs
             {
                 NoncurrentDays = rule.NoncurrentVersionExpirationDays,
             },
-            AbortIncompleteMultipartUpload = new BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs
+            AbortIncompleteMultipartUpload = new S3Inputs.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs
             {
                 DaysAfterInitiation = rule.AbortIncompleteMultipartUploadDays,
             },
         };
         foreach (var transition in rule.Transitions)
         {
-            args.Transitions.Add(new BucketLifecycleConfigurationRuleTransitionArgs
+            args.Transitions.Add(new S3Inputs.BucketLifecycleConfigurationRuleTransitionArgs
             {
                 Days = transition.Days,
                 StorageClass = transition.Tier.StorageClass(),
@@ -202,7 +216,7 @@ public sealed class LogArchive : ComponentResource
 
         if (rule.ExpirationDays is { } days)
         {
-            args.Expiration = new BucketLifecycleConfigurationRuleExpirationArgs { Days = days };
+            args.Expiration = new S3Inputs.BucketLifecycleConfigurationRuleExpirationArgs { Days = days };
         }
 
         return args;

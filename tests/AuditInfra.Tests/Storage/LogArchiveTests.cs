@@ -62,7 +62,7 @@ public class LogArchiveTests
         var (mocks, _) = await PulumiTests.RunAsync(config);
         var objectLock = PlanComparison.ToJson(mocks.Named("acme-audit-log-bucket-object-lock").Inputs);
         Assert.Equal("COMPLIANCE", (string?)objectLock["rule"]!["defaultRetention"]!["mode"]);
-        Assert.Equal(400, (int)objectLock["rule"]!["defaultRetention"]!["days"]!);
+        Assert.Equal(400, (long)objectLock["rule"]!["defaultRetention"]!["days"]!);
         Assert.Throws<KeyNotFoundException>(() => mocks.Named("acme-audit-access-log-bucket-object-lock"));
     }
 }

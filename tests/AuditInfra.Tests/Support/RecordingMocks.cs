@@ -16,6 +16,21 @@ public sealed class RecordingMocks : IMocks
 
     public ConcurrentDictionary<string, RecordedResource> Resources { get; } = new();
 
+    /// <summary>What a referenced stack exports (StackReference outputs); null: the stack has no outputs.</summary>
+    public Dictionary<string, object>? StackOutputs { get; set; } = new()
+    {
+        ["logBucketName"] = "acme-audit-cloudtrail-222222222222-us-east-1",
+        ["trailKeyArn"] = "arn:aws:kms:us-east-1:222222222222:key/trail-key-id",
+        ["logArchiveReady"] = "policy-id|arn:aws:kms:us-east-1:222222222222:key/trail-key-id",
+    };
+
+    /// <summary>What aws:organizations/getOrganization answers.</summary>
+    public string OrganizationId { get; set; } = "o-a1b2c3d4e5";
+
+    public List<string> ServiceAccessPrincipals { get; set; } = ["cloudtrail.amazonaws.com", "member.org.stacksets.cloudformation.amazonaws.com"];
+
+    public List<string> Invokes { get; } = [];
+
     public Task<(string? id, object state)> NewResourceAsync(MockResourceArgs args)
     {
         var name = args.Name ?? "";
@@ -43,13 +58,52 @@ public sealed class RecordingMocks : IMocks
             state["bucket"] = id;
         }
 
+        if (type == "aws:sqs/queue:Queue")
+        {
+            state["url"] = $"https://sqs.us-east-1.amazonaws.com/111111111111/{(args.Inputs.TryGetValue("name", out var queueName) ? queueName : name)}";
+        }
+
+        if (type == "pulumi:pulumi:StackReference")
+        {
+            var exported = (StackOutputs ?? []).ToImmutableDictionary(kv => kv.Key, kv => kv.Value);
+            state["outputs"] = exported;
+            state["secretOutputNames"] = ImmutableArray<object>.Empty;
+            var reference = state.ToImmutable();
+
+            // Outputs are addressable as ${reference.output} in plans.
+            Resources[name] = new RecordedResource(type, name, args.Inputs, reference.SetItems(exported), args.Id);
+            return Task.FromResult<(string?, object)>((args.Id ?? name, reference));
+        }
+
         var outputs = state.ToImmutable();
         Resources[name] = new RecordedResource(type, name, args.Inputs, outputs, args.Id);
         return Task.FromResult<(string?, object)>((id, outputs));
     }
 
-    public Task<object> CallAsync(MockCallArgs args) =>
-        Task.FromResult<object>(_calls?.Invoke(args) ?? ImmutableDictionary<string, object>.Empty);
+    public Task<object> CallAsync(MockCallArgs args)
+    {
+        lock (Invokes)
+        {
+            Invokes.Add(args.Token ?? "");
+        }
+
+        if (_calls?.Invoke(args) is { } answer)
+        {
+            return Task.FromResult<object>(answer);
+        }
+
+        if (args.Token == "aws:organizations/getOrganization:getOrganization")
+        {
+            return Task.FromResult<object>(ImmutableDictionary<string, object>.Empty
+                .Add("id", OrganizationId)
+                .Add("arn", $"arn:aws:organizations::111111111111:organization/{OrganizationId}")
+                .Add("masterAccountId", "111111111111")
+                .Add("featureSet", "ALL")
+                .Add("awsServiceAccessPrincipals", ServiceAccessPrincipals.Cast<object>().ToImmutableArray()));
+        }
+
+        return Task.FromResult<object>(ImmutableDictionary<string, object>.Empty);
+    }
 
     public IEnumerable<RecordedResource> OfType(string type) => Resources.Values.Where(r => r.Type == type);
 

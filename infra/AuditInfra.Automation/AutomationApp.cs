@@ -1,0 +1,233 @@
+using System.CommandLine;
+using Amazon.SQS;
+using AuditInfra.Automation.Rollout;
+using AuditInfra.Core.Configuration;
+using AuditInfra.Core.Rollout;
+using AuditInfra.Rollout.Accounts;
+using AuditInfra.Rollout.Engine;
+using AuditInfra.Rollout.Intake;
+using AuditInfra.Rollout.Ledger;
+using AuditInfra.Rollout.Status;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace AuditInfra.Automation;
+
+/// <summary>
+/// <c>auditinfra-automation run | rollout | status</c>: the rollout host's commands. Exit codes as
+/// the CLI's: 0 ok, 1 an account failed (or a preview found violations), 2 bad usage or input.
+/// </summary>
+public static class AutomationApp
+{
+    private static readonly Option<DirectoryInfo> ConfigDir = new("--config-dir")
+    {
+        Description = "The folder holding Pulumi.<stack>.yaml (organization, regions, auditinfra:rollout settings)",
+        DefaultValueFactory = _ => new DirectoryInfo("."),
+    };
+
+    private static readonly Option<string> Stack = new("--stack")
+    {
+        Description = "The stack file whose configuration the host follows",
+        DefaultValueFactory = _ => "prod",
+    };
+
+    private static readonly Option<FileInfo?> Ledger = new("--ledger")
+    {
+        Description = $"The SQLite ledger file (default {RolloutLedgers.DefaultSqlitePath})",
+    };
+
+    private static readonly Option<string?> Postgres = new("--postgres")
+    {
+        Description = $"A PostgreSQL ledger shared by several hosts (default ${RolloutLedgers.PostgresEnvironmentVariable})",
+    };
+
+    private static readonly Option<FileInfo?> AccountsFile = new("--accounts-file")
+    {
+        Description = "Read the organization from an exported 'aws organizations list-accounts' JSON instead of calling the AWS CLI",
+    };
+
+    private static readonly Option<string?> Backend = new("--backend")
+    {
+        Description = "Pulumi state backend URL for the account stacks (default: PULUMI_BACKEND_URL or the current login)",
+    };
+
+    private static readonly Option<DirectoryInfo?> WorkDir = new("--work-dir")
+    {
+        Description = "Where the Pulumi workspaces of the account stacks live",
+    };
+
+    private static readonly Option<int?> Concurrency = new("--concurrency")
+    {
+        Description = "Accounts deployed at once (overrides auditinfra:rollout.concurrency)",
+    };
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var root = new RootCommand("AuditInfra rollout host: keeps the account baseline deployed to every member account.");
+        foreach (var option in new Option[] { ConfigDir, Stack, Ledger, Postgres, AccountsFile, Backend, WorkDir, Concurrency })
+        {
+            option.Recursive = true;
+            root.Options.Add(option);
+        }
+
+        root.Subcommands.Add(RunCommand());
+        root.Subcommands.Add(RolloutCommand());
+        root.Subcommands.Add(StatusCommand());
+        return await root.Parse(args).InvokeAsync();
+    }
+
+    private static Command RunCommand()
+    {
+        var queueUrl = new Option<string?>("--queue-url") { Description = "The account-event queue (prod stack output accountIntakeQueueUrl); without it the host only reconciles" };
+        var dlqUrl = new Option<string?>("--dlq-url") { Description = "Its dead-letter queue (output accountIntakeDeadLetterQueueUrl)" };
+        var command = new Command("run", "Run the service: reconcile on start and on schedule, consume the account-event queue, deploy.");
+        command.Options.Add(queueUrl);
+        command.Options.Add(dlqUrl);
+        command.SetAction(async (parse, ct) =>
+        {
+            if (Load(parse) is not { } setup)
+            {
+                return 2;
+            }
+
+            var queue = parse.GetValue(queueUrl);
+            var dlq = parse.GetValue(dlqUrl) ?? (queue is null ? null : queue + "-dlq");
+            var builder = Host.CreateApplicationBuilder();
+            builder.Logging.ClearProviders();
+            builder.Logging.AddJsonConsole(o => o.IncludeScopes = true);
+            builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(60));
+            var ledger = await OpenLedgerAsync(parse, ct);
+            builder.Services.AddSingleton(ledger);
+            builder.Services.AddSingleton(new PulumiDeployerOptions { BackendUrl = parse.GetValue(Backend), WorkDir = parse.GetValue(WorkDir)?.FullName });
+            builder.Services.AddSingleton<IStackDeployer, PulumiStackDeployer>();
+            builder.Services.AddSingleton(sp => new RolloutEngine(
+                sp.GetRequiredService<IRolloutLedger>(), sp.GetRequiredService<IStackDeployer>(), Directory(parse), SystemClock.Instance,
+                setup.Spec, setup.Options, sp.GetRequiredService<ILoggerFactory>().CreateLogger<RolloutEngine>()));
+            if (queue is not null)
+            {
+                builder.Services.AddSingleton<IAmazonSQS>(_ => new AmazonSQSClient());
+                builder.Services.AddSingleton<IAccountIntake>(sp => new SqsAccountIntake(sp.GetRequiredService<IAmazonSQS>(), queue, dlq!));
+            }
+
+            builder.Services.AddHostedService(sp => new RolloutHostedService(sp.GetRequiredService<RolloutEngine>(), sp.GetService<IAccountIntake>()));
+            await builder.Build().RunAsync(ct);
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command RolloutCommand()
+    {
+        var all = new Option<bool>("--all") { Description = "Every governed ACTIVE account of the organization" };
+        var accounts = new Option<string[]>("--account") { Description = "An account id (repeatable)", AllowMultipleArgumentsPerToken = true };
+        var preview = new Option<bool>("--preview") { Description = "Preview only (pulumi preview): nothing is deployed or recorded" };
+        var policyPack = new Option<DirectoryInfo?>("--policy-pack") { Description = "A CrossGuard policy pack folder applied to the previews or updates" };
+        var command = new Command("rollout", "One-shot rollout (or preview) to the named accounts or to all of them; used by CI for policy-as-code previews.");
+        foreach (var option in new Option[] { all, accounts, preview, policyPack })
+        {
+            command.Options.Add(option);
+        }
+
+        command.SetAction(async (parse, ct) =>
+        {
+            if (Load(parse) is not { } setup)
+            {
+                return 2;
+            }
+
+            var ids = parse.GetValue(accounts) ?? [];
+            if (parse.GetValue(all) == ids.Length > 0)
+            {
+                Console.Error.WriteLine("Give either --all or one or more --account ID.");
+                return 2;
+            }
+
+            if (ids.FirstOrDefault(id => AwsFormats.AccountId(id) is not null) is { } bad)
+            {
+                Console.Error.WriteLine($"--account {bad}: expected a 12-digit AWS account id.");
+                return 2;
+            }
+
+            using var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(Console.IsOutputRedirected ? LogLevel.Information : LogLevel.Warning));
+            var deployer = new PulumiStackDeployer(new PulumiDeployerOptions { BackendUrl = parse.GetValue(Backend), WorkDir = parse.GetValue(WorkDir)?.FullName }, loggers.CreateLogger<PulumiStackDeployer>());
+            var ledger = await OpenLedgerAsync(parse, ct);
+            var engine = new RolloutEngine(ledger, deployer, Directory(parse), SystemClock.Instance, setup.Spec, setup.Options, loggers.CreateLogger<RolloutEngine>());
+            var targets = ids.Length > 0 ? ids : await engine.ActiveAccountsAsync(ct);
+
+            if (parse.GetValue(preview))
+            {
+                var previews = await engine.PreviewAsync(targets, parse.GetValue(policyPack)?.FullName, ct);
+                foreach (var (id, result) in previews)
+                {
+                    Console.WriteLine($"{StackNames.ForAccount(id)}: {(result.Succeeded ? "ok" : "FAILED")} {result.Summary}");
+                    foreach (var violation in result.PolicyViolations)
+                    {
+                        Console.WriteLine($"  {violation}");
+                    }
+                }
+
+                return previews.All(p => p.Result.Succeeded) ? 0 : 1;
+            }
+
+            var progress = new RolloutProgress(targets.Count, !Console.IsOutputRedirected);
+            engine.OperationCompleted += progress.Report;
+            var entries = await engine.RolloutAsync(targets, ct);
+            progress.Finish();
+            Console.Write(RolloutStatusReport.Table(entries));
+            return entries.Any(e => e.State == AccountRolloutState.Failed) ? 1 : 0;
+        });
+        return command;
+    }
+
+    private static Command StatusCommand()
+    {
+        var json = new Option<bool>("--json") { Description = "Print the ledger as JSON" };
+        var command = new Command("status", "The ledger as a table: account, state, program version, attempts, last attempt, error.");
+        command.Options.Add(json);
+        command.SetAction(async (parse, ct) =>
+        {
+            var ledger = await OpenLedgerAsync(parse, ct);
+            var entries = await ledger.ListAsync(ct);
+            Console.Write(parse.GetValue(json) ? RolloutStatusReport.JsonText(entries) + Environment.NewLine : RolloutStatusReport.Table(entries));
+            return entries.Any(e => e.State == AccountRolloutState.Failed) ? 1 : 0;
+        });
+        return command;
+    }
+
+    private sealed record Setup(RolloutSpec Spec, RolloutEngineOptions Options);
+
+    private static Setup? Load(ParseResult parse)
+    {
+        var stack = parse.GetValue(Stack)!;
+        var (config, report) = AuditConfigBinder.Load(parse.GetValue(ConfigDir)!.FullName, stack);
+        if (config is null)
+        {
+            Console.Error.WriteLine($"The configuration of stack '{stack}' is not valid:");
+            foreach (var issue in report.Issues)
+            {
+                Console.Error.WriteLine("  " + issue);
+            }
+
+            return null;
+        }
+
+        var target = new RolloutTarget(config, config.Rollout, AccountBaselineProgram.ProgramVersion);
+        var options = RolloutEngineOptions.From(config.Rollout);
+        if (parse.GetValue(Concurrency) is { } n and > 0)
+        {
+            options = options with { Concurrency = n };
+        }
+
+        return new Setup(RolloutSpec.From(target), options);
+    }
+
+    private static async Task<IRolloutLedger> OpenLedgerAsync(ParseResult parse, CancellationToken ct) =>
+        await RolloutLedgers.OpenAsync(
+            parse.GetValue(Ledger)?.FullName,
+            parse.GetValue(Postgres) ?? Environment.GetEnvironmentVariable(RolloutLedgers.PostgresEnvironmentVariable),
+            ct);
+
+    private static IAccountDirectory Directory(ParseResult parse) =>
+        parse.GetValue(AccountsFile) is { } file ? new FileAccountDirectory(file.FullName) : new AwsCliAccountDirectory();
+}

@@ -1,0 +1,3 @@
+using AuditInfra.Automation;
+
+return await AutomationApp.RunAsync(args);

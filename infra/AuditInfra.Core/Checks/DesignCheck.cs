@@ -1,0 +1,319 @@
+using System.Collections.Immutable;
+using System.Text.Json.Nodes;
+
+namespace AuditInfra.Core.Checks;
+
+public sealed record Violation(string InvariantId, string Resource, string Message)
+{
+    public override string ToString() => $"{InvariantId}: {Resource}: {Message}";
+}
+
+/// <summary>
+/// Evaluates the design's invariants offline over a plan in its JSON form (the output of
+/// <c>auditinfra plan --json</c>): the same shape the policy pack's fixtures use, so the two
+/// implementations are tested on the same inputs. Properties are Pulumi wire names; policies may
+/// be JSON objects (plans) or JSON strings (previews).
+/// </summary>
+public static class DesignCheck
+{
+    public static ImmutableArray<Violation> Evaluate(JsonNode plan, int? minimumKeyDeletionWindowDays = null)
+    {
+        var stack = (string?)plan["stack"] ?? "";
+        var resources = (plan["components"]?.AsArray() ?? [])
+            .SelectMany(c => c!["resources"]?.AsArray() ?? [])
+            .Select(r => new Res(r!))
+            .ToList();
+        var violations = new List<Violation>();
+        void Fail(string id, string resource, string message) => violations.Add(new Violation(Invariants.Get(id).Id, resource, message));
+
+        CheckTrails(stack, resources, Fail);
+        CheckLogBuckets(stack, resources, Fail);
+        CheckKeys(resources, minimumKeyDeletionWindowDays ?? Invariants.MinimumKeyDeletionWindowDays, Fail);
+        CheckGuardrails(resources, Fail);
+        return [.. violations];
+    }
+
+    private static void CheckTrails(string stack, List<Res> resources, Action<string, string, string> fail)
+    {
+        var trails = resources.Where(r => r.Type == "aws:cloudtrail/trail:Trail").ToList();
+        if (trails.Count == 0 && stack == "prod")
+        {
+            fail("trail-organization", "(stack prod)", "the management-account stack creates no organization trail");
+        }
+
+        foreach (var trail in trails)
+        {
+            var p = trail.Properties;
+            if (!IsTrue(p["isOrganizationTrail"]))
+            {
+                fail("trail-organization", trail.Name, "isOrganizationTrail must be true");
+            }
+
+            if (!IsTrue(p["isMultiRegionTrail"]))
+            {
+                fail("trail-multi-region", trail.Name, "isMultiRegionTrail must be true");
+            }
+
+            if (IsFalse(p["includeGlobalServiceEvents"]))
+            {
+                fail("trail-global-service-events", trail.Name, "includeGlobalServiceEvents must not be false");
+            }
+
+            if (!IsTrue(p["enableLogFileValidation"]))
+            {
+                fail("trail-log-file-validation", trail.Name, "enableLogFileValidation must be true");
+            }
+
+            if (Text(p["kmsKeyId"]) is not { Length: > 0 })
+            {
+                fail("trail-kms-encrypted", trail.Name, "kmsKeyId must name the trail key");
+            }
+
+            if (IsFalse(p["enableLogging"]))
+            {
+                fail("trail-logging-enabled", trail.Name, "enableLogging is false: the trail records nothing");
+            }
+
+            if (ManagementEventsProblem(p) is { } problem)
+            {
+                fail("trail-management-events-read-write", trail.Name, problem);
+            }
+
+            if (!trail.Protect)
+            {
+                fail("resources-protected", trail.Name, "the trail must be protected");
+            }
+        }
+    }
+
+    private static string? ManagementEventsProblem(JsonObject trail)
+    {
+        if (trail["advancedEventSelectors"] is JsonArray { Count: > 0 } advanced)
+        {
+            var management = advanced.Where(s => (s?["fieldSelectors"]?.AsArray() ?? []).Any(f =>
+                (string?)f?["field"] == "eventCategory" && Strings(f?["equals"]).Contains("Management"))).ToList();
+            if (management.Count == 0)
+            {
+                return "no advanced event selector records management events";
+            }
+
+            return management.Any(s => !(s!["fieldSelectors"]!.AsArray()).Any(f => (string?)f?["field"] == "readOnly"))
+                ? null
+                : "management events are filtered by readOnly: both read and write events must be recorded";
+        }
+
+        if (trail["eventSelectors"] is JsonArray { Count: > 0 } basic)
+        {
+            return basic.Any(s => !IsFalse(s?["includeManagementEvents"]) && (Text(s?["readWriteType"]) ?? "All") == "All")
+                ? null
+                : "no event selector records management events with readWriteType All";
+        }
+
+        return null;
+    }
+
+    private static void CheckLogBuckets(string stack, List<Res> resources, Action<string, string, string> fail)
+    {
+        var buckets = resources.Where(r => r.Type == "aws:s3/bucket:Bucket").ToList();
+        var loggingTargets = resources.Where(r => r.Type == "aws:s3/bucketLogging:BucketLogging")
+            .Select(r => Text(r.Properties["targetBucket"])).ToHashSet();
+
+        // The log bucket is the one whose policy lets CloudTrail write; without such a policy,
+        // every bucket that is not the target of another's access logs.
+        var policies = resources.Where(r => r.Type == "aws:s3/bucketPolicy:BucketPolicy").ToList();
+        var logBuckets = buckets.Where(b => policies.Any(p => RefersTo(p.Properties["bucket"], b) && AllowsCloudTrailWrites(p.Properties["policy"]))).ToList();
+        if (logBuckets.Count == 0)
+        {
+            logBuckets = buckets.Where(b => !loggingTargets.Contains(Text(b.Properties["bucket"])) && !loggingTargets.Contains(b.Name)).ToList();
+        }
+
+        if (logBuckets.Count == 0 && stack == "audit")
+        {
+            fail("log-bucket-present", "(stack audit)", "the audit stack creates no log bucket");
+        }
+
+        foreach (var bucket in logBuckets)
+        {
+            var subs = resources.Where(r => r.Type.StartsWith("aws:s3/", StringComparison.Ordinal) && r.Type != "aws:s3/bucket:Bucket" && RefersTo(r.Properties["bucket"], bucket)).ToList();
+            Res? Sub(string type) => subs.FirstOrDefault(s => s.Type == type);
+            var name = bucket.Name;
+
+            if (!bucket.Protect)
+            {
+                fail("resources-protected", name, "the log bucket must be protected");
+            }
+
+            if (Text(Sub("aws:s3/bucketVersioning:BucketVersioning")?.Properties["versioningConfiguration"]?["status"]) != "Enabled")
+            {
+                fail("bucket-versioning", name, "no BucketVersioning with status Enabled");
+            }
+
+            var retention = Sub("aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration")?.Properties["rule"]?["defaultRetention"];
+            if (!IsTrue(bucket.Properties["objectLockEnabled"]) || retention is null || (Number(retention["days"]) ?? 0) + (Number(retention["years"]) ?? 0) <= 0)
+            {
+                fail("bucket-object-lock", name, "Object Lock must be enabled with a default retention");
+            }
+
+            var sse = Sub("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")?.Properties["rules"]?.AsArray()
+                .Select(r => Text(r?["applyServerSideEncryptionByDefault"]?["sseAlgorithm"])).ToList() ?? [];
+            if (!sse.Any(a => a is "aws:kms" or "aws:kms:dsse"))
+            {
+                fail("bucket-sse-kms", name, "default encryption must be SSE-KMS (aws:kms)");
+            }
+
+            var pab = Sub("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")?.Properties;
+            if (pab is null || !new[] { "blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets" }.All(k => IsTrue(pab[k])))
+            {
+                fail("bucket-public-access-blocked", name, "all four public access block settings must be true");
+            }
+
+            if (Text(Sub("aws:s3/bucketOwnershipControls:BucketOwnershipControls")?.Properties["rule"]?["objectOwnership"]) != "BucketOwnerEnforced")
+            {
+                fail("bucket-owner-enforced", name, "object ownership must be BucketOwnerEnforced");
+            }
+
+            if (!DeniesInsecureTransport(Sub("aws:s3/bucketPolicy:BucketPolicy")?.Properties["policy"]))
+            {
+                fail("bucket-tls-only", name, "the bucket policy must deny s3:* when aws:SecureTransport is false");
+            }
+
+            var rules = Sub("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")?.Properties["rules"]?.AsArray() ?? [];
+            if (!rules.Any(r => Text(r?["status"]) == "Enabled" && (Number(r?["expiration"]?["days"]) ?? 0) > 0))
+            {
+                fail("bucket-lifecycle", name, "an enabled lifecycle rule with an expiration is required");
+            }
+
+            var logging = Sub("aws:s3/bucketLogging:BucketLogging");
+            var target = Text(logging?.Properties["targetBucket"]);
+            if (logging is null || target is null || target == Text(bucket.Properties["bucket"]) || RefersTo(logging.Properties["targetBucket"], bucket))
+            {
+                fail("bucket-access-logging", name, "server access logs must go to a different bucket");
+            }
+
+            foreach (var keyRef in sse.Count == 0 ? [] : (Sub("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")!.Properties["rules"]!.AsArray()
+                         .Select(r => Text(r?["applyServerSideEncryptionByDefault"]?["kmsMasterKeyId"])).OfType<string>()))
+            {
+                var key = resources.FirstOrDefault(r => r.Type == "aws:kms/key:Key" && keyRef.StartsWith("${" + r.Name + ".", StringComparison.Ordinal));
+                if (key is not null && !key.Protect)
+                {
+                    fail("resources-protected", key.Name, "the trail key must be protected");
+                }
+            }
+        }
+    }
+
+    private static void CheckKeys(List<Res> resources, int minimumDeletionWindow, Action<string, string, string> fail)
+    {
+        foreach (var key in resources.Where(r => r.Type == "aws:kms/key:Key"))
+        {
+            if (!IsTrue(key.Properties["enableKeyRotation"]))
+            {
+                fail("key-rotation", key.Name, "enableKeyRotation must be true");
+            }
+
+            if ((Number(key.Properties["deletionWindowInDays"]) ?? 30) < minimumDeletionWindow)
+            {
+                fail("key-deletion-window", key.Name, $"deletionWindowInDays must be at least {minimumDeletionWindow}");
+            }
+        }
+    }
+
+    private static void CheckGuardrails(List<Res> resources, Action<string, string, string> fail)
+    {
+        var attachments = resources.Where(r => r.Type == "aws:organizations/policyAttachment:PolicyAttachment").ToList();
+        foreach (var policy in resources.Where(r => r.Type == "aws:organizations/policy:Policy" && (Text(r.Properties["type"]) ?? "SERVICE_CONTROL_POLICY") == "SERVICE_CONTROL_POLICY"))
+        {
+            if (!attachments.Any(a => RefersTo(a.Properties["policyId"], policy)))
+            {
+                fail("guardrails-attached", policy.Name, "the SCP is attached to no root or OU");
+            }
+        }
+    }
+
+    private static bool AllowsCloudTrailWrites(JsonNode? policy) =>
+        Statements(policy).Any(s =>
+            Text(s?["Effect"]) == "Allow"
+            && Strings(s?["Principal"]?["Service"]).Contains("cloudtrail.amazonaws.com")
+            && Strings(s?["Action"]).Contains("s3:PutObject"));
+
+    private static List<JsonNode?> Statements(JsonNode? policy)
+    {
+        if (policy is JsonValue v && v.TryGetValue<string>(out var text))
+        {
+            try
+            {
+                policy = JsonNode.Parse(text);
+            }
+            catch (System.Text.Json.JsonException)
+            {
+                return [];
+            }
+        }
+
+        return policy?["Statement"] switch
+        {
+            JsonArray array => [.. array],
+            JsonObject single => [single],
+            _ => [],
+        };
+    }
+
+    private static bool DeniesInsecureTransport(JsonNode? policy)
+    {
+        var statements = Statements(policy);
+        return statements.Any(s =>
+            Text(s?["Effect"]) == "Deny"
+            && Strings(s?["Action"]).Any(a => a is "s3:*" or "*")
+            && Strings(s?["Condition"]?["Bool"]?["aws:SecureTransport"]).Any(x => x.Equals("false", StringComparison.OrdinalIgnoreCase)));
+    }
+
+    /// <summary>A sub-resource's reference to a resource: "${name.output}" in plans, or the bucket's name or id at preview time.</summary>
+    private static bool RefersTo(JsonNode? value, Res resource)
+    {
+        var text = Text(value);
+        return text is not null && (text.StartsWith("${" + resource.Name + ".", StringComparison.Ordinal)
+            || text == Text(resource.Properties["bucket"]) || text == resource.Id);
+    }
+
+    private static bool IsTrue(JsonNode? node) => node is JsonValue v && (v.TryGetValue<bool>(out var b) ? b : v.TryGetValue<string>(out var s) && s == "true");
+
+    private static bool IsFalse(JsonNode? node) => node is JsonValue v && (v.TryGetValue<bool>(out var b) ? !b : v.TryGetValue<string>(out var s) && s == "false");
+
+    private static string? Text(JsonNode? node) => node is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
+
+    private static double? Number(JsonNode? node)
+    {
+        if (node is not JsonValue v)
+        {
+            return null;
+        }
+
+        // Values built in memory keep their CLR type; parsed ones are JSON elements: ask for each.
+        return v.TryGetValue<int>(out var i) ? i
+            : v.TryGetValue<long>(out var l) ? l
+            : v.TryGetValue<double>(out var d) ? d
+            : v.TryGetValue<string>(out var s) && double.TryParse(s, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var p) ? p
+            : null;
+    }
+
+    private static List<string> Strings(JsonNode? node) => node switch
+    {
+        JsonArray a => [.. a.Select(Text).OfType<string>()],
+        JsonValue v when v.TryGetValue<string>(out var s) => [s],
+        JsonValue v when v.TryGetValue<bool>(out var b) => [b ? "true" : "false"],
+        _ => [],
+    };
+
+    private sealed class Res(JsonNode node)
+    {
+        public string Type { get; } = (string?)node["type"] ?? "";
+
+        public string Name { get; } = (string?)node["name"] ?? "";
+
+        public string? Id { get; } = (string?)node["id"];
+
+        public JsonObject Properties { get; } = node["properties"] as JsonObject ?? [];
+
+        public bool Protect { get; } = node["protect"] is JsonValue p && p.TryGetValue<bool>(out var b) && b;
+    }
+}

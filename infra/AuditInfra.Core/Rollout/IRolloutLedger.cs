@@ -1,0 +1,154 @@
+namespace AuditInfra.Core.Rollout;
+
+/// <summary>Where an account stands in the rollout.</summary>
+public enum AccountRolloutState
+{
+    /// <summary>Waiting to be deployed at its desired version.</summary>
+    Pending,
+
+    /// <summary>A host holds its lease and is deploying it.</summary>
+    InProgress,
+
+    /// <summary>Deployed at the desired version.</summary>
+    Deployed,
+
+    /// <summary>Every attempt failed; the last error says why.</summary>
+    Failed,
+
+    /// <summary>The account left the organization or is closing; its stack is kept (its logs are evidence).</summary>
+    Retired,
+}
+
+public static class AccountRolloutStates
+{
+    public static string Name(this AccountRolloutState state) => state switch
+    {
+        AccountRolloutState.Pending => "pending",
+        AccountRolloutState.InProgress => "in-progress",
+        AccountRolloutState.Deployed => "deployed",
+        AccountRolloutState.Failed => "failed",
+        AccountRolloutState.Retired => "retired",
+        _ => throw new ArgumentOutOfRangeException(nameof(state)),
+    };
+
+    public static AccountRolloutState Parse(string name) => name switch
+    {
+        "pending" => AccountRolloutState.Pending,
+        "in-progress" => AccountRolloutState.InProgress,
+        "deployed" => AccountRolloutState.Deployed,
+        "failed" => AccountRolloutState.Failed,
+        "retired" => AccountRolloutState.Retired,
+        _ => throw new FormatException($"unknown rollout state '{name}'"),
+    };
+}
+
+/// <summary>One account's row in the ledger.</summary>
+public sealed record LedgerEntry(
+    string AccountId,
+    AccountRolloutState State,
+    string DesiredVersion,
+    string? DeployedVersion,
+    int Attempts,
+    DateTimeOffset? LastAttemptAt,
+    string? LastError,
+    string? LeaseOwner,
+    DateTimeOffset? LeaseUntil,
+    DateTimeOffset? NotBefore,
+    DateTimeOffset UpdatedAt,
+    string Reason,
+    DateTimeOffset? LastEventAt = null);
+
+/// <summary>An account a host now owns until <see cref="LeaseUntil"/> (or until it renews).</summary>
+public sealed record LeasedWork(string AccountId, string Version, int Attempts, string Owner, DateTimeOffset LeaseUntil);
+
+public enum EnqueueResult
+{
+    /// <summary>New work: the account was unknown, or its stack is behind the version.</summary>
+    Enqueued,
+
+    /// <summary>A failed or retired account is tried again.</summary>
+    Requeued,
+
+    /// <summary>Already deployed at this version: nothing to do.</summary>
+    AlreadyCurrent,
+
+    /// <summary>Already waiting or in progress for this version: nothing to do.</summary>
+    AlreadyQueued,
+
+    /// <summary>Failed at this version and not asked to retry.</summary>
+    StillFailed,
+
+    /// <summary>The event is older than one already applied to this account (events arrive out of order).</summary>
+    Stale,
+}
+
+public enum RetireResult
+{
+    Retired,
+    AlreadyRetired,
+    Stale,
+}
+
+/// <summary>
+/// Port: the durable record of every account's rollout, and the lease that serializes operations
+/// on one stack across workers and hosts.
+/// </summary>
+public interface IRolloutLedger
+{
+    /// <summary>Asks for the account to be deployed at <paramref name="version"/>; does nothing when it already is or will be.</summary>
+    /// <remarks><paramref name="eventTime"/>: when the event happened; an event older than the last one applied is stale and ignored. Null (reconciliation) always applies.</remarks>
+    Task<EnqueueResult> EnqueueAsync(string accountId, string version, string reason, bool retryFailed, DateTimeOffset? eventTime, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>Leases the next pending account (or one whose lease expired), or the given account; null when there is none.</summary>
+    Task<LeasedWork?> TryLeaseAsync(string owner, DateTimeOffset now, TimeSpan lease, string? accountId, CancellationToken cancellationToken);
+
+    Task<bool> RenewAsync(string accountId, string owner, DateTimeOffset leaseUntil, CancellationToken cancellationToken);
+
+    /// <summary>Records a failed attempt that will be retried by the same owner.</summary>
+    Task<bool> RecordAttemptAsync(string accountId, string owner, string error, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>Records the deployment of <paramref name="version"/>; the account goes back to pending when a newer version was asked for meanwhile.</summary>
+    Task<bool> CompleteAsync(string accountId, string owner, string version, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>Marks the account failed with the reason (after the last attempt).</summary>
+    Task<bool> FailAsync(string accountId, string owner, string version, string error, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>Gives the lease back without counting the attempt (shutdown, stack locked): pending again from <paramref name="notBefore"/>.</summary>
+    Task<bool> ReleaseAsync(string accountId, string owner, DateTimeOffset notBefore, string? note, CancellationToken cancellationToken);
+
+    /// <summary>Marks an account that left the organization (or is closing) retired; its stack is not destroyed.</summary>
+    Task<RetireResult> RetireAsync(string accountId, string reason, DateTimeOffset? eventTime, DateTimeOffset now, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<LedgerEntry>> ListAsync(CancellationToken cancellationToken);
+
+    /// <summary>Accounts pending or in progress.</summary>
+    Task<int> CountOutstandingAsync(CancellationToken cancellationToken);
+}
+
+/// <summary>The enqueue decision both ledgers apply inside their transaction: a pure function of the row.</summary>
+public static class LedgerRules
+{
+    /// <summary>The new (state, desired version, reset attempts) for an enqueue, or null to leave the row as it is.</summary>
+    public static (EnqueueResult Result, AccountRolloutState? State, bool ResetAttempts) Enqueue(LedgerEntry? existing, string version, bool retryFailed)
+    {
+        if (existing is null)
+        {
+            return (EnqueueResult.Enqueued, AccountRolloutState.Pending, true);
+        }
+
+        return existing.State switch
+        {
+            AccountRolloutState.Deployed when existing.DeployedVersion == version => (EnqueueResult.AlreadyCurrent, null, false),
+            AccountRolloutState.Deployed => (EnqueueResult.Enqueued, AccountRolloutState.Pending, true),
+            AccountRolloutState.Pending or AccountRolloutState.InProgress when existing.DesiredVersion == version => (EnqueueResult.AlreadyQueued, null, false),
+
+            // Keep the state: an in-progress operation finishes and then sees the newer desired version.
+            AccountRolloutState.Pending or AccountRolloutState.InProgress => (EnqueueResult.Enqueued, existing.State, existing.State == AccountRolloutState.Pending),
+            AccountRolloutState.Failed when existing.DesiredVersion != version => (EnqueueResult.Enqueued, AccountRolloutState.Pending, true),
+            AccountRolloutState.Failed when retryFailed => (EnqueueResult.Requeued, AccountRolloutState.Pending, true),
+            AccountRolloutState.Failed => (EnqueueResult.StillFailed, null, false),
+            AccountRolloutState.Retired when existing.DeployedVersion == version => (EnqueueResult.Requeued, AccountRolloutState.Deployed, false),
+            _ => (EnqueueResult.Requeued, AccountRolloutState.Pending, true),
+        };
+    }
+}

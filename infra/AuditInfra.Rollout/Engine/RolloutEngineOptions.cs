@@ -1,0 +1,54 @@
+using AuditInfra.Core.Rollout;
+
+namespace AuditInfra.Rollout.Engine;
+
+/// <summary>How the engine runs: concurrency, attempts, backoff, leases. Built from <see cref="RolloutSettings"/>.</summary>
+public sealed record RolloutEngineOptions
+{
+    public int Concurrency { get; init; } = 4;
+
+    public int MaxAttempts { get; init; } = 5;
+
+    public TimeSpan RetryBaseDelay { get; init; } = TimeSpan.FromSeconds(10);
+
+    public TimeSpan MaxRetryDelay { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Retries of a locked stack (concurrent update) before the account is handed back as pending; they never count as attempts.</summary>
+    public int LockRetries { get; init; } = 10;
+
+    public TimeSpan Lease { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>How often idle workers look for work another host (or a retry backoff) makes available.</summary>
+    public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(2);
+
+    public TimeSpan ReconcileInterval { get; init; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>This host's name in leases: unique per process.</summary>
+    public string Owner { get; init; } = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..8]}";
+
+    public static RolloutEngineOptions From(RolloutSettings settings) => new()
+    {
+        Concurrency = settings.Concurrency,
+        MaxAttempts = settings.MaxAttempts,
+        RetryBaseDelay = TimeSpan.FromSeconds(settings.RetryBaseDelaySeconds),
+        Lease = TimeSpan.FromSeconds(settings.LeaseSeconds),
+        ReconcileInterval = TimeSpan.FromMinutes(settings.ReconcileIntervalMinutes),
+    };
+}
+
+/// <summary>What to deploy: the desired version, each account's inputs, and which accounts are governed.</summary>
+public sealed record RolloutSpec(string Version, Func<string, AccountBaselineInputs> InputsFor, Func<string, bool> Governs)
+{
+    public static RolloutSpec From(RolloutTarget target) => new(target.Version, target.InputsFor, target.Governs);
+}
+
+public sealed record ReconcileSummary(int Listed, int Active, int Enqueued, int Current, int Queued, int StillFailed, int Retired, int Excluded)
+{
+    public override string ToString() =>
+        $"{Listed} accounts listed, {Active} active: {Enqueued} enqueued, {Current} already current, {Queued} already queued, {StillFailed} failed; {Retired} retired; {Excluded} excluded";
+}
+
+/// <summary>The outcome of one account's operation in this process.</summary>
+public sealed record OperationOutcome(string AccountId, AccountRolloutState State, string Version, int Attempts, TimeSpan Duration, string? Error);
+
+public sealed record IntakeOutcome(string MessageId, AccountEventOutcome Outcome, string Detail);
