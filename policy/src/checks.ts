@@ -7,6 +7,7 @@ import {
   AuditResource,
   Finding,
   Types,
+  UNKNOWN,
   asArray,
   asDocument,
   byType,
@@ -48,6 +49,7 @@ export interface PolicySpec {
 function trailFlag(property: string, mustBe: "true" | "notFalse", message: string): ResourceCheck {
   return (trail) => {
     const value = get(trail.props, property);
+    if (value === UNKNOWN) return [];
     const ok = mustBe === "true" ? isTrue(value) : !isFalse(value);
     return ok ? [] : [`${message} (is ${value === undefined ? "not set" : JSON.stringify(value)})`];
   };
@@ -259,7 +261,11 @@ export const specs: readonly PolicySpec[] = [
     return problem ? [problem] : [];
   }),
   trailResource("trail-log-file-validation", trailFlag("enableLogFileValidation", "true", "enableLogFileValidation must be true")),
-  trailResource("trail-kms-encrypted", (t) => ((text(get(t.props, "kmsKeyId")) ?? "") !== "" ? [] : ["kmsKeyId must name the trail key"])),
+  trailResource("trail-kms-encrypted", (t) => {
+    // Unknown during a preview (the key is created in the same update): set, known at update time.
+    const keyId = get(t.props, "kmsKeyId");
+    return keyId === UNKNOWN || (text(keyId) ?? "") !== "" ? [] : ["kmsKeyId must name the trail key"];
+  }),
   trailResource("trail-logging-enabled", trailFlag("enableLogging", "notFalse", "enableLogging is false: the trail records nothing")),
   { id: "log-bucket-present", kind: "stack", stackCheck: logBucketPresent },
   { id: "bucket-versioning", kind: "stack", stackCheck: perLogBucket(versioning) },
