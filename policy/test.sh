@@ -9,8 +9,8 @@ if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
   echo "FAILED: node and npm are needed for the policy pack (apt-get install nodejs npm)"; exit 1
 fi
 major=$(node -p 'process.versions.node.split(".")[0]')
-if [ "$major" -lt 18 ]; then
-  echo "FAILED: node >= 18 is needed (found $(node --version))"; exit 1
+if [ "$major" -lt 20 ]; then
+  echo "FAILED: node >= 20 is needed (@pulumi/pulumi) (found $(node --version))"; exit 1
 fi
 
 echo "== policy: npm ci (package-lock.json)"
