@@ -12,6 +12,7 @@ public static class CliApp
         var root = new RootCommand("AuditInfra: organization-wide AWS audit logging — plan, document, verify, query and test detections offline.");
         root.Subcommands.Add(PlanCommand.Create(io));
         root.Subcommands.Add(Checks.CheckCommand.Create(io));
+        root.Subcommands.Add(Detection.RulesCommand.Create(io));
         root.Subcommands.Add(RolloutCommand.Create(io));
         return root;
     }

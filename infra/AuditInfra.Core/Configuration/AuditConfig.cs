@@ -51,6 +51,9 @@ public sealed record AuditConfig
     /// <summary>The organization trail's options.</summary>
     public Trail.TrailSettings Trail { get; init; } = new();
 
+    /// <summary>Detection overrides: disabled ids, severities, custom detections, extra targets.</summary>
+    public Detection.DetectionSettings Detection { get; init; } = new();
+
     /// <summary>Where the guardrail SCPs attach.</summary>
     public Guardrails.GuardrailSettings Guardrails { get; init; } = new();
 

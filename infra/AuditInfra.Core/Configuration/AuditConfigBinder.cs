@@ -73,6 +73,7 @@ public static class AuditConfigBinder
         }
 
         var rollout = Rollout.RolloutSettings.Bind(root.Section("rollout"));
+        var detection = Detection.DetectionSettings.Bind(root.Section("detection"));
         var trail = Trail.TrailSettings.Bind(root.Section("trail"), organization);
         var guardrails = Guardrails.GuardrailSettings.Bind(root.Section("guardrails"), required: Stacks.StackRoles.FromStackName(raw.StackName) == Stacks.StackRole.Management);
         root.ReportUnknownKeys();
@@ -101,6 +102,7 @@ public static class AuditConfigBinder
             Tags = tags,
             Rollout = rollout,
             Trail = trail,
+            Detection = detection,
             Guardrails = guardrails,
         };
         return config;

@@ -13,6 +13,9 @@ public abstract record ConfigValue(int? Line)
 
 public sealed record ConfigScalar(string? Text, int? Line) : ConfigValue(Line)
 {
+    /// <summary>Written quoted (YAML) or as a JSON string: always text, never a number or boolean.</summary>
+    public bool Quoted { get; init; }
+
     public override string Describe() => Text is null ? "null" : $"\"{Text}\"";
 }
 

@@ -131,7 +131,7 @@ public sealed record RawConfig(string File, string StackName, ImmutableArray<Key
         JsonValueKind.Object => new ConfigMapping([.. element.EnumerateObject().Select(p => new KeyValuePair<string, ConfigValue>(p.Name, FromJson(p.Value)))], null),
         JsonValueKind.Array => new ConfigSequence([.. element.EnumerateArray().Select(FromJson)], null),
         JsonValueKind.Null => new ConfigScalar(null, null),
-        JsonValueKind.String => new ConfigScalar(element.GetString(), null),
+        JsonValueKind.String => new ConfigScalar(element.GetString(), null) { Quoted = true },
         _ => new ConfigScalar(element.GetRawText(), null),
     };
 
@@ -142,7 +142,7 @@ public sealed record RawConfig(string File, string StackName, ImmutableArray<Key
         {
             YamlMappingNode map => new ConfigMapping([.. map.Children.Select(c => new KeyValuePair<string, ConfigValue>(((YamlScalarNode)c.Key).Value ?? "", FromYaml(c.Value)))], line),
             YamlSequenceNode seq => new ConfigSequence([.. seq.Children.Select(FromYaml)], line),
-            YamlScalarNode scalar => new ConfigScalar(IsYamlNull(scalar) ? null : scalar.Value, line),
+            YamlScalarNode scalar => new ConfigScalar(IsYamlNull(scalar) ? null : scalar.Value, line) { Quoted = scalar.Style is ScalarStyle.SingleQuoted or ScalarStyle.DoubleQuoted },
             _ => new ConfigScalar(null, line),
         };
     }

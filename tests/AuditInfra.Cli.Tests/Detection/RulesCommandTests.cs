@@ -1,0 +1,53 @@
+using System.Text.Json.Nodes;
+using AuditInfra.Cli.Tests.Support;
+
+namespace AuditInfra.Cli.Tests.Detection;
+
+public class RulesCommandTests
+{
+    private static string Sample(string pattern) => Directory.GetFiles(Path.Combine(AppContext.BaseDirectory, "samples"), pattern).Single();
+
+    [Fact]
+    public async Task Rules_test_flags_the_right_events_in_a_recorded_cloudtrail_file()
+    {
+        var result = await CliRunner.RunAsync("rules", "test", Sample("*.json.gz"), "--sample", "--json");
+        Assert.Equal(1, result.ExitCode);
+        var node = JsonNode.Parse(result.Out)!;
+        Assert.Equal(6, (int)node["events"]!);
+        var fired = node["detections"]!.AsArray().Select(d => ((string)d!["detection"]!, (int)d["index"]!)).ToArray();
+        Assert.Equal(
+            [("iam-policy-changes", 1), ("unauthorized-api-calls", 3), ("console-login-without-mfa", 4), ("cloudtrail-changes", 5), ("audit-trail-tampering", 5)],
+            fired);
+    }
+
+    [Fact]
+    public async Task Quiet_events_exit_0()
+    {
+        var result = await CliRunner.RunAsync("rules", "test", Sample("quiet-records.json"), "--sample");
+        Assert.Equal(0, result.ExitCode);
+        Assert.Contains("2 events, 0 detection(s) fired", result.Out);
+    }
+
+    [Fact]
+    public async Task A_bad_file_is_named_and_exits_2()
+    {
+        var dir = CliRunner.TempDir();
+        var bad = Path.Combine(dir, "bad.json");
+        await File.WriteAllTextAsync(bad, "{\"Records\": [1, 2]}");
+        var result = await CliRunner.RunAsync("rules", "test", bad, "--sample");
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains($"{bad}: item 0 is not a JSON object", result.Err);
+    }
+
+    [Fact]
+    public async Task Rules_list_prints_the_catalog_with_patterns()
+    {
+        var table = await CliRunner.RunAsync("rules", "list", "--sample");
+        Assert.Equal(0, table.ExitCode);
+        Assert.Contains("20 detections, catalog", table.Out);
+        var json = JsonNode.Parse((await CliRunner.RunAsync("rules", "list", "--sample", "--json")).Out)!;
+        var root = json["detections"]!.AsArray().Single(d => (string)d!["id"]! == "root-account-use")!;
+        Assert.Equal("critical", (string?)root["severity"]);
+        Assert.Equal("Root", (string?)root["pattern"]!["detail"]!["userIdentity"]!["type"]![0]);
+    }
+}
