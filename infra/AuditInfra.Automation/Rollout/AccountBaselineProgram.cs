@@ -1,9 +1,8 @@
 using System.Collections.Immutable;
 using AuditInfra.Core.Rollout;
+using AuditInfra.Detection;
 using Pulumi;
 using Pulumi.Aws;
-using Pulumi.Aws.CloudWatch;
-using Pulumi.Aws.Iam;
 using Pulumi.Aws.Inputs;
 
 namespace AuditInfra.Automation.Rollout;
@@ -22,12 +21,6 @@ public static class AccountBaselineProgram
     public static IDictionary<string, object?> Run(AccountBaselineInputs inputs)
     {
         var design = AccountBaselineDesigner.Design(inputs);
-        var tags = new InputMap<string>();
-        foreach (var (key, value) in design.Tags)
-        {
-            tags.Add(key, value);
-        }
-
         var provider = new Provider($"account-{inputs.AccountId}", new ProviderArgs
         {
             Region = inputs.HomeRegion,
@@ -38,61 +31,12 @@ public static class AccountBaselineProgram
             },
         });
 
-        var baseline = new AccountBaseline($"{inputs.NamePrefix}-account-baseline", design, tags, new ComponentResourceOptions { Providers = { provider } });
+        var baseline = new AccountBaseline(AccountBaselinePlan.ComponentName(design), new AccountBaselineArgs { Design = design }, new ComponentResourceOptions { Providers = { provider } });
         return new Dictionary<string, object?>
         {
             ["accountId"] = inputs.AccountId,
             ["forwardingRoleArn"] = baseline.RoleArn,
             ["regions"] = design.Rules.Select(r => r.Region).ToImmutableArray(),
         };
-    }
-}
-
-/// <summary>The forwarding baseline of one account: one role, and a rule and target per governed region.</summary>
-public sealed class AccountBaseline : ComponentResource
-{
-    public Output<string> RoleArn { get; }
-
-    public AccountBaseline(string name, AccountBaselineDesign design, InputMap<string> tags, ComponentResourceOptions? options = null)
-        : base(AccountBaselineDesign.ComponentType, name, options)
-    {
-        var role = new Role(design.RoleLogicalName, new RoleArgs
-        {
-            Name = design.RoleName,
-            Description = "Lets EventBridge forward this account's CloudTrail events to the central bus",
-            AssumeRolePolicy = design.TrustPolicy.ToJson(),
-            Tags = tags,
-        }, new CustomResourceOptions { Parent = this });
-
-        _ = new RolePolicy(design.RolePolicyLogicalName, new RolePolicyArgs
-        {
-            Role = role.Id,
-            Policy = design.PutEventsPolicy.ToJson(),
-        }, new CustomResourceOptions { Parent = this });
-
-        foreach (var rule in design.Rules)
-        {
-            var eventRule = new EventRule(rule.LogicalName, new EventRuleArgs
-            {
-                Name = rule.RuleName,
-                Region = rule.Region,
-                Description = "Forwards CloudTrail events to the AuditInfra central bus",
-                EventPattern = AccountBaselineDesigner.PatternJson(design),
-                State = "ENABLED",
-                Tags = tags,
-            }, new CustomResourceOptions { Parent = this });
-
-            _ = new EventTarget($"{rule.LogicalName}-target", new EventTargetArgs
-            {
-                Rule = eventRule.Name,
-                Region = rule.Region,
-                Arn = design.Inputs.CentralBusArn,
-                RoleArn = role.Arn,
-                TargetId = rule.TargetId,
-            }, new CustomResourceOptions { Parent = this });
-        }
-
-        RoleArn = role.Arn;
-        RegisterOutputs(new Dictionary<string, object?> { ["roleArn"] = RoleArn });
     }
 }

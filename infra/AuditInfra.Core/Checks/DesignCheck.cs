@@ -30,6 +30,7 @@ public static class DesignCheck
         CheckLogBuckets(stack, resources, Fail);
         CheckKeys(resources, minimumKeyDeletionWindowDays ?? Invariants.MinimumKeyDeletionWindowDays, Fail);
         CheckGuardrails(resources, Fail);
+        CheckDetection(resources, Fail);
         return [.. violations];
     }
 
@@ -226,6 +227,26 @@ public static class DesignCheck
             if (!attachments.Any(a => RefersTo(a.Properties["policyId"], policy)))
             {
                 fail("guardrails-attached", policy.Name, "the SCP is attached to no root or OU");
+            }
+        }
+    }
+
+    private static void CheckDetection(List<Res> resources, Action<string, string, string> fail)
+    {
+        foreach (var policy in resources.Where(r => r.Type == "aws:cloudwatch/eventBusPolicy:EventBusPolicy"))
+        {
+            var allows = Statements(policy.Properties["policy"]).Where(s => Text(s?["Effect"]) == "Allow").ToList();
+            if (allows.Count == 0 || allows.Any(s => s?["Condition"] is not JsonObject c || !c.Any(op => op.Value is JsonObject keys && keys.ContainsKey("aws:PrincipalOrgID"))))
+            {
+                fail("detection-bus-org-only", policy.Name, "every Allow of the bus policy must be conditioned on aws:PrincipalOrgID");
+            }
+        }
+
+        foreach (var rule in resources.Where(r => r.Type == "aws:cloudwatch/eventRule:EventRule"))
+        {
+            if (Text(rule.Properties["state"]) is "DISABLED" || IsFalse(rule.Properties["isEnabled"]))
+            {
+                fail("event-rules-enabled", rule.Name, "the rule is disabled");
             }
         }
     }

@@ -221,9 +221,32 @@ public static class DetectionCatalog
         return [.. rules, .. settings.Custom];
     }
 
-    /// <summary>The event sources the catalog's rules can fire on; the forwarding rules forward these.</summary>
-    public static ImmutableArray<string> Sources(IEnumerable<DetectionRule> rules) =>
-        [.. rules.SelectMany(r => Strings(r.Pattern["source"]).Concat(Strings(r.Pattern["detail"]?["eventSource"]).Select(SourceOf))).Distinct().Order(StringComparer.Ordinal)];
+    /// <summary>
+    /// A conservative bound on an event pattern's size (EventBridge documents a limit on the
+    /// pattern's characters; 2,048 keeps every rule well inside it).
+    /// </summary>
+    public const int MaxPatternCharacters = 2048;
+
+    /// <summary>
+    /// The envelope sources every account forwards to the central bus: the union of the sources
+    /// the rules pin, or none (forward everything) when some rule does not pin its source.
+    /// </summary>
+    public static ImmutableArray<string> ForwardedSources(IEnumerable<DetectionRule> rules)
+    {
+        var sources = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (var rule in rules)
+        {
+            var pinned = Strings(rule.Pattern["source"]).ToList();
+            if (pinned.Count == 0 || rule.Pattern["source"] is JsonArray a && a.Any(v => v is not JsonValue))
+            {
+                return [];
+            }
+
+            sources.UnionWith(pinned);
+        }
+
+        return [.. sources];
+    }
 
     /// <summary>"iam.amazonaws.com" → "aws.iam": the envelope source EventBridge gives a CloudTrail record.</summary>
     public static string SourceOf(string eventSource) => "aws." + eventSource.Split('.')[0];

@@ -48,7 +48,7 @@ public sealed record DetectionSettings
 
     private static DetectionRule? BindCustom(ConfigScope scope)
     {
-        var id = scope.String("id", required: true, check: v => System.Text.RegularExpressions.Regex.IsMatch(v, "^[a-z0-9][a-z0-9-]{1,40}$") ? null : "2 to 41 lowercase letters, digits or hyphens");
+        var id = scope.String("id", required: true, check: v => System.Text.RegularExpressions.Regex.IsMatch(v, "^[a-z0-9][a-z0-9-]{1,35}$") ? null : "2 to 36 lowercase letters, digits or hyphens (the rule name <prefix>-detect-<id> must fit EventBridge's 64 characters)");
         var title = scope.String("title", required: true);
         var severity = scope.Enum("severity", Severity.Medium, s => s.ToString().ToLowerInvariant());
         var description = scope.String("description", defaultValue: "") ?? "";

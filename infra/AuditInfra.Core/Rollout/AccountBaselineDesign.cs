@@ -26,7 +26,7 @@ public sealed record AccountBaselineDesign(
     ImmutableArray<ForwardingRuleDesign> Rules,
     ImmutableSortedDictionary<string, string> Tags)
 {
-    public const string ComponentType = "auditinfra:rollout:AccountBaseline";
+    public const string ComponentType = "auditinfra:detection:AccountBaseline";
 }
 
 public static class AccountBaselineDesigner
@@ -60,6 +60,16 @@ public static class AccountBaselineDesigner
         {
             ["detail-type"] = new JsonArray([.. ForwardedDetailTypes.Select(t => (JsonNode)JsonValue.Create(t))]),
         };
+        if (!inputs.ForwardedSources.IsEmpty)
+        {
+            // Only what some detection can fire on leaves the account.
+            pattern["source"] = new JsonArray([.. inputs.ForwardedSources.Select(s => (JsonNode)JsonValue.Create(s))]);
+        }
+
+        if (pattern.ToJsonString(JsonFormat.Compact).Length > Detection.DetectionCatalog.MaxPatternCharacters)
+        {
+            throw new InvalidOperationException($"the forwarding pattern is over EventBridge's {Detection.DetectionCatalog.MaxPatternCharacters}-character limit: split it");
+        }
         var rules = inputs.GovernedRegions.Select(region => new ForwardingRuleDesign(
             region,
             $"{inputs.NamePrefix}-forward-{region}",
@@ -73,4 +83,63 @@ public static class AccountBaselineDesigner
     }
 
     public static string PatternJson(AccountBaselineDesign design) => design.EventPattern.ToJsonString(JsonFormat.Compact);
+}
+
+/// <summary>The AccountBaseline component's resources, under their Pulumi wire names.</summary>
+public static class AccountBaselinePlan
+{
+    public const string RuleDescription = "Forwards CloudTrail events to the AuditInfra central bus";
+
+    public static string ComponentName(AccountBaselineDesign design) => $"{design.Inputs.NamePrefix}-account-baseline";
+
+    public static string TargetName(ForwardingRuleDesign rule) => $"{rule.LogicalName}-target";
+
+    public static PlannedComponent Render(AccountBaselineDesign design)
+    {
+        var tags = new JsonObject(design.Tags.Select(t => new KeyValuePair<string, JsonNode?>(t.Key, t.Value)));
+        var resources = ImmutableArray.CreateBuilder<PlannedResource>();
+        resources.Add(new PlannedResource("aws:iam/role:Role", design.RoleLogicalName, new JsonObject
+        {
+            ["name"] = design.RoleName,
+            ["description"] = "Lets EventBridge forward this account's CloudTrail events to the central bus",
+            ["assumeRolePolicy"] = design.TrustPolicy.ToJsonNode(),
+            ["tags"] = tags.DeepClone(),
+        }));
+        resources.Add(new PlannedResource("aws:iam/rolePolicy:RolePolicy", design.RolePolicyLogicalName, new JsonObject
+        {
+            ["role"] = PlannedResource.Ref(design.RoleLogicalName, "id"),
+            ["policy"] = design.PutEventsPolicy.ToJsonNode(),
+        }));
+        foreach (var rule in design.Rules)
+        {
+            resources.Add(new PlannedResource("aws:cloudwatch/eventRule:EventRule", rule.LogicalName, new JsonObject
+            {
+                ["name"] = rule.RuleName,
+                ["region"] = rule.Region,
+                ["description"] = RuleDescription,
+                ["eventPattern"] = AccountBaselineDesigner.PatternJson(design),
+                ["state"] = "ENABLED",
+                ["tags"] = tags.DeepClone(),
+            }));
+            resources.Add(new PlannedResource("aws:cloudwatch/eventTarget:EventTarget", TargetName(rule), new JsonObject
+            {
+                ["rule"] = PlannedResource.Ref(rule.LogicalName, "name"),
+                ["region"] = rule.Region,
+                ["arn"] = design.Inputs.CentralBusArn,
+                ["roleArn"] = PlannedResource.Ref(design.RoleLogicalName, "arn"),
+                ["targetId"] = rule.TargetId,
+            }));
+        }
+
+        return new PlannedComponent(AccountBaselineDesign.ComponentType, ComponentName(design), resources.ToImmutable())
+        {
+            Notes =
+            [
+                $"Account {design.Inputs.AccountId}: forwards CloudTrail-delivered events from {string.Join(", ", design.Rules.Select(r => r.Region))} to {design.Inputs.CentralBusArn}.",
+                design.Inputs.ForwardedSources.IsEmpty
+                    ? "Every CloudTrail-delivered event is forwarded: some detections (root use, unauthorized calls, custom ones) can fire on any service."
+                    : $"Forwarded sources: {string.Join(", ", design.Inputs.ForwardedSources)}.",
+            ],
+        };
+    }
 }

@@ -20,6 +20,9 @@ public sealed record AccountBaselineInputs(
     string NamePrefix,
     ImmutableSortedDictionary<string, string> Tags)
 {
+    /// <summary>The event sources the detection catalog needs; empty forwards every CloudTrail-delivered event.</summary>
+    public ImmutableArray<string> ForwardedSources { get; init; } = [];
+
     public string StackName => StackNames.ForAccount(AccountId);
 
     /// <summary>The stack's configuration as the Automation host sets it (<c>namespace:key</c> to value).</summary>
@@ -32,6 +35,7 @@ public sealed record AccountBaselineInputs(
             ["auditinfra:centralBusArn"] = CentralBusArn,
             ["auditinfra:executionRoleArn"] = ExecutionRoleArn,
             ["auditinfra:namePrefix"] = NamePrefix,
+            ["auditinfra:forwardedSources"] = new JsonArray([.. ForwardedSources.Select(r => (JsonNode)JsonValue.Create(r))]).ToJsonString(),
         });
 }
 
@@ -62,7 +66,10 @@ public sealed record RolloutTarget(AuditConfig Config, RolloutSettings Settings,
         CentralBusArn,
         ExecutionRoleArn(accountId),
         Config.NamePrefix,
-        Config.Tags);
+        Config.Tags)
+    {
+        ForwardedSources = Detection.DetectionCatalog.ForwardedSources(Detection.DetectionCatalog.For(Config)),
+    };
 
     /// <summary>
     /// Program version plus a digest of every input shared by all accounts: a stack deployed at
@@ -79,6 +86,7 @@ public sealed record RolloutTarget(AuditConfig Config, RolloutSettings Settings,
                 ["bus"] = CentralBusArn,
                 ["role"] = Settings.ExecutionRoleName,
                 ["prefix"] = Config.NamePrefix,
+                ["sources"] = new JsonArray([.. Detection.DetectionCatalog.ForwardedSources(Detection.DetectionCatalog.For(Config)).Select(s => (JsonNode)JsonValue.Create(s))]),
                 ["tags"] = new JsonObject(Config.Tags.Select(t => new KeyValuePair<string, JsonNode?>(t.Key, t.Value))),
             };
             var digest = SHA256.HashData(Encoding.UTF8.GetBytes(shared.ToJsonString(JsonFormat.Compact)));

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using AuditInfra.Core.Configuration;
+using AuditInfra.Core.Detection;
 using AuditInfra.Core.Guardrails;
 using AuditInfra.Core.Planning;
 using AuditInfra.Core.Rollout;
@@ -42,12 +43,14 @@ public static class StackPlanner
             case StackRole.Audit:
                 account = config.Organization.AuditAccountId;
                 components.Add(LogArchivePlan.Render(LogArchiveDesigner.Design(config)));
+                components.Add(DetectionHubPlan.Render(DetectionHubDesigner.Design(config)));
                 break;
             default:
                 account = config.Organization.ManagementAccountId;
                 components.Add(OrganizationTrailPlan.Render(OrganizationTrailDesigner.Design(config)));
                 components.Add(GuardrailsPlan.Render(GuardrailsDesigner.Design(config)));
                 components.Add(AccountIntakePlan.Render(AccountIntakeDesigner.Design(config)));
+                components.Add(AccountBaselinePlan.Render(ManagementBaseline(config)));
                 break;
         }
 
@@ -56,4 +59,11 @@ public static class StackPlanner
             Warnings = [.. (report?.Warnings ?? []).Select(w => w.ToString())],
         };
     }
+
+    /// <summary>
+    /// The management account gets the same forwarding baseline as every member account, from the
+    /// prod stack (the rollout host never deploys to the management account).
+    /// </summary>
+    public static AccountBaselineDesign ManagementBaseline(AuditConfig config) =>
+        AccountBaselineDesigner.Design(new RolloutTarget(config, config.Rollout, "prod-stack").InputsFor(config.Organization.ManagementAccountId));
 }

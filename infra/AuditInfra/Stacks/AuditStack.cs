@@ -1,5 +1,7 @@
 using AuditInfra.Core.Configuration;
+using AuditInfra.Core.Detection;
 using AuditInfra.Core.Storage;
+using AuditInfra.Detection;
 using AuditInfra.Storage;
 
 namespace AuditInfra.Stacks;
@@ -11,6 +13,8 @@ public static class AuditStack
     {
         var design = LogArchiveDesigner.Design(config);
         var logArchive = new LogArchive(design.Names.Logical("log-archive"), new LogArchiveArgs { Design = design });
+        var hubDesign = DetectionHubDesigner.Design(config);
+        var hub = new DetectionHub(hubDesign.Names.Logical("detection-hub"), new DetectionHubArgs { Design = hubDesign });
 
         return new Dictionary<string, object?>
         {
@@ -22,6 +26,8 @@ public static class AuditStack
             ["trailArn"] = design.Names.TrailArn,
             ["s3KeyPrefix"] = config.S3KeyPrefix,
             ["logArchiveReady"] = logArchive.Ready,
+            ["detectionBusArn"] = hub.BusArn,
+            ["detectionTopicArn"] = hub.TopicArn,
         };
     }
 }

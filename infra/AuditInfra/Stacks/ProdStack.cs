@@ -1,7 +1,9 @@
 using AuditInfra.Core.Configuration;
 using AuditInfra.Core.Guardrails;
 using AuditInfra.Core.Rollout;
+using AuditInfra.Core.Stacks;
 using AuditInfra.Core.Trail;
+using AuditInfra.Detection;
 using AuditInfra.Guardrails;
 using AuditInfra.Rollout;
 using AuditInfra.Trail;
@@ -18,6 +20,9 @@ public static class ProdStack
         var guardrailsDesign = GuardrailsDesigner.Design(config);
         var guardrails = new AuditInfra.Guardrails.Guardrails(guardrailsDesign.Names.Logical("guardrails"), new GuardrailsArgs { Design = guardrailsDesign });
 
+        var baselineDesign = StackPlanner.ManagementBaseline(config);
+        var baseline = new AccountBaseline(AccountBaselinePlan.ComponentName(baselineDesign), new AccountBaselineArgs { Design = baselineDesign });
+
         var intakeDesign = AccountIntakeDesigner.Design(config);
         var intake = new AccountIntake(AccountIntakePlan.ComponentName(intakeDesign), new AccountIntakeArgs { Design = intakeDesign });
 
@@ -25,6 +30,7 @@ public static class ProdStack
         {
             ["organizationId"] = config.Organization.OrganizationId,
             ["trailArn"] = trail.TrailArn,
+            ["forwardingRoleArn"] = baseline.RoleArn,
             ["guardrailPolicyIds"] = guardrails.PolicyIds,
             ["accountIntakeQueueUrl"] = intake.QueueUrl,
             ["accountIntakeQueueArn"] = intake.QueueArn,

@@ -33,12 +33,7 @@ public static class PulumiTests
     public static async Task<(RecordingMocks Mocks, IDictionary<string, object?> Outputs)> RunAsync(AuditConfig config, RecordingMocks? mocks = null)
     {
         mocks ??= new RecordingMocks();
-        IDictionary<string, object?> outputs = new Dictionary<string, object?>();
-        await Deployment.TestAsync(mocks, new TestOptions { StackName = config.StackName, ProjectName = "auditinfra", IsPreview = false }, () =>
-        {
-            outputs = AuditInfraProgram.Build(config);
-            return outputs;
-        });
+        var (_, outputs) = await Deployment.TestAsync(mocks, new TestOptions { StackName = config.StackName, ProjectName = "auditinfra", IsPreview = false }, () => AuditInfraProgram.Build(config));
         return (mocks, outputs);
     }
 

@@ -1,0 +1,59 @@
+using System.Text.Json.Nodes;
+using AuditInfra.Core.Detection;
+using AuditInfra.Core.Rollout;
+using AuditInfra.Core.Stacks;
+using AuditInfra.Tests.Support;
+
+namespace AuditInfra.Tests.Detection;
+
+[Collection(PulumiCollection.Name)]
+public class DetectionTests
+{
+    [Fact]
+    public async Task Detection_hub_equals_the_offline_plan()
+    {
+        var config = PulumiTests.Sample("audit");
+        var (mocks, _) = await PulumiTests.RunAsync(config);
+        PlanComparison.AssertMatches(DetectionHubPlan.Render(DetectionHubDesigner.Design(config)), mocks);
+        Assert.Single(mocks.OfType(DetectionHubDesign.ComponentType));
+    }
+
+    [Fact]
+    public async Task One_rule_per_enabled_detection_on_the_central_bus_delivering_to_the_topic_with_a_dlq()
+    {
+        var config = PulumiTests.Sample("audit", t => t.TrimEnd() + "\n  auditinfra:detection:\n    disabled: [vpc-changes]\n    extraTargetArns: [arn:aws:sqs:us-east-1:222222222222:soc-intake]\n");
+        var (mocks, outputs) = await PulumiTests.RunAsync(config);
+        var rules = mocks.OfType("aws:cloudwatch/eventRule:EventRule").ToList();
+        Assert.Equal(DetectionCatalog.For(config).Length, rules.Count);
+        Assert.DoesNotContain(rules, r => (string)r.Inputs["name"] == "acme-audit-detect-vpc-changes");
+        Assert.All(rules, r => Assert.Equal("acme-audit-central", r.Inputs["eventBusName"]));
+        Assert.All(rules, r => Assert.Equal("ENABLED", r.Inputs["state"]));
+        var root = rules.Single(r => (string)r.Inputs["name"] == "acme-audit-detect-root-account-use");
+        Assert.True(JsonNode.DeepEquals(DetectionCatalog.For(config).Single(d => d.Id == "root-account-use").Pattern, JsonNode.Parse((string)root.Inputs["eventPattern"])));
+
+        var targets = mocks.OfType("aws:cloudwatch/eventTarget:EventTarget").ToList();
+        Assert.Equal(rules.Count * 2, targets.Count);
+        var topicArn = mocks.Named("acme-audit-detection-topic").Outputs["arn"];
+        Assert.Equal(rules.Count, targets.Count(t => Equals(t.Inputs["arn"], topicArn)));
+        Assert.Equal(rules.Count, targets.Count(t => Equals(t.Inputs["arn"], "arn:aws:sqs:us-east-1:222222222222:soc-intake")));
+        var dlqArn = mocks.Named("acme-audit-detection-dlq").Outputs["arn"];
+        Assert.All(targets, t => Assert.Equal(dlqArn, PlanComparison.ToJson(t.Inputs)["deadLetterConfig"]!["arn"]!.GetValue<string>()));
+
+        var busPolicy = JsonNode.Parse((string)mocks.Named("acme-audit-detection-bus-policy").Inputs["policy"])!;
+        Assert.Equal("o-a1b2c3d4e5", (string?)busPolicy["Statement"]![0]!["Condition"]!["StringEquals"]!["aws:PrincipalOrgID"]);
+        Assert.Equal(mocks.Named("acme-audit-detection-topic-key").Outputs["arn"], mocks.Named("acme-audit-detection-topic").Inputs["kmsMasterKeyId"]);
+        Assert.Equal(mocks.Named("acme-audit-detection-bus").Outputs["arn"], await PulumiTests.ValueAsync((Pulumi.Output<string>)outputs["detectionBusArn"]!));
+    }
+
+    [Fact]
+    public async Task The_management_account_gets_the_forwarding_baseline_in_every_governed_region()
+    {
+        var config = PulumiTests.Sample("prod");
+        var (mocks, _) = await PulumiTests.RunAsync(config);
+        PlanComparison.AssertMatches(AccountBaselinePlan.Render(StackPlanner.ManagementBaseline(config)), mocks);
+        var rules = mocks.OfType("aws:cloudwatch/eventRule:EventRule").Where(r => (string)r.Inputs["name"] == "acme-audit-forward-to-central-bus").ToList();
+        Assert.Equal(["eu-west-1", "us-east-1", "us-west-2"], rules.Select(r => (string)r.Inputs["region"]).Order().ToArray());
+        var targets = mocks.OfType("aws:cloudwatch/eventTarget:EventTarget").Where(t => t.Name.StartsWith("acme-audit-forward-", StringComparison.Ordinal)).ToList();
+        Assert.All(targets, t => Assert.Equal("arn:aws:events:us-east-1:222222222222:event-bus/acme-audit-central", t.Inputs["arn"]));
+    }
+}
