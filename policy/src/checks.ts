@@ -216,35 +216,43 @@ function attachedByArn(policyId: unknown, policy: AuditResource): boolean {
   return typeof policyId === "string" && policyId !== "" && arn !== undefined && arn.endsWith(`/${policyId}`);
 }
 
-// ---- detection (pack-only: not in the shared list yet) -----------------------------------------
+// ---- detection ------------------------------------------------------------------------------------
 
-const ORG_ID = /^o-[a-z0-9]{10,32}$/;
-
+/**
+ * As the offline check: the bus policy has Allow statements and each is conditioned on
+ * aws:PrincipalOrgID (under any operator). With `organizationId` configured, each must also be
+ * StringEquals aws:PrincipalOrgID on exactly that organization.
+ */
 const busOrganizationOnly: ResourceCheck = (bus, config) => {
-  const document = asDocument(get(bus.props, "policy"));
-  if (!document || typeof document !== "object") return ["the bus policy is not a JSON policy document"];
-  const expected = text(config.organizationId) ?? "";
+  const allows = statements(asDocument(get(bus.props, "policy"))).filter((s) => get(s, "Effect") === "Allow");
+  if (allows.length === 0) return ["the bus policy has no Allow statement conditioned on aws:PrincipalOrgID"];
   const problems: string[] = [];
-  statements(document).forEach((s, index) => {
-    if (get(s, "Effect") !== "Allow") return;
+  const expected = text(config.organizationId) ?? "";
+  allows.forEach((s, index) => {
     const sid = text(get(s, "Sid")) ?? `#${index}`;
-    const org = strings(get(s, "Condition", "StringEquals", "aws:PrincipalOrgID"));
-    if (org.length !== 1 || !ORG_ID.test(org[0])) {
-      problems.push(`statement ${sid} allows ${JSON.stringify(get(s, "Principal"))} without a StringEquals aws:PrincipalOrgID condition on one organization id`);
-    } else if (expected !== "" && org[0] !== expected) {
-      problems.push(`statement ${sid} accepts organization ${org[0]}, expected ${expected}`);
+    const condition = get(s, "Condition");
+    const operators = condition && typeof condition === "object" ? Object.keys(condition) : [];
+    const conditioned = operators.some((op) => {
+      const keys = get(condition, op);
+      return keys && typeof keys === "object" && Object.keys(keys).includes("aws:PrincipalOrgID");
+    });
+    if (!conditioned) {
+      problems.push(`statement ${sid} allows ${JSON.stringify(get(s, "Principal"))} without an aws:PrincipalOrgID condition`);
+    } else if (expected !== "") {
+      const org = strings(get(condition, "StringEquals", "aws:PrincipalOrgID"));
+      if (org.length !== 1 || org[0] !== expected) {
+        problems.push(`statement ${sid} must accept exactly organization ${expected} (StringEquals aws:PrincipalOrgID), accepts ${JSON.stringify(get(condition))}`);
+      }
     }
   });
   return problems;
 };
 
+/** As the offline check: state DISABLED or the deprecated isEnabled false. */
 const ruleEnabled: ResourceCheck = (rule) => {
   const problems: string[] = [];
-  const state = get(rule.props, "state");
-  if (state !== undefined && state !== null && state !== "ENABLED" && state !== "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS") {
-    problems.push(`state must be ENABLED, is ${JSON.stringify(state)}`);
-  }
-  if (isFalse(get(rule.props, "isEnabled"))) problems.push("isEnabled must not be false");
+  if (get(rule.props, "state") === "DISABLED") problems.push("state is DISABLED");
+  if (isFalse(get(rule.props, "isEnabled"))) problems.push("isEnabled is false");
   return problems;
 };
 
@@ -308,28 +316,18 @@ export const specs: readonly PolicySpec[] = [
     },
   },
   { id: "resources-protected", kind: "stack", stackCheck: resourcesProtected },
-  { id: "guardrails-attached", kind: "stack", stackCheck: guardrailsAttached },
-];
-
-/** Policies of this pack that the shared list does not have (yet): the detection hub's. */
-export const packOnly: readonly (PolicySpec & { description: string; controls: string[] })[] = [
   {
-    id: "detection-bus-organization-only",
+    id: "detection-bus-org-only",
     kind: "resource",
     resourceType: Types.eventBusPolicy,
     resourceCheck: busOrganizationOnly,
-    description: "Every Allow statement of the detection bus policy is restricted to the organization (StringEquals aws:PrincipalOrgID on one organization id, equal to organizationId when configured).",
-    controls: ["CIS 4.1-4.15 (monitoring)"],
     config: {
-      organizationId: { type: "string", pattern: "^(|o-[a-z0-9]{10,32})$", default: "", description: "When set, the only organization the bus may accept events from." },
+      organizationId: { type: "string", pattern: "^(|o-[a-z0-9]{10,32})$", default: "", description: "When set, every Allow must be StringEquals aws:PrincipalOrgID on exactly this organization." },
     },
   },
-  {
-    id: "detection-rule-enabled",
-    kind: "resource",
-    resourceType: Types.eventRule,
-    resourceCheck: ruleEnabled,
-    description: "Every detection and forwarding rule is enabled: state ENABLED (or ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS, or unset) and the deprecated isEnabled not false.",
-    controls: ["CIS 4.1-4.15 (monitoring)"],
-  },
+  { id: "event-rules-enabled", kind: "resource", resourceType: Types.eventRule, resourceCheck: ruleEnabled },
+  { id: "guardrails-attached", kind: "stack", stackCheck: guardrailsAttached },
 ];
+
+/** Policies of this pack that the shared list does not have (none today: the detection policies joined it). */
+export const packOnly: readonly (PolicySpec & { description: string; controls: string[] })[] = [];
