@@ -27,6 +27,10 @@ describe("policy objects", () => {
     }
   });
 
+  test("every invariant names the CIS / Security Hub control it protects (guardrails-attached: no standard control)", () => {
+    assert.deepEqual(shared.invariants.filter((i) => i.controls.length === 0).map((i) => i.id), ["guardrails-attached"]);
+  });
+
   test("the pack implements exactly the shared ids (no more, no fewer)", () => {
     assert.deepEqual(specs.map((s) => s.id).sort(), shared.invariants.map((i) => i.id).sort());
   });
