@@ -16,6 +16,7 @@ public sealed class CompiledCatalog
     private readonly Dictionary<string, Entry[]>.AlternateLookup<ReadOnlySpan<char>> _byDetailTypeLookup;
     private readonly Dictionary<string, Entry[]> _bySource = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Entry[]> _byDetailType = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Entry[]> _byIdentityType = new(StringComparer.Ordinal);
     private readonly Entry[] _unindexed;
 
     public CompiledCatalog(IEnumerable<DetectionRule> rules)
@@ -25,12 +26,14 @@ public sealed class CompiledCatalog
         var bySourceAndName = new Dictionary<(string, string), List<Entry>>();
         var bySource = new Dictionary<string, List<Entry>>(StringComparer.Ordinal);
         var byDetailType = new Dictionary<string, List<Entry>>(StringComparer.Ordinal);
+        var byIdentityType = new Dictionary<string, List<Entry>>(StringComparer.Ordinal);
         var unindexed = new List<Entry>();
         foreach (var entry in entries)
         {
             var sources = entry.Pattern.ExactValuesOf("source");
             var names = entry.Pattern.ExactValuesOf("detail.eventName");
             var detailTypes = entry.Pattern.ExactValuesOf("detail-type");
+            var identityTypes = entry.Pattern.ExactValuesOf("detail.userIdentity.type");
             if (sources is not null && names is not null)
             {
                 foreach (var source in sources)
@@ -55,10 +58,22 @@ public sealed class CompiledCatalog
                     Add(byDetailType, detailType, entry);
                 }
             }
+            else if (identityTypes is not null)
+            {
+                foreach (var identityType in identityTypes)
+                {
+                    Add(byIdentityType, identityType, entry);
+                }
+            }
             else
             {
                 unindexed.Add(entry);
             }
+        }
+
+        foreach (var (key, list) in byIdentityType)
+        {
+            _byIdentityType[key] = [.. list];
         }
 
         foreach (var ((source, name), list) in bySourceAndName)
@@ -118,7 +133,26 @@ public sealed class CompiledCatalog
             }
         }
 
-        Try(_unindexed, envelope, ref fired);
+        if (_byIdentityType.Count > 0 && detail.ValueKind == JsonValueKind.Object && detail.TryGetProperty("userIdentity", out var identity)
+            && identity.ValueKind == JsonValueKind.Object && identity.TryGetProperty("type", out var type) && type.ValueKind == JsonValueKind.String
+            && _byIdentityType.TryGetValue(type.GetString()!, out var byIdentity))
+        {
+            Try(byIdentity, envelope, ref fired);
+        }
+
+        foreach (var entry in _unindexed)
+        {
+            // A field the pattern needs under detail, checked on the detail already in hand.
+            if (entry.RequiredDetailField is { } required && (detail.ValueKind != JsonValueKind.Object || !detail.TryGetProperty(required, out _)))
+            {
+                continue;
+            }
+
+            if (entry.Pattern.Matches(envelope))
+            {
+                (fired ??= []).Add(entry);
+            }
+        }
         if (fired is null)
         {
             return [];
@@ -161,5 +195,8 @@ public sealed class CompiledCatalog
         list.Add(entry);
     }
 
-    private sealed record Entry(DetectionRule Rule, EventPattern Pattern, int Order);
+    private sealed record Entry(DetectionRule Rule, EventPattern Pattern, int Order)
+    {
+        public string? RequiredDetailField { get; } = Pattern.RequiredDetailField();
+    }
 }

@@ -65,6 +65,12 @@ public sealed class EventPattern
         return Matches(doc.RootElement);
     }
 
+    /// <summary>
+    /// A field directly under <c>detail</c> that must be present for the pattern to match (its
+    /// leaf matches no missing value), or null; a catalog checks it before running the pattern.
+    /// </summary>
+    internal string? RequiredDetailField() => _root.RequiredChildField("detail");
+
     /// <summary>Exact values a string field (a dotted path such as "detail.eventName") must take, if the pattern pins them; used to index a catalog.</summary>
     internal IReadOnlySet<string>? ExactValuesOf(string path) => _root.ExactValuesOf(path.Split('.'), 0);
 
@@ -280,6 +286,12 @@ public sealed class EventPattern
             return true;
         }
 
+        public string? RequiredChildField(string objectName) =>
+            alternatives.Count == 0 && fields.FirstOrDefault(f => f.Name == objectName).Matcher is ObjectMatcher nested ? nested.FirstRequiredLeaf() : null;
+
+        private string? FirstRequiredLeaf() =>
+            alternatives.Count == 0 ? fields.FirstOrDefault(f => f.Matcher is LeafMatcher leaf && leaf.RequiresPresence).Name : null;
+
         public IReadOnlySet<string>? ExactValuesOf(string[] path, int depth) =>
             fields.FirstOrDefault(f => f.Name == path[depth]).Matcher switch
             {
@@ -292,6 +304,9 @@ public sealed class EventPattern
     private sealed class LeafMatcher(HashSet<string> strings, HashSet<double> numbers, HashSet<bool> bools, bool matchesNull, List<IValueMatcher> others, bool? exists) : IMatcher
     {
         private readonly HashSet<string>.AlternateLookup<ReadOnlySpan<char>> _byChars = strings.GetAlternateLookup<ReadOnlySpan<char>>();
+
+        /// <summary>True when a missing field can never match this leaf (only exists:false can).</summary>
+        public bool RequiresPresence => exists is not false;
 
         public IReadOnlySet<string>? OnlyExactStrings =>
             exists is null && numbers.Count == 0 && bools.Count == 0 && !matchesNull && others.Count == 0 ? strings : null;
