@@ -31,6 +31,7 @@ public static class DesignCheck
         CheckKeys(resources, minimumKeyDeletionWindowDays ?? Invariants.MinimumKeyDeletionWindowDays, Fail);
         CheckGuardrails(resources, Fail);
         CheckDetection(resources, Fail);
+        CheckLockdown(stack, resources, Fail);
         return [.. violations];
     }
 
@@ -228,6 +229,27 @@ public static class DesignCheck
             {
                 fail("guardrails-attached", policy.Name, "the SCP is attached to no root or OU");
             }
+        }
+    }
+
+    /// <summary>An attached SCP denies log-object writes and deletes to all but at most two exempt principals.</summary>
+    private static void CheckLockdown(string stack, List<Res> resources, Action<string, string, string> fail)
+    {
+        if (stack != "audit")
+        {
+            return;
+        }
+
+        var attachments = resources.Where(r => r.Type == "aws:organizations/policyAttachment:PolicyAttachment").ToList();
+        var locked = resources.Where(r => r.Type == "aws:organizations/policy:Policy" && attachments.Any(a => RefersTo(a.Properties["policyId"], r)))
+            .SelectMany(r => Statements(r.Properties["content"]))
+            .Any(s => Text(s?["Effect"]) == "Deny"
+                && Strings(s?["Action"]).Contains("s3:PutObject") && Strings(s?["Action"]).Contains("s3:DeleteObjectVersion")
+                && Strings(s?["Resource"]).Any(r => r.EndsWith("/*", StringComparison.Ordinal))
+                && Strings(s?["Condition"]?["ArnNotLike"]?["aws:PrincipalArn"]).Count is > 0 and <= 2);
+        if (!locked)
+        {
+            fail("audit-account-lockdown", "(stack audit)", "no attached SCP denies writes to the log objects outside the deployment and break-glass roles");
         }
     }
 

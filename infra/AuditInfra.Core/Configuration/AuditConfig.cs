@@ -54,6 +54,9 @@ public sealed record AuditConfig
     /// <summary>Detection overrides: disabled ids, severities, custom detections, extra targets.</summary>
     public Detection.DetectionSettings Detection { get; init; } = new();
 
+    /// <summary>The dedicated audit account: created or adopted, its OU and the principals who read in it.</summary>
+    public AuditAccount.AuditAccountSettings AuditAccount { get; init; } = new();
+
     /// <summary>Where the guardrail SCPs attach.</summary>
     public Guardrails.GuardrailSettings Guardrails { get; init; } = new();
 

@@ -74,6 +74,10 @@ public static class AuditConfigBinder
 
         var rollout = Rollout.RolloutSettings.Bind(root.Section("rollout"));
         var detection = Detection.DetectionSettings.Bind(root.Section("detection"));
+        var auditAccountScope = root.Section("auditAccount");
+        var auditAccount = Stacks.StackRoles.FromStackName(raw.StackName) == Stacks.StackRole.Audit || root.Has("auditAccount")
+            ? AuditAccount.AuditAccountSettings.Bind(auditAccountScope)
+            : new AuditAccount.AuditAccountSettings();
         var trail = Trail.TrailSettings.Bind(root.Section("trail"), organization);
         var guardrails = Guardrails.GuardrailSettings.Bind(root.Section("guardrails"), required: Stacks.StackRoles.FromStackName(raw.StackName) == Stacks.StackRole.Management);
         root.ReportUnknownKeys();
@@ -103,6 +107,7 @@ public static class AuditConfigBinder
             Rollout = rollout,
             Trail = trail,
             Detection = detection,
+            AuditAccount = auditAccount,
             Guardrails = guardrails,
         };
         return config;

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using AuditInfra.Core.AuditAccount;
 using AuditInfra.Core.Configuration;
 using AuditInfra.Core.Detection;
 using AuditInfra.Core.Guardrails;
@@ -42,6 +43,7 @@ public static class StackPlanner
         {
             case StackRole.Audit:
                 account = config.Organization.AuditAccountId;
+                components.Add(AuditAccountPlan.Render(AuditAccountDesigner.Design(config)));
                 components.Add(LogArchivePlan.Render(LogArchiveDesigner.Design(config)));
                 components.Add(DetectionHubPlan.Render(DetectionHubDesigner.Design(config)));
                 break;

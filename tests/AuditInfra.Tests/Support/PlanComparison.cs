@@ -31,10 +31,22 @@ public static partial class PlanComparison
     }
 
     /// <summary>Policies travel as JSON strings: compare them parsed.</summary>
-    private static JsonNode? Normalize(string key, JsonNode? value) =>
-        value is JsonValue v && v.TryGetValue<string>(out var text) && (key == "policy" || text.StartsWith('{')) && text.StartsWith('{')
-            ? JsonNode.Parse(text)
-            : value;
+    private static JsonNode? Normalize(string key, JsonNode? value)
+    {
+        if (value is JsonValue v && v.TryGetValue<string>(out var text) && (text.StartsWith('{') || text.StartsWith('[')))
+        {
+            try
+            {
+                return JsonNode.Parse(text);
+            }
+            catch (System.Text.Json.JsonException)
+            {
+                // Text that only starts like JSON (e.g. "[CRITICAL] ...") is compared as text.
+            }
+        }
+
+        return value;
+    }
 
     private static JsonObject Resolve(JsonObject planned, RecordingMocks mocks) =>
         (JsonObject)JsonNode.Parse(RefPattern().Replace(planned.ToJsonString(), m =>

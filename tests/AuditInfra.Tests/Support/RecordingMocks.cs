@@ -31,6 +31,9 @@ public sealed class RecordingMocks : IMocks
 
     public List<string> Invokes { get; } = [];
 
+    /// <summary>The id Organizations gives an account the program creates.</summary>
+    public string NewAccountId { get; set; } = "222222222222";
+
     public Task<(string? id, object state)> NewResourceAsync(MockResourceArgs args)
     {
         var name = args.Name ?? "";
@@ -39,6 +42,7 @@ public sealed class RecordingMocks : IMocks
         var id = type switch
         {
             "aws:s3/bucket:Bucket" => args.Inputs.TryGetValue("bucket", out var bucket) ? (string)bucket : name,
+            "aws:organizations/account:Account" => NewAccountId,
             _ => $"{name}-id",
         };
         state["id"] = id;
@@ -76,7 +80,7 @@ public sealed class RecordingMocks : IMocks
         }
 
         var outputs = state.ToImmutable();
-        Resources[name] = new RecordedResource(type, name, args.Inputs, outputs, args.Id);
+        Resources[name] = new RecordedResource(type, name, args.Inputs, outputs, args.Id) { Provider = args.Provider };
         return Task.FromResult<(string?, object)>((id, outputs));
     }
 
@@ -111,4 +115,8 @@ public sealed class RecordingMocks : IMocks
         Resources.TryGetValue(name, out var r) ? r : throw new KeyNotFoundException($"no resource named {name}; have: {string.Join(", ", Resources.Keys.Order())}");
 }
 
-public sealed record RecordedResource(string Type, string Name, ImmutableDictionary<string, object> Inputs, ImmutableDictionary<string, object> Outputs, string? Id);
+public sealed record RecordedResource(string Type, string Name, ImmutableDictionary<string, object> Inputs, ImmutableDictionary<string, object> Outputs, string? Id)
+{
+    /// <summary>The provider reference the resource was registered with (urn::id), null for the default provider.</summary>
+    public string? Provider { get; init; }
+}
