@@ -216,6 +216,29 @@ function attachedByArn(policyId: unknown, policy: AuditResource): boolean {
   return typeof policyId === "string" && policyId !== "" && arn !== undefined && arn.endsWith(`/${policyId}`);
 }
 
+// ---- the audit account's lock-down ------------------------------------------------------------------
+
+/**
+ * As the offline check: in the audit stack, an attached SCP denies s3:PutObject and
+ * s3:DeleteObjectVersion on log objects to everyone but at most two exempt principals.
+ */
+const auditAccountLockdown: StackCheck = (resources, _config, tags) => {
+  if (!stackRoles(resources, tags).includes("audit")) return [];
+  const attachments = byType(resources, Types.organizationsPolicyAttachment);
+  const locked = byType(resources, Types.organizationsPolicy)
+    .filter((p) => attachments.some((a) => links(a, "policyId", p) || attachedByArn(get(a.props, "policyId"), p)))
+    .flatMap((p) => statements(asDocument(get(p.props, "content"))))
+    .some((s) => {
+      const actions = strings(get(s, "Action"));
+      const exempt = strings(get(s, "Condition", "ArnNotLike", "aws:PrincipalArn")).length;
+      return get(s, "Effect") === "Deny"
+        && actions.includes("s3:PutObject") && actions.includes("s3:DeleteObjectVersion")
+        && strings(get(s, "Resource")).some((r) => r.endsWith("/*"))
+        && exempt > 0 && exempt <= 2;
+    });
+  return locked ? [] : [{ message: "no attached SCP denies writes to the log objects outside the deployment and break-glass roles" }];
+};
+
 // ---- detection ------------------------------------------------------------------------------------
 
 /**
@@ -326,6 +349,7 @@ export const specs: readonly PolicySpec[] = [
     },
   },
   { id: "event-rules-enabled", kind: "resource", resourceType: Types.eventRule, resourceCheck: ruleEnabled },
+  { id: "audit-account-lockdown", kind: "stack", stackCheck: auditAccountLockdown },
   { id: "guardrails-attached", kind: "stack", stackCheck: guardrailsAttached },
 ];
 
