@@ -13,6 +13,7 @@ public static class CliApp
         root.Subcommands.Add(PlanCommand.Create(io));
         root.Subcommands.Add(Checks.CheckCommand.Create(io));
         root.Subcommands.Add(Detection.RulesCommand.Create(io));
+        root.Subcommands.Add(Documentation.DocsCommand.Create(io));
         root.Subcommands.Add(RolloutCommand.Create(io));
         return root;
     }
