@@ -24,10 +24,11 @@ skipped_projects=()
 
 section() { printf '\n==== %s ====\n' "$*"; }
 
-run_tests() { # solution-or-project label
+run_tests() { # solution-or-project label [extra dotnet test args...]
   local target=$1 label=$2 log="$results/$2.log"
+  shift 2
   section "tests: $label"
-  dotnet test "$target" -c Release --nologo --no-restore 2>&1 | tee "$log"
+  dotnet test "$target" -c Release --nologo --no-restore "$@" 2>&1 | tee "$log"
   local rc=${PIPESTATUS[0]}
   local p f
   p=$(grep -Eo 'Passed: +[0-9]+' "$log" | grep -Eo '[0-9]+' | paste -sd+ - | bc 2>/dev/null || echo 0)
@@ -38,6 +39,7 @@ run_tests() { # solution-or-project label
 
 section "PostgreSQL for the rollout ledger tests (.ci/postgres.sh)"
 pg_skip_reason=""
+browser_skip=""
 if [ -z "${AUDITINFRA_TEST_POSTGRES:-}" ]; then
   if pg_env=$(.ci/postgres.sh start 2>"$results/postgres.log"); then
     eval "$pg_env"
@@ -63,7 +65,16 @@ fi
 
 section "restore + build: Pulumi-free projects (AuditInfra.Offline.slnf)"
 if dotnet restore AuditInfra.Offline.slnf "${sources[@]}" && dotnet build AuditInfra.Offline.slnf -c Release --no-restore --nologo; then
-  run_tests AuditInfra.Offline.slnf offline
+  run_tests AuditInfra.Offline.slnf offline --filter "Category!=Browser"
+  # The documentation opened in headless Chromium (Debian's chromium; .ci/run installs it).
+  if [ -x /usr/bin/chromium ] || [ -x /usr/bin/chromium-browser ]; then
+    run_tests tests/AuditInfra.Cli.Tests browser --filter "Category=Browser"
+  elif [ "${CI:-}" = "true" ]; then
+    echo "FAILED: CI must run the browser tests but Chromium is not installed"; status=1
+  else
+    browser_skip="Chromium is not installed (apt-get install chromium)"
+    printf '\n################################################################################\n#  SKIPPED: the browser tests of the documentation (Category=Browser).\n#  Why: %s\n################################################################################\n' "$browser_skip"
+  fi
 else
   echo "FAILED: the Pulumi-free projects do not build"; status=1
 fi
@@ -109,5 +120,6 @@ fi
 section "summary"
 [ ${#skipped_projects[@]} -gt 0 ] && echo "SKIPPED (Pulumi packages unavailable): ${skipped_projects[*]}"
 [ -n "$pg_skip_reason" ] && echo "SKIPPED (no PostgreSQL server): the PostgreSQL ledger tests — $pg_skip_reason"
+[ -n "$browser_skip" ] && echo "SKIPPED (browser tests): $browser_skip"
 echo "dotnet: $passed passed, $failed failed"
 exit $status
