@@ -2,6 +2,7 @@ using System.CommandLine;
 using Amazon.SQS;
 using AuditInfra.Automation.Rollout;
 using AuditInfra.Core.Configuration;
+using AuditInfra.Core.Documentation;
 using AuditInfra.Core.Rollout;
 using AuditInfra.Rollout.Accounts;
 using AuditInfra.Rollout.Engine;
@@ -62,10 +63,15 @@ public static class AutomationApp
         Description = "Accounts deployed at once (overrides auditinfra:rollout.concurrency)",
     };
 
+    private static readonly Option<DirectoryInfo?> DocsOut = new("--docs-out")
+    {
+        Description = "The folder of `auditinfra docs`: each account's page is rewritten after its baseline is deployed",
+    };
+
     public static async Task<int> RunAsync(string[] args)
     {
         var root = new RootCommand("AuditInfra rollout host: keeps the account baseline deployed to every member account.");
-        foreach (var option in new Option[] { ConfigDir, Stack, Ledger, Postgres, AccountsFile, Backend, WorkDir, Concurrency })
+        foreach (var option in new Option[] { ConfigDir, Stack, Ledger, Postgres, AccountsFile, Backend, WorkDir, Concurrency, DocsOut })
         {
             option.Recursive = true;
             root.Options.Add(option);
@@ -100,7 +106,8 @@ public static class AutomationApp
             var ledger = await OpenLedgerAsync(parse, ct);
             builder.Services.AddSingleton(ledger);
             builder.Services.AddSingleton(new PulumiDeployerOptions { BackendUrl = parse.GetValue(Backend), WorkDir = parse.GetValue(WorkDir)?.FullName });
-            builder.Services.AddSingleton<IStackDeployer, PulumiStackDeployer>();
+            builder.Services.AddSingleton<PulumiStackDeployer>();
+            builder.Services.AddSingleton<IStackDeployer>(sp => Documented(parse, setup, sp.GetRequiredService<PulumiStackDeployer>()));
             builder.Services.AddSingleton(sp => new RolloutEngine(
                 sp.GetRequiredService<IRolloutLedger>(), sp.GetRequiredService<IStackDeployer>(), Directory(parse), SystemClock.Instance,
                 setup.Spec, setup.Options, sp.GetRequiredService<ILoggerFactory>().CreateLogger<RolloutEngine>()));
@@ -150,7 +157,7 @@ public static class AutomationApp
             }
 
             using var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(Console.IsOutputRedirected ? LogLevel.Information : LogLevel.Warning));
-            var deployer = new PulumiStackDeployer(new PulumiDeployerOptions { BackendUrl = parse.GetValue(Backend), WorkDir = parse.GetValue(WorkDir)?.FullName }, loggers.CreateLogger<PulumiStackDeployer>());
+            var deployer = Documented(parse, setup, new PulumiStackDeployer(new PulumiDeployerOptions { BackendUrl = parse.GetValue(Backend), WorkDir = parse.GetValue(WorkDir)?.FullName }, loggers.CreateLogger<PulumiStackDeployer>()));
             var ledger = await OpenLedgerAsync(parse, ct);
             var engine = new RolloutEngine(ledger, deployer, Directory(parse), SystemClock.Instance, setup.Spec, setup.Options, loggers.CreateLogger<RolloutEngine>());
             var targets = ids.Length > 0 ? ids : await engine.ActiveAccountsAsync(ct);
@@ -195,7 +202,11 @@ public static class AutomationApp
         return command;
     }
 
-    private sealed record Setup(RolloutSpec Spec, RolloutEngineOptions Options);
+    private sealed record Setup(RolloutSpec Spec, RolloutEngineOptions Options, AuditConfig Config);
+
+    /// <summary>With --docs-out, deployments rewrite their account's documentation page.</summary>
+    private static IStackDeployer Documented(ParseResult parse, Setup setup, IStackDeployer deployer) =>
+        parse.GetValue(DocsOut) is { } docs ? new DocumentingDeployer(deployer, setup.Config, docs.FullName) : deployer;
 
     private static Setup? Load(ParseResult parse)
     {
@@ -219,7 +230,7 @@ public static class AutomationApp
             options = options with { Concurrency = n };
         }
 
-        return new Setup(RolloutSpec.From(target), options);
+        return new Setup(RolloutSpec.From(target), options, config);
     }
 
     private static async Task<IRolloutLedger> OpenLedgerAsync(ParseResult parse, CancellationToken ct) =>

@@ -34,6 +34,10 @@ public static class DocumentationGenerator
 
     public static string AccountPath(string accountId) => $"accounts/{accountId}";
 
+    /// <summary>One account's page, as the rollout host rewrites it after deploying the account's baseline.</summary>
+    public static DocPage AccountPageAfterRollout(AuditConfig config, OrgAccount account, string version, DateTimeOffset deployedAt) =>
+        AccountPage(config, new ResourceNames(config), account, null, (version, deployedAt));
+
     private static DocPage Index(AuditConfig config, ResourceNames names, ImmutableArray<OrgAccount> accounts, bool partial, ImmutableArray<VerificationSummary>? evidence)
     {
         var org = config.Organization;
@@ -128,7 +132,7 @@ public static class DocumentationGenerator
         return new DocPage("index", $"Audit logging of {org.OrganizationId}", sections.ToImmutable());
     }
 
-    private static DocPage AccountPage(AuditConfig config, ResourceNames names, OrgAccount account, ImmutableArray<VerificationSummary>? evidence)
+    private static DocPage AccountPage(AuditConfig config, ResourceNames names, OrgAccount account, ImmutableArray<VerificationSummary>? evidence, (string Version, DateTimeOffset At)? deployed = null)
     {
         var archive = LogArchiveDesigner.Design(config);
         var org = config.Organization;
@@ -142,7 +146,9 @@ public static class DocumentationGenerator
                 Row("Status", account.Status),
                 Row("Role", account.Id == org.ManagementAccountId ? "management account (owns the organization trail)" : account.Id == org.AuditAccountId ? "audit account (holds the logs)" : "member account"),
                 Row("Covered by", $"organization trail {config.TrailName} ({names.TrailArn}), every region"),
-                Row("Detection baseline", account.Id == org.ManagementAccountId ? "stack prod (management account)" : $"stack account-{account.Id}, deployed by the AuditInfra.Automation host; `auditinfra rollout status` shows its version"),
+                Row("Detection baseline", account.Id == org.ManagementAccountId ? "stack prod (management account)"
+                    : deployed is { } d ? $"stack account-{account.Id}, version {d.Version}, deployed {d.At.UtcDateTime:yyyy-MM-dd HH:mm} UTC by the AuditInfra.Automation host"
+                    : $"stack account-{account.Id}, deployed by the AuditInfra.Automation host; `auditinfra rollout status` shows its version"),
                 Row("Detections forwarded from", string.Join(", ", config.GovernedRegions)),
             ]),
         ]));
