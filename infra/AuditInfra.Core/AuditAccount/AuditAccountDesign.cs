@@ -42,12 +42,11 @@ public static class AuditAccountDesigner
         var names = new ResourceNames(config);
         var settings = config.AuditAccount;
         var audit = config.Organization.AuditAccountId;
-        var documents = ScpSizing.Pack(names.Logical("audit-account-lockdown"), AuditAccountPolicies.LockdownStatements(config));
-        var lockdown = documents.Select((doc, i) => new ServiceControlPolicyDesign(
-            names.Logical(documents.Length == 1 ? "audit-account-lockdown" : $"audit-account-lockdown-{i + 1}"),
-            documents.Length == 1 ? $"{config.NamePrefix}-audit-account-lockdown" : $"{config.NamePrefix}-audit-account-lockdown-{i + 1}",
+        var lockdown = ServiceControlPolicyDesign.Pack(
+            names,
+            "audit-account-lockdown",
             "Locks down the audit account: no IAM users or keys, no writes to the logs, no changes to the log bucket, key, detection hub or CloudTrail, security services stay on. Exempt: the deployment and break-glass roles.",
-            doc)).ToImmutableArray();
+            AuditAccountPolicies.LockdownStatements(config));
 
         var auditor = new RoleDesign(
             names.Logical("auditor-role"),
@@ -81,7 +80,7 @@ public static class AuditAccountPlan
 
     public static PlannedComponent Render(AuditAccountDesign design)
     {
-        var tags = new JsonObject(design.Tags.Select(t => new KeyValuePair<string, JsonNode?>(t.Key, t.Value)));
+        var tags = PlannedResource.Tags(design.Tags);
         var resources = ImmutableArray.CreateBuilder<PlannedResource>();
         var settings = design.Settings;
         if (settings.CreateSecurityOuName is { } ouName)
@@ -119,19 +118,7 @@ public static class AuditAccountPlan
 
         foreach (var scp in design.LockdownPolicies)
         {
-            resources.Add(new PlannedResource("aws:organizations/policy:Policy", scp.LogicalName, new JsonObject
-            {
-                ["name"] = scp.Name,
-                ["description"] = scp.Description,
-                ["type"] = "SERVICE_CONTROL_POLICY",
-                ["content"] = scp.Document.ToJsonNode(),
-                ["tags"] = tags.DeepClone(),
-            }));
-            resources.Add(new PlannedResource("aws:organizations/policyAttachment:PolicyAttachment", $"{scp.LogicalName}-attachment", new JsonObject
-            {
-                ["policyId"] = PlannedResource.Ref(scp.LogicalName, "id"),
-                ["targetId"] = design.SecurityOuTarget,
-            }));
+            resources.AddRange(scp.Plan([design.SecurityOuTarget], design.Tags, _ => $"{scp.LogicalName}-attachment"));
         }
 
         foreach (var role in new[] { design.AuditorRole, design.BreakGlassRole }.OfType<RoleDesign>())

@@ -126,7 +126,7 @@ public static class DetectionHubPlan
 
     public static PlannedComponent Render(DetectionHubDesign design)
     {
-        var tags = new JsonObject(design.Tags.Select(t => new KeyValuePair<string, JsonNode?>(t.Key, t.Value)));
+        var tags = PlannedResource.Tags(design.Tags);
         var bus = BusResourceName(design);
         var topic = TopicResourceName(design);
         var key = TopicKeyResourceName(design);

@@ -8,7 +8,40 @@ using AuditInfra.Core.Storage;
 
 namespace AuditInfra.Core.Guardrails;
 
-public sealed record ServiceControlPolicyDesign(string LogicalName, string Name, string Description, PolicyDocument Document);
+public sealed record ServiceControlPolicyDesign(string LogicalName, string Name, string Description, PolicyDocument Document)
+{
+    /// <summary>Statements packed into as few SCPs as fit (numbered -1, -2, … when more than one).</summary>
+    public static ImmutableArray<ServiceControlPolicyDesign> Pack(ResourceNames names, string baseName, string description, IReadOnlyList<PolicyStatement> statements)
+    {
+        var documents = ScpSizing.Pack(names.Logical(baseName), statements);
+        return [.. documents.Select((doc, i) =>
+        {
+            var suffix = documents.Length == 1 ? "" : $"-{i + 1}";
+            return new ServiceControlPolicyDesign(names.Logical(baseName + suffix), $"{names.Config.NamePrefix}-{baseName}{suffix}", description, doc);
+        })];
+    }
+
+    /// <summary>The SCP and its attachment to each target, as planned resources.</summary>
+    public IEnumerable<PlannedResource> Plan(IEnumerable<string> targetIds, IEnumerable<KeyValuePair<string, string>> tags, Func<string, string> attachmentName)
+    {
+        yield return new PlannedResource("aws:organizations/policy:Policy", LogicalName, new JsonObject
+        {
+            ["name"] = Name,
+            ["description"] = Description,
+            ["type"] = "SERVICE_CONTROL_POLICY",
+            ["content"] = Document.ToJsonNode(),
+            ["tags"] = PlannedResource.Tags(tags),
+        });
+        foreach (var target in targetIds)
+        {
+            yield return new PlannedResource("aws:organizations/policyAttachment:PolicyAttachment", attachmentName(target), new JsonObject
+            {
+                ["policyId"] = PlannedResource.Ref(LogicalName, "id"),
+                ["targetId"] = target,
+            });
+        }
+    }
+}
 
 public sealed record GuardrailsDesign(
     ResourceNames Names,
@@ -22,12 +55,11 @@ public static class GuardrailsDesigner
     public static GuardrailsDesign Design(AuditConfig config)
     {
         var names = new ResourceNames(config);
-        var documents = ScpSizing.Pack(names.Logical("audit-guardrails"), GuardrailPolicies.Statements(config));
-        var policies = documents.Select((doc, i) => new ServiceControlPolicyDesign(
-            names.Logical(documents.Length == 1 ? "audit-guardrails" : $"audit-guardrails-{i + 1}"),
-            documents.Length == 1 ? $"{config.NamePrefix}-audit-guardrails" : $"{config.NamePrefix}-audit-guardrails-{i + 1}",
+        var policies = ServiceControlPolicyDesign.Pack(
+            names,
+            "audit-guardrails",
             "Protects the audit log archive, its key, the detection hub and forwarding, and the organization trail; denies leaving the organization. Exempt: the deployment and break-glass roles.",
-            doc)).ToImmutableArray();
+            GuardrailPolicies.Statements(config));
         return new GuardrailsDesign(names, policies, config.Guardrails.TargetIds, GuardrailPolicies.ExemptPrincipals(config), DesignTags.For(config, "Guardrails"));
     }
 }
@@ -43,22 +75,7 @@ public static class GuardrailsPlan
         var resources = ImmutableArray.CreateBuilder<PlannedResource>();
         foreach (var policy in design.Policies)
         {
-            resources.Add(new PlannedResource("aws:organizations/policy:Policy", policy.LogicalName, new JsonObject
-            {
-                ["name"] = policy.Name,
-                ["description"] = policy.Description,
-                ["type"] = "SERVICE_CONTROL_POLICY",
-                ["content"] = policy.Document.ToJsonNode(),
-                ["tags"] = new JsonObject(design.Tags.Select(t => new KeyValuePair<string, JsonNode?>(t.Key, t.Value))),
-            }));
-            foreach (var target in design.TargetIds)
-            {
-                resources.Add(new PlannedResource("aws:organizations/policyAttachment:PolicyAttachment", AttachmentName(policy, target), new JsonObject
-                {
-                    ["policyId"] = PlannedResource.Ref(policy.LogicalName, "id"),
-                    ["targetId"] = target,
-                }));
-            }
+            resources.AddRange(policy.Plan(design.TargetIds, design.Tags, target => AttachmentName(policy, target)));
         }
 
         return new PlannedComponent(ComponentType, design.Names.Logical("guardrails"), resources.ToImmutable())

@@ -44,6 +44,10 @@ public sealed record PlannedResource(string Type, string Name, JsonObject Proper
         return node;
     }
 
+    /// <summary>Resource tags as the plan shows them.</summary>
+    public static JsonObject Tags(IEnumerable<KeyValuePair<string, string>> tags) =>
+        new(tags.Select(t => new KeyValuePair<string, JsonNode?>(t.Key, t.Value)));
+
     /// <summary>A reference to another resource's output, for values unknown until deployment.</summary>
     public static string Ref(string resourceName, string output) => $"${{{resourceName}.{output}}}";
 }

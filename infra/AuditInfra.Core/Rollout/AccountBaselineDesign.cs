@@ -96,7 +96,7 @@ public static class AccountBaselinePlan
 
     public static PlannedComponent Render(AccountBaselineDesign design)
     {
-        var tags = new JsonObject(design.Tags.Select(t => new KeyValuePair<string, JsonNode?>(t.Key, t.Value)));
+        var tags = PlannedResource.Tags(design.Tags);
         var resources = ImmutableArray.CreateBuilder<PlannedResource>();
         resources.Add(new PlannedResource("aws:iam/role:Role", design.RoleLogicalName, new JsonObject
         {

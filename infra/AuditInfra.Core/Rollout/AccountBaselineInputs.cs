@@ -87,7 +87,7 @@ public sealed record RolloutTarget(AuditConfig Config, RolloutSettings Settings,
                 ["role"] = Settings.ExecutionRoleName,
                 ["prefix"] = Config.NamePrefix,
                 ["sources"] = new JsonArray([.. Detection.DetectionCatalog.ForwardedSources(Detection.DetectionCatalog.For(Config)).Select(s => (JsonNode)JsonValue.Create(s))]),
-                ["tags"] = new JsonObject(Config.Tags.Select(t => new KeyValuePair<string, JsonNode?>(t.Key, t.Value))),
+                ["tags"] = PlannedResource.Tags(Config.Tags),
             };
             var digest = SHA256.HashData(Encoding.UTF8.GetBytes(shared.ToJsonString(JsonFormat.Compact)));
             return $"{ProgramVersion}+{Convert.ToHexStringLower(digest)[..12]}";

@@ -136,7 +136,7 @@ public static class AccountIntakePlan
 
     public static PlannedComponent Render(AccountIntakeDesign design)
     {
-        var tags = new JsonObject(design.Tags.Select(t => new KeyValuePair<string, JsonNode?>(t.Key, t.Value)));
+        var tags = PlannedResource.Tags(design.Tags);
         var resources = ImmutableArray.Create(
             new PlannedResource("aws:sqs/queue:Queue", DeadLetterQueueResource(design), new JsonObject
             {

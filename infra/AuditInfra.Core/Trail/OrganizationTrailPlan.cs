@@ -43,7 +43,7 @@ public static class OrganizationTrailPlan
             ["enableLogFileValidation"] = design.EnableLogFileValidation,
             ["enableLogging"] = design.EnableLogging,
             ["advancedEventSelectors"] = new JsonArray([.. design.Selectors.Select(s => (JsonNode)Selector(s))]),
-            ["tags"] = new JsonObject(design.Tags.Select(t => new KeyValuePair<string, JsonNode?>(t.Key, t.Value))),
+            ["tags"] = PlannedResource.Tags(design.Tags),
         };
         if (design.S3KeyPrefix.Length > 0)
         {

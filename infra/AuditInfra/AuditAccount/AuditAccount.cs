@@ -26,11 +26,7 @@ public sealed class AuditAccount : ComponentResource
         var design = args.Design;
         var settings = design.Settings;
         var child = new CustomResourceOptions { Parent = this };
-        var tags = new InputMap<string>();
-        foreach (var (key, value) in design.Tags)
-        {
-            tags.Add(key, value);
-        }
+        var tags = PulumiTags.From(design.Tags);
 
         Input<string> ouId = settings.SecurityOuId ?? "";
         if (settings.CreateSecurityOuName is { } ouName)

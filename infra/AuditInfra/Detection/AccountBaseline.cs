@@ -14,11 +14,7 @@ public sealed class AccountBaseline : ComponentResource
         : base(AccountBaselineDesign.ComponentType, name, options)
     {
         var design = args.Design;
-        var tags = new InputMap<string>();
-        foreach (var (key, value) in design.Tags)
-        {
-            tags.Add(key, value);
-        }
+        var tags = PulumiTags.From(design.Tags);
 
         var role = new Role(design.RoleLogicalName, new RoleArgs
         {

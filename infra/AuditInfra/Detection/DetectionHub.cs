@@ -104,14 +104,5 @@ public sealed class DetectionHub : ComponentResource
         RegisterOutputs(new Dictionary<string, object?> { ["busArn"] = BusArn, ["topicArn"] = TopicArn });
     }
 
-    private static InputMap<string> Tags(DetectionHubDesign design)
-    {
-        var tags = new InputMap<string>();
-        foreach (var (key, value) in design.Tags)
-        {
-            tags.Add(key, value);
-        }
-
-        return tags;
-    }
+    private static InputMap<string> Tags(DetectionHubDesign design) => PulumiTags.From(design.Tags);
 }

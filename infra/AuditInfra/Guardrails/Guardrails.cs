@@ -19,11 +19,7 @@ public sealed class Guardrails : ComponentResource
         var ids = new List<Output<string>>();
         foreach (var scp in design.Policies)
         {
-            var tags = new InputMap<string>();
-            foreach (var (key, value) in design.Tags)
-            {
-                tags.Add(key, value);
-            }
+            var tags = PulumiTags.From(design.Tags);
 
             var policy = new Policy(scp.LogicalName, new PolicyArgs
             {

@@ -27,11 +27,7 @@ public sealed class AccountIntake : ComponentResource
         : base(TypeToken, name, options)
     {
         var design = args.Design;
-        var tags = new InputMap<string>();
-        foreach (var (key, value) in design.Tags)
-        {
-            tags.Add(key, value);
-        }
+        var tags = PulumiTags.From(design.Tags);
 
         var dlq = new Queue(AccountIntakePlan.DeadLetterQueueResource(design), new QueueArgs
         {

@@ -222,14 +222,5 @@ public sealed class LogArchive : ComponentResource
         return args;
     }
 
-    private static InputMap<string> Tags(LogArchiveDesign design)
-    {
-        var tags = new InputMap<string>();
-        foreach (var (key, value) in design.Tags)
-        {
-            tags.Add(key, value);
-        }
-
-        return tags;
-    }
+    private static InputMap<string> Tags(LogArchiveDesign design) => PulumiTags.From(design.Tags);
 }

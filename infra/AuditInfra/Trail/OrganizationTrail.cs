@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using AuditInfra.Core.Storage;
 using AuditInfra.Core.Trail;
 using Pulumi;
@@ -57,7 +56,7 @@ public sealed class OrganizationTrail : ComponentResource
             IncludeGlobalServiceEvents = design.IncludeGlobalServiceEvents,
             EnableLogFileValidation = design.EnableLogFileValidation,
             EnableLogging = design.EnableLogging,
-            Tags = Tags(design.Tags),
+            Tags = PulumiTags.From(design.Tags),
         };
         if (design.S3KeyPrefix.Length > 0)
         {
@@ -158,14 +157,4 @@ public sealed class OrganizationTrail : ComponentResource
                 : throw new RunException("Trusted access for CloudTrail is not enabled in the organization, so an organization trail cannot be created. Enable it once, from the management account: aws organizations enable-aws-service-access --service-principal cloudtrail.amazonaws.com");
         });
 
-    private static InputMap<string> Tags(ImmutableSortedDictionary<string, string> tags)
-    {
-        var map = new InputMap<string>();
-        foreach (var (key, value) in tags)
-        {
-            map.Add(key, value);
-        }
-
-        return map;
-    }
 }
