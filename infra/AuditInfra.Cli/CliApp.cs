@@ -14,6 +14,7 @@ public static class CliApp
         root.Subcommands.Add(Checks.CheckCommand.Create(io));
         root.Subcommands.Add(Detection.RulesCommand.Create(io));
         root.Subcommands.Add(Documentation.DocsCommand.Create(io));
+        root.Subcommands.Add(Query.QueryCommand.Create(io));
         root.Subcommands.Add(RolloutCommand.Create(io));
         return root;
     }

@@ -1,0 +1,190 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Net;
+using System.Text.Json.Nodes;
+using AuditInfra.Core.Planning;
+using AuditInfra.Core.Query;
+using Spectre.Console;
+
+namespace AuditInfra.Cli.Query;
+
+/// <summary><c>auditinfra query</c>: "what happened in account X on date Y", over a local copy of the bucket.</summary>
+public static class QueryCommand
+{
+    public static Command Create(CliIo io)
+    {
+        var source = new Option<DirectoryInfo>("--source") { Description = "A local copy of the log bucket (its root, or a folder holding AWSLogs)", Required = true };
+        var account = new Option<string>("--account") { Description = "The account (12 digits)", Required = true };
+        var date = new Option<string>("--date") { Description = "The day, YYYY-MM-DD (UTC)", Required = true };
+        var to = new Option<string?>("--to") { Description = "The last day of a range, YYYY-MM-DD" };
+        var regions = new Option<string[]>("--region") { Description = "Only these regions (repeatable)", AllowMultipleArgumentsPerToken = true };
+        var principal = new Option<string?>("--principal") { Description = "Text in the principal's ARN or its session issuer's" };
+        var names = new Option<string[]>("--event-name") { Description = "Only these API actions (repeatable)", AllowMultipleArgumentsPerToken = true };
+        var sources = new Option<string[]>("--event-source") { Description = "Only these services, e.g. iam.amazonaws.com (repeatable)", AllowMultipleArgumentsPerToken = true };
+        var errorsOnly = new Option<bool>("--errors-only") { Description = "Only failed calls" };
+        var ip = new Option<string?>("--ip") { Description = "Only callers in this CIDR block" };
+        var format = new Option<string>("--format") { Description = "table, json or csv", DefaultValueFactory = _ => "table" };
+        format.AcceptOnlyFromAmong("table", "json", "csv");
+        var limit = new Option<int?>("--limit") { Description = "At most this many rows" };
+        var summary = new Option<bool>("--summary") { Description = "Counts by principal, event, error and source address instead of the timeline" };
+        var sql = new Option<string?>("--sql") { Description = "Any SQL over the view `cloudtrail` (the timeline's columns plus account, region, event_id, error_message and raw)" };
+        var skipBad = new Option<bool>("--skip-bad") { Description = "Leave out malformed or truncated files (each is named) instead of stopping" };
+        var command = new Command("query", "What happened in an account on a day: a timeline from a local copy of the log bucket (DuckDB)");
+        foreach (var option in new Option[] { source, account, date, to, regions, principal, names, sources, errorsOnly, ip, format, limit, summary, sql, skipBad })
+        {
+            command.Options.Add(option);
+        }
+
+        command.SetAction(parse =>
+        {
+            var accountId = parse.GetValue(account)!;
+            if (Core.Configuration.AwsFormats.AccountId(accountId) is { } expected)
+            {
+                io.Err.WriteLine($"--account: expected {expected} (found \"{accountId}\")");
+                return ExitCodes.UsageOrInput;
+            }
+
+            if (!TryDay(parse.GetValue(date)!, "--date", io, out var from) || !TryDay(parse.GetValue(to) ?? parse.GetValue(date)!, "--to", io, out var until))
+            {
+                return ExitCodes.UsageOrInput;
+            }
+
+            if (until < from)
+            {
+                io.Err.WriteLine($"--to {until:yyyy-MM-dd} is before --date {from:yyyy-MM-dd}");
+                return ExitCodes.UsageOrInput;
+            }
+
+            IPNetwork? network = null;
+            if (parse.GetValue(ip) is { } cidr)
+            {
+                if (!IPNetwork.TryParse(cidr, out var parsed))
+                {
+                    io.Err.WriteLine($"--ip: expected a CIDR block such as 10.0.0.0/8 (found \"{cidr}\")");
+                    return ExitCodes.UsageOrInput;
+                }
+
+                network = parsed;
+            }
+
+            var question = new TimelineQuery(accountId, from, until, parse.GetValue(regions) ?? [], parse.GetValue(principal), parse.GetValue(names) ?? [], parse.GetValue(sources) ?? [], parse.GetValue(errorsOnly), parse.GetValue(limit));
+            try
+            {
+                var root = parse.GetValue(source)!.FullName;
+                var selection = CorpusSelector.Select(root, accountId, from, until, question.Regions.ToList());
+                if (!selection.AccountsPresent.Contains(accountId))
+                {
+                    io.Err.WriteLine($"Account {accountId} has no logs in {root} (accounts present: {string.Join(", ", selection.AccountsPresent)}).");
+                    return ExitCodes.UsageOrInput;
+                }
+
+                if (selection.Files.IsEmpty)
+                {
+                    var range = selection.FirstDay is { } f && selection.LastDay is { } l ? $"logs of account {accountId} in this copy run from {f:yyyy-MM-dd} to {l:yyyy-MM-dd}" : "this copy holds no dated logs for it";
+                    var outside = selection.FirstDay is { } f2 && selection.LastDay is { } l2 && (until < f2 || from > l2) ? " (the date is outside the copy)" : "";
+                    io.Err.WriteLine($"No logs for account {accountId} from {from:yyyy-MM-dd} to {until:yyyy-MM-dd}{(question.Regions.Count > 0 ? $" in {string.Join(", ", question.Regions)}" : "")}: {range}{outside}.");
+                    return ExitCodes.UsageOrInput;
+                }
+
+                var (timeline, skipped) = DuckDbTimeline.Open(selection.Files, parse.GetValue(skipBad));
+                using (timeline)
+                {
+                    foreach (var (file, error) in skipped)
+                    {
+                        io.Err.WriteLine($"skipped {file}: malformed or truncated ({error})");
+                    }
+
+                    var fmt = parse.GetValue(format)!;
+                    if (parse.GetValue(sql) is { } userSql)
+                    {
+                        Write(timeline.Run(userSql), fmt, io);
+                    }
+                    else if (parse.GetValue(summary))
+                    {
+                        foreach (var dimension in new[] { "principal_arn", "event_name", "error_code", "source_ip" })
+                        {
+                            var result = timeline.Run(TimelineSql.Summary(question, dimension));
+                            if (fmt == "table")
+                            {
+                                io.Out.WriteLine($"by {dimension}:");
+                            }
+
+                            Write(result with { Columns = [dimension, "events"] }, fmt, io);
+                        }
+                    }
+                    else
+                    {
+                        var result = timeline.Run(TimelineSql.Timeline(question));
+                        var rows = result.Rows.Where(r => network is not { } n || (r[5] is { } addr && IPAddress.TryParse(addr, out var a) && n.Contains(a)));
+                        if (question.Limit is { } max)
+                        {
+                            rows = rows.Take(max);
+                        }
+
+                        Write(result with { Rows = rows.ToList() }, fmt, io);
+                    }
+                }
+            }
+            catch (QueryInputException ex)
+            {
+                io.Err.WriteLine(ex.Message);
+                return ExitCodes.UsageOrInput;
+            }
+            catch (System.Data.Common.DbException ex)
+            {
+                io.Err.WriteLine($"query failed: {ex.Message.Split('\n')[0]}");
+                return ExitCodes.UsageOrInput;
+            }
+
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static bool TryDay(string text, string option, CliIo io, out DateOnly day)
+    {
+        if (DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out day))
+        {
+            return true;
+        }
+
+        io.Err.WriteLine($"{option}: expected a day as YYYY-MM-DD (found \"{text}\")");
+        return false;
+    }
+
+    private static void Write(QueryResult result, string format, CliIo io)
+    {
+        switch (format)
+        {
+            case "json":
+                io.Out.WriteLine(new JsonArray([.. result.Rows.Select(r => (JsonNode)new JsonObject(result.Columns.Select((c, i) => new KeyValuePair<string, JsonNode?>(c, r[i]))))]).ToJsonString(JsonFormat.Indented));
+                break;
+            case "csv":
+                io.Out.WriteLine(string.Join(',', result.Columns.Select(Csv)));
+                foreach (var row in result.Rows)
+                {
+                    io.Out.WriteLine(string.Join(',', row.Select(v => Csv(v ?? ""))));
+                }
+
+                break;
+            default:
+                var table = new Table();
+                foreach (var column in result.Columns)
+                {
+                    table.AddColumn(Markup.Escape(column));
+                }
+
+                foreach (var row in result.Rows)
+                {
+                    table.AddRow(row.Select(v => Markup.Escape(v ?? "")).ToArray());
+                }
+
+                io.Console.Write(table);
+                io.Out.WriteLine($"{result.Rows.Count} row(s)");
+                break;
+        }
+    }
+
+    private static string Csv(string value) =>
+        value.IndexOfAny([',', '"', '\n', '\r']) >= 0 ? "\"" + value.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : value;
+}

@@ -1,0 +1,113 @@
+using System.Collections.Immutable;
+using System.Globalization;
+
+namespace AuditInfra.Core.Query;
+
+public sealed class QueryInputException(string message) : Exception(message);
+
+/// <summary>What a local copy of the bucket holds, and the log files of one question, chosen by path alone.</summary>
+public sealed record CorpusSelection(ImmutableArray<string> Files, ImmutableArray<string> AccountsPresent, DateOnly? FirstDay, DateOnly? LastDay);
+
+/// <summary>
+/// Finds CloudTrail log files in the bucket layout
+/// <c>[prefix/]AWSLogs/[&lt;org-id&gt;/]&lt;account&gt;/CloudTrail/&lt;region&gt;/YYYY/MM/DD/*.json.gz</c>
+/// by listing only the folders of the asked account, regions and days: cost grows with the data
+/// selected, not with the corpus.
+/// </summary>
+public static class CorpusSelector
+{
+    public static CorpusSelection Select(string source, string account, DateOnly from, DateOnly to, IReadOnlyCollection<string> regions)
+    {
+        if (!Directory.Exists(source))
+        {
+            throw new QueryInputException($"{source}: the source folder does not exist");
+        }
+
+        var accountDirs = AccountDirectories(source).ToList();
+        if (accountDirs.Count == 0)
+        {
+            throw new QueryInputException($"{source}: no CloudTrail logs found (expected the bucket layout [prefix/]AWSLogs/[o-…/]<account>/CloudTrail/<region>/YYYY/MM/DD/)");
+        }
+
+        var present = accountDirs.Select(d => Path.GetFileName(d)!).Distinct().Order(StringComparer.Ordinal).ToImmutableArray();
+        var files = ImmutableArray.CreateBuilder<string>();
+        DateOnly? first = null, last = null;
+        foreach (var dir in accountDirs.Where(d => Path.GetFileName(d) == account))
+        {
+            var trailDir = Path.Combine(dir, "CloudTrail");
+            if (!Directory.Exists(trailDir))
+            {
+                continue;
+            }
+
+            foreach (var regionDir in Directory.GetDirectories(trailDir).Order(StringComparer.Ordinal))
+            {
+                if (regions.Count > 0 && !regions.Contains(Path.GetFileName(regionDir)))
+                {
+                    continue;
+                }
+
+                foreach (var day in Days(regionDir))
+                {
+                    first = first is null || day < first ? day : first;
+                    last = last is null || day > last ? day : last;
+                }
+
+                for (var day = from; day <= to; day = day.AddDays(1))
+                {
+                    var dayDir = Path.Combine(regionDir, day.Year.ToString("D4", CultureInfo.InvariantCulture), day.Month.ToString("D2", CultureInfo.InvariantCulture), day.Day.ToString("D2", CultureInfo.InvariantCulture));
+                    if (Directory.Exists(dayDir))
+                    {
+                        files.AddRange(Directory.GetFiles(dayDir, "*.json.gz").Order(StringComparer.Ordinal));
+                    }
+                }
+            }
+        }
+
+        return new CorpusSelection(files.ToImmutable(), present, first, last);
+    }
+
+    /// <summary>Account folders under every AWSLogs folder (with or without the organization level).</summary>
+    private static IEnumerable<string> AccountDirectories(string source)
+    {
+        var awsLogs = Path.GetFileName(Path.TrimEndingDirectorySeparator(source)) == "AWSLogs"
+            ? [source]
+            : Directory.EnumerateDirectories(source, "AWSLogs", new EnumerationOptions { RecurseSubdirectories = true, MaxRecursionDepth = 4 });
+        foreach (var root in awsLogs)
+        {
+            foreach (var child in Directory.GetDirectories(root))
+            {
+                var name = Path.GetFileName(child);
+                if (name.StartsWith("o-", StringComparison.Ordinal))
+                {
+                    foreach (var accountDir in Directory.GetDirectories(child).Where(d => Configuration.AwsFormats.AccountId(Path.GetFileName(d)) is null))
+                    {
+                        yield return accountDir;
+                    }
+                }
+                else if (Configuration.AwsFormats.AccountId(name) is null)
+                {
+                    yield return child;
+                }
+            }
+        }
+    }
+
+    /// <summary>The days present under a region folder (YYYY/MM/DD), read from folder names only.</summary>
+    private static IEnumerable<DateOnly> Days(string regionDir)
+    {
+        foreach (var year in Directory.GetDirectories(regionDir))
+        {
+            foreach (var month in Directory.GetDirectories(year))
+            {
+                foreach (var day in Directory.GetDirectories(month))
+                {
+                    if (DateOnly.TryParseExact($"{Path.GetFileName(year)}-{Path.GetFileName(month)}-{Path.GetFileName(day)}", "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date))
+                    {
+                        yield return date;
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,168 @@
+using System.IO.Compression;
+using System.Text;
+using System.Text.Json.Nodes;
+using AuditInfra.Cli.Tests.Support;
+
+namespace AuditInfra.Cli.Tests.Query;
+
+/// <summary>`auditinfra query` over real gzip CloudTrail files in the bucket layout, with a real DuckDB.</summary>
+public class QueryCommandTests
+{
+    private const string Account = "333333333333";
+
+    private static JsonObject Record(string time, string source, string name, string account = Account, string region = "us-east-1", Action<JsonObject>? edit = null)
+    {
+        var record = new JsonObject
+        {
+            ["eventVersion"] = "1.09",
+            ["userIdentity"] = new JsonObject
+            {
+                ["type"] = "AssumedRole",
+                ["arn"] = $"arn:aws:sts::{account}:assumed-role/Deployer/ci-run-42",
+                ["accountId"] = account,
+                ["sessionContext"] = new JsonObject
+                {
+                    ["sessionIssuer"] = new JsonObject { ["type"] = "Role", ["arn"] = $"arn:aws:iam::{account}:role/Deployer" },
+                    ["attributes"] = new JsonObject { ["mfaAuthenticated"] = "false" },
+                },
+            },
+            ["eventTime"] = time,
+            ["eventSource"] = source,
+            ["eventName"] = name,
+            ["awsRegion"] = region,
+            ["sourceIPAddress"] = "10.1.2.3",
+            ["requestParameters"] = new JsonObject { ["bucketName"] = "app", ["nested"] = new JsonObject { ["deep"] = new JsonArray(1, 2) } },
+            ["requestID"] = $"req-{name}-{time}",
+            ["eventID"] = Guid.NewGuid().ToString(),
+            ["eventType"] = "AwsApiCall",
+            ["recipientAccountId"] = account,
+        };
+        edit?.Invoke(record);
+        return record;
+    }
+
+    private static void Write(string root, string account, string region, DateOnly day, string name, params JsonObject[] records)
+    {
+        var dir = Path.Combine(root, "AWSLogs", "o-a1b2c3d4e5", account, "CloudTrail", region, day.ToString("yyyy"), day.ToString("MM"), day.ToString("dd"));
+        Directory.CreateDirectory(dir);
+        using var gz = new GZipStream(File.Create(Path.Combine(dir, $"{account}_CloudTrail_{region}_{day:yyyyMMdd}T1000Z_{name}.json.gz")), CompressionLevel.Fastest);
+        gz.Write(Encoding.UTF8.GetBytes(new JsonObject { ["Records"] = new JsonArray([.. records]) }.ToJsonString()));
+    }
+
+    private static string Corpus()
+    {
+        var root = CliRunner.TempDir();
+        var day = new DateOnly(2026, 11, 20);
+        Write(root, Account, "us-east-1", day, "a1b2c3d4e5f6g7h8",
+            Record("2026-11-20T09:00:00Z", "iam.amazonaws.com", "AttachRolePolicy", edit: r => r["resources"] = new JsonArray(new JsonObject { ["ARN"] = "arn:aws:iam::333333333333:role/app", ["type"] = "AWS::IAM::Role" })),
+            Record("2026-11-20T09:05:00Z", "s3.amazonaws.com", "GetObject"),
+            Record("2026-11-20T09:10:00Z", "ec2.amazonaws.com", "RunInstances", edit: r => { r["errorCode"] = "Client.UnauthorizedOperation"; r["sourceIPAddress"] = "198.51.100.9"; }),
+            Record("2026-11-20T09:20:00Z", "signin.amazonaws.com", "ConsoleLogin", edit: r =>
+            {
+                r["userIdentity"] = new JsonObject { ["type"] = "Root", ["arn"] = "arn:aws:iam::333333333333:root", ["accountId"] = Account };
+                r.Remove("requestParameters");
+            }));
+        Write(root, Account, "eu-west-1", day, "z1y2x3w4v5u6t7s8", Record("2026-11-20T11:00:00Z", "kms.amazonaws.com", "ScheduleKeyDeletion", region: "eu-west-1"));
+        Write(root, Account, "us-east-1", day.AddDays(1), "n1m2l3k4j5i6h7g8", Record("2026-11-21T01:00:00Z", "s3.amazonaws.com", "PutObject"));
+        Write(root, "444444444444", "us-east-1", day, "p1o2i3u4y5t6r7e8", Record("2026-11-20T09:00:00Z", "s3.amazonaws.com", "GetObject", account: "444444444444"));
+
+        // A broken file on a day nobody asks for: path selection must never open it.
+        var broken = Path.Combine(root, "AWSLogs", "o-a1b2c3d4e5", Account, "CloudTrail", "us-east-1", "2026", "11", "01");
+        Directory.CreateDirectory(broken);
+        File.WriteAllBytes(Path.Combine(broken, $"{Account}_CloudTrail_us-east-1_20261101T0000Z_broken000000000.json.gz"), [0x1f, 0x8b, 0x08, 0x00, 0x01]);
+        return root;
+    }
+
+    private static async Task<JsonArray> Json(params string[] args)
+    {
+        var result = await CliRunner.RunAsync(["query", .. args, "--format", "json"]);
+        Assert.True(result.ExitCode == 0, result.Err);
+        return JsonNode.Parse(result.Out)!.AsArray();
+    }
+
+    [Fact]
+    public async Task The_day_of_an_account_in_time_order_across_regions_with_every_column()
+    {
+        var rows = await Json("--source", Corpus(), "--account", Account, "--date", "2026-11-20");
+        Assert.Equal(["AttachRolePolicy", "GetObject", "RunInstances", "ConsoleLogin", "ScheduleKeyDeletion"], rows.Select(r => (string)r!["event_name"]!).ToArray());
+        var first = rows[0]!;
+        Assert.Equal("AssumedRole", (string?)first["principal_type"]);
+        Assert.Equal("arn:aws:iam::333333333333:role/Deployer", (string?)first["session_issuer"]);
+        Assert.Equal("false", (string?)first["mfa"]);
+        Assert.Equal("arn:aws:iam::333333333333:role/app", (string?)first["resources"]);
+        Assert.Equal("req-AttachRolePolicy-2026-11-20T09:00:00Z", (string?)first["request_id"]);
+        var root = rows[3]!;
+        Assert.Equal("Root", (string?)root["principal_type"]);
+        Assert.Null(root["session_issuer"]);
+    }
+
+    [Fact]
+    public async Task Filters_narrow_the_timeline()
+    {
+        var corpus = Corpus();
+        Assert.Equal(["RunInstances"], (await Json("--source", corpus, "--account", Account, "--date", "2026-11-20", "--errors-only")).Select(r => (string)r!["event_name"]!).ToArray());
+        Assert.Equal(["ScheduleKeyDeletion"], (await Json("--source", corpus, "--account", Account, "--date", "2026-11-20", "--region", "eu-west-1")).Select(r => (string)r!["event_name"]!).ToArray());
+        Assert.Equal(["ConsoleLogin"], (await Json("--source", corpus, "--account", Account, "--date", "2026-11-20", "--principal", ":root")).Select(r => (string)r!["event_name"]!).ToArray());
+        Assert.Equal(["RunInstances"], (await Json("--source", corpus, "--account", Account, "--date", "2026-11-20", "--ip", "198.51.100.0/24")).Select(r => (string)r!["event_name"]!).ToArray());
+        Assert.Equal(["AttachRolePolicy", "GetObject"], (await Json("--source", corpus, "--account", Account, "--date", "2026-11-20", "--event-source", "iam.amazonaws.com", "s3.amazonaws.com")).Select(r => (string)r!["event_name"]!).ToArray());
+        Assert.Equal(2, (await Json("--source", corpus, "--account", Account, "--date", "2026-11-20", "--limit", "2")).Count);
+        Assert.Equal(6, (await Json("--source", corpus, "--account", Account, "--date", "2026-11-20", "--to", "2026-11-21")).Count);
+    }
+
+    [Fact]
+    public async Task Summary_sql_and_csv()
+    {
+        var corpus = Corpus();
+        var summary = await CliRunner.RunAsync("query", "--source", corpus, "--account", Account, "--date", "2026-11-20", "--summary");
+        Assert.Equal(0, summary.ExitCode);
+        Assert.Contains("by principal_arn:", summary.Out);
+        Assert.Contains("by error_code:", summary.Out);
+
+        var sql = await Json("--source", corpus, "--account", Account, "--date", "2026-11-20", "--sql", "SELECT event_name, json_extract_string(raw, '$.requestParameters.nested.deep[1]') AS deep FROM cloudtrail WHERE event_name = 'GetObject'");
+        Assert.Equal("2", (string?)sql.Single()!["deep"]);
+
+        var csv = await CliRunner.RunAsync("query", "--source", corpus, "--account", Account, "--date", "2026-11-20", "--format", "csv", "--errors-only");
+        Assert.Equal(0, csv.ExitCode);
+        var lines = csv.Out.Trim().Split('\n');
+        Assert.StartsWith("event_time,principal_type,principal_arn", lines[0]);
+        Assert.Contains("Client.UnauthorizedOperation", lines[1]);
+    }
+
+    [Fact]
+    public async Task Unknown_accounts_and_days_without_logs_are_said_plainly()
+    {
+        var corpus = Corpus();
+        var unknown = await CliRunner.RunAsync("query", "--source", corpus, "--account", "555555555555", "--date", "2026-11-20");
+        Assert.Equal(2, unknown.ExitCode);
+        Assert.Contains("Account 555555555555 has no logs", unknown.Err);
+        Assert.Contains("333333333333, 444444444444", unknown.Err);
+
+        var outside = await CliRunner.RunAsync("query", "--source", corpus, "--account", Account, "--date", "2027-01-01");
+        Assert.Equal(2, outside.ExitCode);
+        Assert.Contains("run from 2026-11-01 to 2026-11-21", outside.Err);
+        Assert.Contains("outside the copy", outside.Err);
+
+        var badDate = await CliRunner.RunAsync("query", "--source", corpus, "--account", Account, "--date", "20-11-2026");
+        Assert.Equal(2, badDate.ExitCode);
+        Assert.Contains("--date: expected a day as YYYY-MM-DD", badDate.Err);
+    }
+
+    [Fact]
+    public async Task A_truncated_file_is_named_and_skipped_only_when_asked()
+    {
+        var corpus = Corpus();
+        var result = await CliRunner.RunAsync("query", "--source", corpus, "--account", Account, "--date", "2026-11-01");
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("broken000000000.json.gz: malformed or truncated CloudTrail log", result.Err);
+        Assert.Contains("--skip-bad", result.Err);
+
+        var withGood = Path.Combine(corpus, "AWSLogs", "o-a1b2c3d4e5", Account, "CloudTrail", "us-east-1", "2026", "11", "01");
+        Write(corpus, Account, "us-east-1", new DateOnly(2026, 11, 1), "good000000000000", Record("2026-11-01T05:00:00Z", "s3.amazonaws.com", "GetObject"));
+        var skipped = await CliRunner.RunAsync("query", "--source", corpus, "--account", Account, "--date", "2026-11-01", "--skip-bad", "--format", "json");
+        Assert.Equal(0, skipped.ExitCode);
+        Assert.Contains("skipped", skipped.Err);
+        Assert.Contains("broken000000000.json.gz", skipped.Err);
+        Assert.Single(JsonNode.Parse(skipped.Out)!.AsArray());
+        Assert.True(Directory.Exists(withGood));
+    }
+}
