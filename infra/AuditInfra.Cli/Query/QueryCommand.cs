@@ -13,7 +13,7 @@ public static class QueryCommand
 {
     public static Command Create(CliIo io)
     {
-        var source = new Option<DirectoryInfo>("--source") { Description = "A local copy of the log bucket (its root, or a folder holding AWSLogs)", Required = true };
+        var source = new Option<DirectoryInfo?>("--source") { Description = "A local copy of the log bucket (its root, or a folder holding AWSLogs); required unless --athena" };
         var account = new Option<string>("--account") { Description = "The account (12 digits)", Required = true };
         var date = new Option<string>("--date") { Description = "The day, YYYY-MM-DD (UTC)", Required = true };
         var to = new Option<string?>("--to") { Description = "The last day of a range, YYYY-MM-DD" };
@@ -29,8 +29,12 @@ public static class QueryCommand
         var summary = new Option<bool>("--summary") { Description = "Counts by principal, event, error and source address instead of the timeline" };
         var sql = new Option<string?>("--sql") { Description = "Any SQL over the view `cloudtrail` (the timeline's columns plus account, region, event_id, error_message and raw)" };
         var skipBad = new Option<bool>("--skip-bad") { Description = "Leave out malformed or truncated files (each is named) instead of stopping" };
+        var athena = new Option<bool>("--athena") { Description = "Print the Athena SQL for the same question (same columns) instead of reading a local copy" };
+        var run = new Option<bool>("--run") { Description = "With --athena: run the query in Athena" };
+        var database = new Option<string>("--athena-database") { Description = "The Glue database of the CloudTrail table", DefaultValueFactory = _ => "auditinfra" };
+        var athenaTable = new Option<string>("--athena-table") { Description = "The CloudTrail table", DefaultValueFactory = _ => "cloudtrail" };
         var command = new Command("query", "What happened in an account on a day: a timeline from a local copy of the log bucket (DuckDB)");
-        foreach (var option in new Option[] { source, account, date, to, regions, principal, names, sources, errorsOnly, ip, format, limit, summary, sql, skipBad })
+        foreach (var option in new Option[] { source, account, date, to, regions, principal, names, sources, errorsOnly, ip, format, limit, summary, sql, skipBad, athena, run, database, athenaTable })
         {
             command.Options.Add(option);
         }
@@ -68,9 +72,27 @@ public static class QueryCommand
             }
 
             var question = new TimelineQuery(accountId, from, until, parse.GetValue(regions) ?? [], parse.GetValue(principal), parse.GetValue(names) ?? [], parse.GetValue(sources) ?? [], parse.GetValue(errorsOnly), parse.GetValue(limit));
+            if (parse.GetValue(athena))
+            {
+                io.Out.WriteLine(AthenaSql.Timeline(question, parse.GetValue(database)!, parse.GetValue(athenaTable)!));
+                if (parse.GetValue(run))
+                {
+                    io.Err.WriteLine("--run: this build has no Athena client (the AWSSDK.Athena package is not available to it); run the SQL above in the Athena console or with `aws athena start-query-execution`.");
+                    return ExitCodes.UsageOrInput;
+                }
+
+                return ExitCodes.Ok;
+            }
+
+            if (parse.GetValue(source) is not { } sourceDir)
+            {
+                io.Err.WriteLine("--source is required (a local copy of the log bucket), unless --athena");
+                return ExitCodes.UsageOrInput;
+            }
+
             try
             {
-                var root = parse.GetValue(source)!.FullName;
+                var root = sourceDir.FullName;
                 var selection = CorpusSelector.Select(root, accountId, from, until, question.Regions.ToList());
                 if (!selection.AccountsPresent.Contains(accountId))
                 {

@@ -3,7 +3,11 @@ using System.Collections.Immutable;
 namespace AuditInfra.Core.Query;
 
 /// <summary>One column of the `cloudtrail` view: its name and the record path it comes from.</summary>
-public sealed record CloudTrailColumn(string Name, string JsonPath, string Description);
+public sealed record CloudTrailColumn(string Name, string JsonPath, string Description)
+{
+    /// <summary>The same field in Athena's CloudTrail table, whose columns are the record's paths in lowercase.</summary>
+    public string AthenaExpression => JsonPath[2..].ToLowerInvariant();
+}
 
 /// <summary>
 /// The timeline's columns, defined once: the DuckDB view over local files is built from this list
@@ -28,4 +32,10 @@ public static class CloudTrailColumns
         new("request_id", "$.requestID", "the request id"),
         new("event_id", "$.eventID", "the event id"),
     ];
+
+    /// <summary>The timeline's columns, in order, locally and in Athena ("resources" is the touched ARNs, space-separated).</summary>
+    public static readonly ImmutableArray<string> Timeline =
+        ["event_time", "principal_type", "principal_arn", "session_issuer", "mfa", "source_ip", "event_source", "event_name", "error_code", "resources", "request_id"];
+
+    public static CloudTrailColumn Named(string name) => All.Single(c => c.Name == name);
 }

@@ -34,7 +34,7 @@ public static class TimelineSql
 
     public static string Timeline(TimelineQuery q)
     {
-        var sql = new StringBuilder("SELECT event_time, principal_type, principal_arn, session_issuer, mfa, source_ip, event_source, event_name, error_code, resources, request_id FROM cloudtrail");
+        var sql = new StringBuilder("SELECT ").Append(string.Join(", ", CloudTrailColumns.Timeline)).Append(" FROM cloudtrail");
         sql.Append(" WHERE account = ").Append(Literal(q.Account));
         sql.Append(" AND event_time >= ").Append(Literal(q.From.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture)));
         sql.Append(" AND event_time < ").Append(Literal(q.To.AddDays(1).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture)));

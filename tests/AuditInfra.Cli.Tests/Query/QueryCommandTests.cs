@@ -165,4 +165,21 @@ public class QueryCommandTests
         Assert.Single(JsonNode.Parse(skipped.Out)!.AsArray());
         Assert.True(Directory.Exists(withGood));
     }
+
+    [Fact]
+    public async Task Athena_prints_the_same_question_and_run_says_what_is_missing()
+    {
+        var sql = await CliRunner.RunAsync("query", "--athena", "--account", Account, "--date", "2026-11-20", "--errors-only");
+        Assert.Equal(0, sql.ExitCode);
+        Assert.Contains("WHERE account = '333333333333'", sql.Out);
+        Assert.Contains("AND date BETWEEN '2026/11/20' AND '2026/11/20'", sql.Out);
+
+        var run = await CliRunner.RunAsync("query", "--athena", "--run", "--account", Account, "--date", "2026-11-20");
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("no Athena client", run.Err);
+
+        var noSource = await CliRunner.RunAsync("query", "--account", Account, "--date", "2026-11-20");
+        Assert.Equal(2, noSource.ExitCode);
+        Assert.Contains("--source is required", noSource.Err);
+    }
 }
