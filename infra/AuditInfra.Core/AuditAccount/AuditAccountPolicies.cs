@@ -171,6 +171,13 @@ public static class AuditAccountPolicies
             },
             new PolicyStatement
             {
+                // Athena writes each query's results here, as the caller.
+                Sid = "QueryResults",
+                Actions = ["s3:GetBucketLocation", "s3:ListBucket", "s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"],
+                Resources = [names.BucketArn(Query.QueryLayerDesigner.Design(config).ResultsBucket), $"{names.BucketArn(Query.QueryLayerDesigner.Design(config).ResultsBucket)}/*"],
+            },
+            new PolicyStatement
+            {
                 Sid = "ReadTheDesign",
                 Actions = ["cloudtrail:DescribeTrails", "cloudtrail:GetTrailStatus", "cloudtrail:ListPublicKeys", "events:DescribeRule", "events:ListRules", "events:ListTargetsByRule"],
                 Resources = ["*"],

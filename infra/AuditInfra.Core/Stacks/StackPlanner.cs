@@ -4,6 +4,7 @@ using AuditInfra.Core.Configuration;
 using AuditInfra.Core.Detection;
 using AuditInfra.Core.Guardrails;
 using AuditInfra.Core.Planning;
+using AuditInfra.Core.Query;
 using AuditInfra.Core.Rollout;
 using AuditInfra.Core.Storage;
 using AuditInfra.Core.Trail;
@@ -46,6 +47,7 @@ public static class StackPlanner
                 components.Add(AuditAccountPlan.Render(AuditAccountDesigner.Design(config)));
                 components.Add(LogArchivePlan.Render(LogArchiveDesigner.Design(config)));
                 components.Add(DetectionHubPlan.Render(DetectionHubDesigner.Design(config)));
+                components.Add(QueryLayerPlan.Render(QueryLayerDesigner.Design(config)));
                 break;
             default:
                 account = config.Organization.ManagementAccountId;

@@ -2,8 +2,10 @@ using AuditInfra.AuditAccount;
 using AuditInfra.Core.AuditAccount;
 using AuditInfra.Core.Configuration;
 using AuditInfra.Core.Detection;
+using AuditInfra.Core.Query;
 using AuditInfra.Core.Storage;
 using AuditInfra.Detection;
+using AuditInfra.Query;
 using AuditInfra.Storage;
 using Pulumi;
 
@@ -23,6 +25,8 @@ public static class AuditStack
         var logArchive = new LogArchive(design.Names.Logical("log-archive"), new LogArchiveArgs { Design = design }, inAuditAccount);
         var hubDesign = DetectionHubDesigner.Design(config);
         var hub = new DetectionHub(hubDesign.Names.Logical("detection-hub"), new DetectionHubArgs { Design = hubDesign }, inAuditAccount);
+        var queryDesign = QueryLayerDesigner.Design(config);
+        var query = new QueryLayer(queryDesign.Names.Logical("query-layer"), new QueryLayerArgs { Design = queryDesign }, inAuditAccount);
 
         return new Dictionary<string, object?>
         {
@@ -37,6 +41,7 @@ public static class AuditStack
             ["logArchiveReady"] = logArchive.Ready,
             ["detectionBusArn"] = hub.BusArn,
             ["detectionTopicArn"] = hub.TopicArn,
+            ["athenaWorkgroup"] = query.WorkgroupName,
         };
     }
 }

@@ -1,0 +1,8 @@
+using AuditInfra.Core.Query;
+
+namespace AuditInfra.Query;
+
+public sealed class QueryLayerArgs
+{
+    public required QueryLayerDesign Design { get; init; }
+}

@@ -1,0 +1,18 @@
+using AuditInfra.Core.Query;
+using AuditInfra.Tests.Support;
+
+namespace AuditInfra.Tests.Query;
+
+[Collection(PulumiCollection.Name)]
+public class QueryLayerTests
+{
+    [Fact]
+    public async Task The_query_layer_equals_the_plan_and_lives_in_the_audit_account()
+    {
+        var config = PulumiTests.Sample("audit");
+        var (mocks, _) = await PulumiTests.RunAsync(config);
+        PlanComparison.AssertMatches(QueryLayerPlan.Render(QueryLayerDesigner.Design(config)), mocks);
+        Assert.Contains("acme-audit-audit-account-provider", mocks.Named("acme-audit-query-workgroup").Provider);
+        Assert.Contains("acme-audit-audit-account-provider", mocks.Named("acme-audit-query-cloudtrail-table").Provider);
+    }
+}
