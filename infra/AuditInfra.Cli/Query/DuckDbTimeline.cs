@@ -67,6 +67,54 @@ public sealed class DuckDbTimeline : IDisposable
         return (timeline, skipped);
     }
 
+    /// <summary>
+    /// The query cache: each account/region/day is compacted to Parquet under
+    /// <c>.auditinfra-cache</c> beside the source, keyed by a manifest of its log files (names and
+    /// sizes) so a day that changed is rebuilt; written to a temp file and renamed into place.
+    /// Returns the Parquet files to read instead of the logs.
+    /// </summary>
+    public static IReadOnlyList<string> Cache(string source, IReadOnlyList<string> files)
+    {
+        using var connection = new DuckDBConnection("Data Source=:memory:");
+        connection.Open();
+        var cached = new List<string>();
+        foreach (var day in files.GroupBy(f => Path.GetDirectoryName(f)!))
+        {
+            var dayFiles = day.Order(StringComparer.Ordinal).ToList();
+            var relative = Path.GetRelativePath(source, day.Key);
+            var target = Path.Combine(source, CorpusSelector.CacheFolder, relative + ".parquet");
+            var manifest = string.Join("\n", dayFiles.Select(f => $"{Path.GetFileName(f)} {new FileInfo(f).Length}"));
+            var manifestPath = target + ".manifest";
+            if (!File.Exists(target) || !File.Exists(manifestPath) || File.ReadAllText(manifestPath) != manifest)
+            {
+                Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+                var temp = $"{target}.{Guid.NewGuid():n}.tmp";
+                using (var command = connection.CreateCommand())
+                {
+                    command.CommandText = $"COPY ({TimelineSql.ViewRows(dayFiles)}) TO {TimelineSql.Literal(temp)} (FORMAT PARQUET)";
+                    command.ExecuteNonQuery();
+                }
+
+                File.Move(temp, target, overwrite: true);
+                File.WriteAllText(manifestPath, manifest);
+            }
+
+            cached.Add(target);
+        }
+
+        return cached;
+    }
+
+    /// <summary>Opens DuckDB over cache files made by <see cref="Cache"/>.</summary>
+    public static DuckDbTimeline OpenParquet(IReadOnlyList<string> parquetFiles)
+    {
+        var connection = new DuckDBConnection("Data Source=:memory:");
+        connection.Open();
+        var timeline = new DuckDbTimeline(connection);
+        timeline.Execute(TimelineSql.CreateViewOverParquet(parquetFiles));
+        return timeline;
+    }
+
     public QueryResult Run(string sql)
     {
         using var command = _connection.CreateCommand();

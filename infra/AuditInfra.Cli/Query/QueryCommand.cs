@@ -29,12 +29,13 @@ public static class QueryCommand
         var summary = new Option<bool>("--summary") { Description = "Counts by principal, event, error and source address instead of the timeline" };
         var sql = new Option<string?>("--sql") { Description = "Any SQL over the view `cloudtrail` (the timeline's columns plus account, region, event_id, error_message and raw)" };
         var skipBad = new Option<bool>("--skip-bad") { Description = "Leave out malformed or truncated files (each is named) instead of stopping" };
+        var cache = new Option<bool>("--cache") { Description = "Compact the selected days to Parquet beside the source (.auditinfra-cache) and read those on repeat queries" };
         var athena = new Option<bool>("--athena") { Description = "Print the Athena SQL for the same question (same columns) instead of reading a local copy" };
         var run = new Option<bool>("--run") { Description = "With --athena: run the query in Athena" };
         var database = new Option<string>("--athena-database") { Description = "The Glue database of the CloudTrail table", DefaultValueFactory = _ => "auditinfra" };
         var athenaTable = new Option<string>("--athena-table") { Description = "The CloudTrail table", DefaultValueFactory = _ => "cloudtrail" };
         var command = new Command("query", "What happened in an account on a day: a timeline from a local copy of the log bucket (DuckDB)");
-        foreach (var option in new Option[] { source, account, date, to, regions, principal, names, sources, errorsOnly, ip, format, limit, summary, sql, skipBad, athena, run, database, athenaTable })
+        foreach (var option in new Option[] { source, account, date, to, regions, principal, names, sources, errorsOnly, ip, format, limit, summary, sql, skipBad, cache, athena, run, database, athenaTable })
         {
             command.Options.Add(option);
         }
@@ -109,6 +110,14 @@ public static class QueryCommand
                 }
 
                 var (timeline, skipped) = DuckDbTimeline.Open(selection.Files, parse.GetValue(skipBad));
+                if (parse.GetValue(cache))
+                {
+                    // The logs were checked above (bad ones named or skipped); cache what was readable.
+                    var readable = selection.Files.Except(skipped.Select(s => s.File)).ToList();
+                    timeline.Dispose();
+                    timeline = DuckDbTimeline.OpenParquet(DuckDbTimeline.Cache(root, readable));
+                }
+
                 using (timeline)
                 {
                     foreach (var (file, error) in skipped)

@@ -16,6 +16,9 @@ public sealed record CorpusSelection(ImmutableArray<string> Files, ImmutableArra
 /// </summary>
 public static class CorpusSelector
 {
+    /// <summary>Where `query --cache` keeps its Parquet files, beside the source; never read as logs.</summary>
+    public const string CacheFolder = ".auditinfra-cache";
+
     public static CorpusSelection Select(string source, string account, DateOnly from, DateOnly to, IReadOnlyCollection<string> regions)
     {
         if (!Directory.Exists(source))
@@ -72,7 +75,8 @@ public static class CorpusSelector
     {
         var awsLogs = Path.GetFileName(Path.TrimEndingDirectorySeparator(source)) == "AWSLogs"
             ? [source]
-            : Directory.EnumerateDirectories(source, "AWSLogs", new EnumerationOptions { RecurseSubdirectories = true, MaxRecursionDepth = 4 });
+            : Directory.EnumerateDirectories(source, "AWSLogs", new EnumerationOptions { RecurseSubdirectories = true, MaxRecursionDepth = 4 })
+                .Where(d => !d.Contains(CacheFolder, StringComparison.Ordinal));
         foreach (var root in awsLogs)
         {
             foreach (var child in Directory.GetDirectories(root))

@@ -17,6 +17,14 @@ public sealed record TimelineQuery(
 /// <summary>SQL for DuckDB over the selected files: the `cloudtrail` view, the timeline, the summary.</summary>
 public static class TimelineSql
 {
+    /// <summary>The view over Parquet files that hold <see cref="ViewRows"/> already (the query cache).</summary>
+    public static string CreateViewOverParquet(IEnumerable<string> files) =>
+        $"CREATE OR REPLACE VIEW cloudtrail AS SELECT * FROM read_parquet([{string.Join(", ", files.Select(Literal))}])";
+
+    /// <summary>The rows of the view, from log files: what a cache file stores.</summary>
+    public static string ViewRows(IEnumerable<string> files) =>
+        CreateView(files)["CREATE OR REPLACE VIEW cloudtrail AS\n".Length..];
+
     /// <summary>The view every query reads: one row per record, the shared columns plus the raw record.</summary>
     public static string CreateView(IEnumerable<string> files)
     {

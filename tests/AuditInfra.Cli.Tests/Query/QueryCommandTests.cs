@@ -182,4 +182,22 @@ public class QueryCommandTests
         Assert.Equal(2, noSource.ExitCode);
         Assert.Contains("--source is required", noSource.Err);
     }
+
+    [Fact]
+    public async Task The_cache_answers_like_the_logs_and_rebuilds_a_day_that_changed()
+    {
+        var corpus = Corpus();
+        var args = new[] { "--source", corpus, "--account", Account, "--date", "2026-11-20" };
+        var plain = await Json(args);
+        var cached = await Json([.. args, "--cache"]);
+        Assert.Equal(plain.ToJsonString(), cached.ToJsonString());
+        var parquet = Path.Combine(corpus, ".auditinfra-cache", "AWSLogs", "o-a1b2c3d4e5", Account, "CloudTrail", "us-east-1", "2026", "11", "20.parquet");
+        Assert.True(File.Exists(parquet));
+        Assert.Equal(plain.ToJsonString(), (await Json([.. args, "--cache"])).ToJsonString());
+
+        Write(corpus, Account, "us-east-1", new DateOnly(2026, 11, 20), "late000000000000", Record("2026-11-20T23:00:00Z", "iam.amazonaws.com", "CreateUser"));
+        var rebuilt = await Json([.. args, "--cache"]);
+        Assert.Equal("CreateUser", (string?)rebuilt.Last()!["event_name"]);
+        Assert.Equal(plain.Count + 1, rebuilt.Count);
+    }
 }
