@@ -6,6 +6,7 @@ return capability switch
 {
     "rollout" => await RolloutBenchmark.RunAsync(args[1..]),
     "detection" => DetectionBenchmark.Run(args[1..]),
+    "query" => QueryBenchmark.Run(args[1..]),
     _ => Usage(),
 };
 
@@ -14,5 +15,6 @@ static int Usage()
     Console.Error.WriteLine("usage: dotnet run -c Release --project bench/AuditInfra.Bench -- <capability> [options]");
     Console.Error.WriteLine("  rollout [--accounts N] [--latency-ms L] [--postgres CONN]   1,000 simulated accounts at concurrency 1, 4, 16");
     Console.Error.WriteLine("  detection [--events N] [--exclude id,id]                   parse-only vs parse + whole-catalog match, same events");
+    Console.Error.WriteLine("  query                                                      one account-day from 10- and 100-day corpora; gzip|jq baseline (build the CLI in Release first)");
     return 2;
 }
