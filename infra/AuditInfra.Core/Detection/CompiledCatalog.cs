@@ -105,12 +105,12 @@ public sealed class CompiledCatalog
     public ImmutableArray<DetectionRule> Rules { get; }
 
     /// <summary>The rules that fire on one EventBridge event, in catalog order.</summary>
-    public List<DetectionRule> Match(JsonElement envelope)
+    public IReadOnlyList<DetectionRule> Match(JsonElement envelope)
     {
         Span<char> sourceBuffer = stackalloc char[JsonText.StackLimit];
         Span<char> nameBuffer = stackalloc char[JsonText.StackLimit];
-        var source = Chars(envelope, "source", sourceBuffer);
-        var name = envelope.TryGetProperty("detail", out var detail) && detail.ValueKind == JsonValueKind.Object ? Chars(detail, "eventName", nameBuffer) : default;
+        var source = Chars(envelope, "source"u8, sourceBuffer);
+        var name = envelope.TryGetProperty("detail"u8, out var detail) && detail.ValueKind == JsonValueKind.Object ? Chars(detail, "eventName"u8, nameBuffer) : default;
         List<Entry>? fired = null;
         if (!source.IsEmpty && !name.IsEmpty && _bySourceAndNameLookup.TryGetValue(source, out var byName)
             && byName.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(name, out var named))
@@ -126,15 +126,15 @@ public sealed class CompiledCatalog
         if (_byDetailType.Count > 0)
         {
             Span<char> typeBuffer = stackalloc char[JsonText.StackLimit];
-            var detailType = Chars(envelope, "detail-type", typeBuffer);
+            var detailType = Chars(envelope, "detail-type"u8, typeBuffer);
             if (!detailType.IsEmpty && _byDetailTypeLookup.TryGetValue(detailType, out var byDetailType))
             {
                 Try(byDetailType, envelope, ref fired);
             }
         }
 
-        if (_byIdentityType.Count > 0 && detail.ValueKind == JsonValueKind.Object && detail.TryGetProperty("userIdentity", out var identity)
-            && identity.ValueKind == JsonValueKind.Object && identity.TryGetProperty("type", out var type) && type.ValueKind == JsonValueKind.String
+        if (_byIdentityType.Count > 0 && detail.ValueKind == JsonValueKind.Object && detail.TryGetProperty("userIdentity"u8, out var identity)
+            && identity.ValueKind == JsonValueKind.Object && identity.TryGetProperty("type"u8, out var type) && type.ValueKind == JsonValueKind.String
             && _byIdentityType.TryGetValue(type.GetString()!, out var byIdentity))
         {
             Try(byIdentity, envelope, ref fired);
@@ -143,7 +143,7 @@ public sealed class CompiledCatalog
         foreach (var entry in _unindexed)
         {
             // A field the pattern needs under detail, checked on the detail already in hand.
-            if (entry.RequiredDetailField is { } required && (detail.ValueKind != JsonValueKind.Object || !detail.TryGetProperty(required, out _)))
+            if (entry.RequiredDetailFieldUtf8 is { } required && (detail.ValueKind != JsonValueKind.Object || !detail.TryGetProperty(required, out _)))
             {
                 continue;
             }
@@ -155,10 +155,15 @@ public sealed class CompiledCatalog
         }
         if (fired is null)
         {
-            return [];
+            // Most events fire nothing: no allocation for them.
+            return Array.Empty<DetectionRule>();
         }
 
-        fired.Sort((a, b) => a.Order.CompareTo(b.Order));
+        if (fired.Count > 1)
+        {
+            fired.Sort((a, b) => a.Order.CompareTo(b.Order));
+        }
+
         return fired.ConvertAll(e => e.Rule);
     }
 
@@ -174,7 +179,7 @@ public sealed class CompiledCatalog
     }
 
     /// <summary>A string field's characters in the buffer (or a fresh string when escaped or long); empty when absent.</summary>
-    private static ReadOnlySpan<char> Chars(JsonElement obj, string name, Span<char> buffer)
+    private static ReadOnlySpan<char> Chars(JsonElement obj, ReadOnlySpan<byte> name, Span<char> buffer)
     {
         if (!obj.TryGetProperty(name, out var value) || value.ValueKind != JsonValueKind.String)
         {
@@ -197,6 +202,6 @@ public sealed class CompiledCatalog
 
     private sealed record Entry(DetectionRule Rule, EventPattern Pattern, int Order)
     {
-        public string? RequiredDetailField { get; } = Pattern.RequiredDetailField();
+        public byte[]? RequiredDetailFieldUtf8 { get; } = Pattern.RequiredDetailField() is { } field ? System.Text.Encoding.UTF8.GetBytes(field) : null;
     }
 }

@@ -243,6 +243,9 @@ public sealed class EventPattern
 
     private sealed class ObjectMatcher(List<(string Name, IMatcher Matcher)> fields, List<ObjectMatcher> alternatives) : IMatcher
     {
+        // Field names as UTF-8, once: a string name would be transcoded on every look-up.
+        private readonly byte[][] _utf8Names = [.. fields.Select(f => System.Text.Encoding.UTF8.GetBytes(f.Name))];
+
         public bool Matches(JsonElement value, bool present)
         {
             if (!present)
@@ -261,10 +264,10 @@ public sealed class EventPattern
 
         public bool Matches(JsonElement obj)
         {
-            foreach (var (name, matcher) in fields)
+            for (var i = 0; i < fields.Count; i++)
             {
-                var present = obj.TryGetProperty(name, out var field);
-                if (!matcher.Matches(field, present))
+                var present = obj.TryGetProperty(_utf8Names[i], out var field);
+                if (!fields[i].Matcher.Matches(field, present))
                 {
                     return false;
                 }
@@ -304,6 +307,11 @@ public sealed class EventPattern
     private sealed class LeafMatcher(HashSet<string> strings, HashSet<double> numbers, HashSet<bool> bools, bool matchesNull, List<IValueMatcher> others, bool? exists) : IMatcher
     {
         private readonly HashSet<string>.AlternateLookup<ReadOnlySpan<char>> _byChars = strings.GetAlternateLookup<ReadOnlySpan<char>>();
+
+        // One plain-ASCII value: the event's raw token must be exactly "value", quotes included.
+        private readonly byte[]? _singleToken = strings.Count == 1 && strings.First().All(c => c is >= ' ' and < (char)127 and not '"' and not '\\')
+            ? System.Text.Encoding.ASCII.GetBytes($"\"{strings.First()}\"")
+            : null;
 
         /// <summary>True when a missing field can never match this leaf (only exists:false can).</summary>
         public bool RequiresPresence => exists is not false;
@@ -364,6 +372,15 @@ public sealed class EventPattern
 
         private bool ContainsString(JsonElement value)
         {
+            if (_singleToken is not null)
+            {
+                var raw = System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(value);
+                if (raw.IndexOf((byte)'\\') < 0)
+                {
+                    return raw.SequenceEqual(_singleToken);
+                }
+            }
+
             Span<char> buffer = stackalloc char[JsonText.StackLimit];
             return JsonText.TryGetChars(value, buffer, out var length)
                 ? _byChars.Contains(buffer[..length])
