@@ -77,8 +77,9 @@ public static partial class CloudTrailKeys
         return new CloudTrailKey(key, CloudTrailObjectKind.Digest, m.Groups["prefix"].Value, org, account, region, dts, d.Groups["trail"].Value, d.Groups["home"].Value, d.Groups["backfill"].Success);
     }
 
+    /// <summary>The account's root; the prefix may be given with or without its trailing slash.</summary>
     private static string Root(string prefix, string? org, string account) =>
-        $"{prefix}AWSLogs/{(org is null ? string.Empty : org + "/")}{account}";
+        $"{(prefix.Length == 0 || prefix.EndsWith('/') ? prefix : prefix + "/")}AWSLogs/{(org is null ? string.Empty : org + "/")}{account}";
 
     /// <summary>The key of a log file delivered at <paramref name="time"/>.</summary>
     public static string LogKey(string prefix, string? org, string account, string region, DateTimeOffset time, string random) =>
