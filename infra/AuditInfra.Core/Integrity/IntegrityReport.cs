@@ -58,10 +58,23 @@ public enum FindingKind
 /// <summary>Informational observations: reported, never an error.</summary>
 public enum NoteKind
 {
+    /// <summary>A digest with null previous* fields: the trail started (or restarted) logging.</summary>
     ChainStart,
+
+    /// <summary>A digest delivered late for an earlier period (verified like any other).</summary>
     BackfillDigest,
+
+    /// <summary>A log newer than the last digest of its chain: its digest is not delivered yet.</summary>
     LogAwaitingDigest,
+
+    /// <summary>The first digest read names a predecessor the source does not hold (expired by lifecycle or outside the copy).</summary>
     ChainBeforeRange,
+
+    /// <summary>A chain ends before the newest digest of the source (account left, region disabled, or digests removed at the end).</summary>
+    ChainEndsEarly,
+
+    /// <summary>An object under AWSLogs/ that is neither a CloudTrail log nor a digest.</summary>
+    UnrecognizedObject,
 }
 
 public sealed record IntegrityFinding(FindingKind Kind, string Key, string Expected, string Found, string Message)
@@ -71,27 +84,33 @@ public sealed record IntegrityFinding(FindingKind Kind, string Key, string Expec
 
 public sealed record IntegrityNote(NoteKind Kind, string Key, string Message);
 
-/// <summary>Counts per account and region.</summary>
-public sealed record ChainSummary(string Account, string Region)
+/// <summary>
+/// Counts per account and region, in the shape the documentation's evidence page reads
+/// (Core/Documentation/VerificationReport): digests and logs that verified, findings, the first and
+/// last digest read, and a verdict.
+/// </summary>
+public sealed record ChainSummary(
+    string Account,
+    string Region,
+    int Digests,
+    int DigestsVerified,
+    int Logs,
+    int LogsVerified,
+    int Findings,
+    string? FirstDigest,
+    string? LastDigest,
+    DateTimeOffset? CoveredFrom,
+    DateTimeOffset? CoveredTo,
+    long UncompressedBytes)
 {
-    public int Digests { get; set; }
-
-    public int DigestsValid { get; set; }
-
-    public int Logs { get; set; }
-
-    public int LogsValid { get; set; }
-
-    public int Findings { get; set; }
-
-    public long UncompressedBytes { get; set; }
+    public string Verdict => Findings == 0 ? "verified" : "findings";
 }
 
 public sealed record IntegrityReport(
     string Source,
     DateTimeOffset? Start,
     DateTimeOffset? End,
-    IReadOnlyList<ChainSummary> Chains,
+    IReadOnlyList<ChainSummary> Summaries,
     IReadOnlyList<IntegrityFinding> Findings,
     IReadOnlyList<IntegrityNote> Notes,
     long BytesRead,
@@ -116,7 +135,24 @@ public sealed record IntegrityReport(
             End,
             Result = Clean ? "verified" : "findings",
             FindingCount = Findings.Count,
-            Chains,
+            DigestsVerified = Summaries.Sum(s => s.DigestsVerified),
+            LogsVerified = Summaries.Sum(s => s.LogsVerified),
+            Summaries = Summaries.Select(s => new
+            {
+                s.Account,
+                s.Region,
+                s.Digests,
+                s.DigestsVerified,
+                s.Logs,
+                s.LogsVerified,
+                s.Findings,
+                s.FirstDigest,
+                s.LastDigest,
+                s.CoveredFrom,
+                s.CoveredTo,
+                s.UncompressedBytes,
+                s.Verdict,
+            }),
             Findings,
             Notes,
             BytesRead,

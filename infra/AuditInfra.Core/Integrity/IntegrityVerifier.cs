@@ -1,0 +1,605 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+
+namespace AuditInfra.Core.Integrity;
+
+/// <summary>What to verify: filters on organization, accounts, regions and time (digest end times and log delivery times).</summary>
+public sealed record VerifyOptions
+{
+    public string? OrgId { get; init; }
+
+    public IReadOnlySet<string> Accounts { get; init; } = new HashSet<string>();
+
+    public IReadOnlySet<string> Regions { get; init; } = new HashSet<string>();
+
+    public DateTimeOffset? Start { get; init; }
+
+    public DateTimeOffset? End { get; init; }
+
+    /// <summary>Concurrent reads; 0 picks one per core for a local copy and 64 for S3.</summary>
+    public int Parallelism { get; init; }
+
+    public const int DefaultRemoteParallelism = 64;
+
+    public int EffectiveParallelism(IObjectStore store) =>
+        Parallelism > 0 ? Parallelism : store.IsLocal ? Environment.ProcessorCount : DefaultRemoteParallelism;
+}
+
+/// <summary>Where the verifier is: listing, then digests, then logs. Totals are known once listing is done.</summary>
+public sealed record VerifyProgress(string Phase, long Done, long Total, long Bytes);
+
+/// <summary>
+/// Verifies CloudTrail log-file integrity from a bucket or a local copy: every digest's signature and
+/// key, every digest's previous* fields against the previous digest actually read, every listed log's
+/// SHA-256 after gunzip, logs no digest lists, missing digests (each named, also several in a row),
+/// gaps in the hourly chain, backfill digests and chain restarts. Objects are streamed: memory
+/// depends on the number of keys, never on their size.
+/// </summary>
+public sealed class IntegrityVerifier(IObjectStore store, PublicKeySet keys)
+{
+    private static readonly TimeSpan Hour = TimeSpan.FromHours(1);
+
+    /// <summary>CloudTrail's digest periods meet exactly; a little slack keeps clock rounding from reading as a gap.</summary>
+    private static readonly TimeSpan Slack = TimeSpan.FromMinutes(5);
+
+    private readonly ConcurrentDictionary<(string Account, string Region), long> uncompressedByChain = new();
+    private long bytesRead;
+    private long uncompressedBytes;
+
+    public async Task<IntegrityReport> VerifyAsync(VerifyOptions options, IProgress<VerifyProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var clock = Stopwatch.StartNew();
+        var findings = new ConcurrentBag<IntegrityFinding>();
+        var notes = new List<IntegrityNote>();
+        var parallelism = options.EffectiveParallelism(store);
+
+        // 1. Listing: every digest and log of the selected accounts and regions, whatever the time range,
+        // so that a digest named as "previous" can be told missing from merely outside the range. The
+        // trail's own key prefix is not known here, so the whole source is listed (a narrower source
+        // URL narrows it).
+        progress?.Report(new VerifyProgress("listing", 0, 0, 0));
+        var digestKeys = new List<(CloudTrailKey Key, long Size)>();
+        var logKeys = new Dictionary<string, (CloudTrailKey Key, long Size)>(StringComparer.Ordinal);
+        var listed = 0L;
+        await foreach (var entry in store.ListAsync(string.Empty, cancellationToken))
+        {
+            listed++;
+            if (listed % 5000 == 0)
+            {
+                progress?.Report(new VerifyProgress("listing", listed, 0, 0));
+            }
+
+            var key = CloudTrailKeys.Parse(entry.Key);
+            if (key is null)
+            {
+                if (!entry.Key.Contains("AWSLogs/", StringComparison.Ordinal))
+                {
+                    continue;
+                }
+
+                notes.Add(new IntegrityNote(NoteKind.UnrecognizedObject, entry.Key, "not a CloudTrail log or digest file name; not verified"));
+                continue;
+            }
+
+            if (!Selected(key, options))
+            {
+                continue;
+            }
+
+            if (key.Kind == CloudTrailObjectKind.Digest)
+            {
+                digestKeys.Add((key, entry.Size));
+            }
+            else
+            {
+                logKeys[key.Key] = (key, entry.Size);
+            }
+        }
+
+        // 2. Digests in range, plus each chain's digest just before the range (to check the first link).
+        var chains = digestKeys
+            .GroupBy(d => d.Key.ChainId + (d.Key.Backfill ? "|backfill" : string.Empty))
+            .ToDictionary(g => g.Key, g => g.OrderBy(d => d.Key.Timestamp).ThenBy(d => d.Key.Key, StringComparer.Ordinal).ToList());
+        var toRead = new List<(CloudTrailKey Key, long Size, bool Context)>();
+        foreach (var chain in chains.Values)
+        {
+            var first = chain.FindIndex(d => InRange(d.Key.Timestamp, options, digest: true));
+            if (first < 0)
+            {
+                continue;
+            }
+
+            if (first > 0 && !chain[first].Key.Backfill)
+            {
+                toRead.Add((chain[first - 1].Key, chain[first - 1].Size, true));
+            }
+
+            toRead.AddRange(chain.Skip(first).Where(d => InRange(d.Key.Timestamp, options, digest: true)).Select(d => (d.Key, d.Size, false)));
+        }
+
+        var reads = new ConcurrentDictionary<string, DigestRead>(StringComparer.Ordinal);
+        var done = 0L;
+        await Parallel.ForEachAsync(toRead, new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = cancellationToken }, async (item, ct) =>
+        {
+            reads[item.Key.Key] = await ReadDigestAsync(item.Key, item.Context, ct);
+            var n = Interlocked.Increment(ref done);
+            progress?.Report(new VerifyProgress("digests", n, toRead.Count, Interlocked.Read(ref bytesRead)));
+        });
+
+        foreach (var read in reads.Values.Where(r => !r.Context))
+        {
+            CheckDigest(read, findings);
+        }
+
+        // 3. The chains: previous* fields against the digest actually read before, missing digests, gaps.
+        var holes = new List<(string Location, DateTimeOffset From, DateTimeOffset To, string Digest)>();
+        var allDigestKeys = digestKeys.Select(d => d.Key.Key).ToHashSet(StringComparer.Ordinal);
+        foreach (var (chainId, chain) in chains)
+        {
+            var present = chain.Where(d => reads.ContainsKey(d.Key.Key)).Select(d => reads[d.Key.Key]).ToList();
+            WalkChain(chainId.EndsWith("|backfill", StringComparison.Ordinal), present, reads, allDigestKeys, options, findings, notes, holes);
+        }
+
+        // 4. Logs: every listed log hashed; every present log in range listed by some digest.
+        var expected = new Dictionary<string, (string Hash, string Digest)>(StringComparer.Ordinal);
+        foreach (var read in reads.Values.Where(r => !r.Context && r.File is not null).OrderBy(r => r.Key.Key, StringComparer.Ordinal))
+        {
+            foreach (var log in read.File!.LogFiles)
+            {
+                expected.TryAdd(log.S3Object, (log.HashValue, read.Key.Key));
+            }
+        }
+
+        var logResults = new ConcurrentDictionary<string, bool>(StringComparer.Ordinal);
+        var logWork = new List<(string Key, string Hash, string Digest)>();
+        foreach (var (logKey, (hash, digest)) in expected)
+        {
+            if (logKeys.ContainsKey(logKey))
+            {
+                logWork.Add((logKey, hash, digest));
+            }
+            else
+            {
+                findings.Add(new IntegrityFinding(FindingKind.LogMissing, logKey, $"present (listed by {digest})", "absent", "a log listed by a digest is not in the source"));
+                logResults[logKey] = false;
+            }
+        }
+
+        done = 0;
+        var logBytes = logWork.Sum(w => logKeys[w.Key].Size);
+        await Parallel.ForEachAsync(logWork, new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = cancellationToken }, async (work, ct) =>
+        {
+            var result = await HashAsync(logKeys[work.Key].Key, ct);
+            var ok = false;
+            if (result.Error is not null)
+            {
+                findings.Add(new IntegrityFinding(FindingKind.CorruptGzip, work.Key, $"a complete gzip whose content hashes to {work.Hash}", result.Error, $"the log listed by {work.Digest} cannot be decompressed"));
+            }
+            else if (!string.Equals(result.Sha256Hex, work.Hash, StringComparison.OrdinalIgnoreCase))
+            {
+                findings.Add(new IntegrityFinding(FindingKind.LogHashMismatch, work.Key, work.Hash, result.Sha256Hex!, $"the log's SHA-256 after gunzip differs from the hash in {work.Digest}"));
+            }
+            else
+            {
+                ok = true;
+            }
+
+            logResults[work.Key] = ok;
+            var n = Interlocked.Increment(ref done);
+            progress?.Report(new VerifyProgress("logs", n, logWork.Count, Interlocked.Read(ref bytesRead)));
+        });
+
+        ClassifyUnlistedLogs(logKeys, expected, reads, holes, options, findings, notes);
+
+        var findingList = findings
+            .OrderBy(f => f.Key, StringComparer.Ordinal)
+            .ThenBy(f => f.Kind)
+            .ToList();
+        var summaries = Summarize(reads, logKeys, expected, logResults, findingList, options);
+        return new IntegrityReport(
+            store.Description,
+            options.Start,
+            options.End,
+            summaries,
+            findingList,
+            notes.OrderBy(n => n.Key, StringComparer.Ordinal).ThenBy(n => n.Kind).ToList(),
+            Interlocked.Read(ref bytesRead),
+            Interlocked.Read(ref uncompressedBytes),
+            clock.Elapsed);
+    }
+
+    private static bool Selected(CloudTrailKey key, VerifyOptions options) =>
+        (options.OrgId is null || key.OrgId == options.OrgId)
+        && (options.Accounts.Count == 0 || options.Accounts.Contains(key.Account))
+        && (options.Regions.Count == 0 || options.Regions.Contains(key.Region));
+
+    /// <summary>A digest (named after its end) belongs to the range when its hour overlaps it; a log when it was delivered inside it.</summary>
+    private static bool InRange(DateTimeOffset time, VerifyOptions options, bool digest)
+    {
+        var start = options.Start ?? DateTimeOffset.MinValue;
+        var end = options.End ?? DateTimeOffset.MaxValue;
+        return digest
+            ? time > start && (end == DateTimeOffset.MaxValue || time < end + Hour)
+            : time >= start && time <= end;
+    }
+
+    private sealed record DigestRead(CloudTrailKey Key, bool Context, string? Signature, string? Sha256, DigestFile? File, string? GzipError, string? ParseError);
+
+    private async Task<DigestRead> ReadDigestAsync(CloudTrailKey key, bool context, CancellationToken cancellationToken)
+    {
+        await using var stored = await store.OpenAsync(key.Key, withSignature: true, cancellationToken);
+        using var plain = new MemoryStream();
+        var result = store.IsLocal
+            ? GzipHash.Compute(stored.Content, plain)
+            : await GzipHash.ComputeAsync(stored.Content, plain, cancellationToken);
+        Count(key, result);
+        if (result.Error is not null)
+        {
+            return new DigestRead(key, context, stored.Signature, null, null, result.Error, null);
+        }
+
+        try
+        {
+            return new DigestRead(key, context, stored.Signature, result.Sha256Hex, DigestFile.Parse(plain.GetBuffer().AsSpan(0, (int)plain.Length)), null, null);
+        }
+        catch (Exception e) when (e is JsonException or FormatException)
+        {
+            return new DigestRead(key, context, stored.Signature, result.Sha256Hex, null, null, e.Message);
+        }
+    }
+
+    private async Task<GunzipResult> HashAsync(CloudTrailKey key, CancellationToken cancellationToken)
+    {
+        await using var stored = await store.OpenAsync(key.Key, withSignature: false, cancellationToken);
+        var result = store.IsLocal
+            ? GzipHash.Compute(stored.Content)
+            : await GzipHash.ComputeAsync(stored.Content, null, cancellationToken);
+        Count(key, result);
+        return result;
+    }
+
+    private void Count(CloudTrailKey key, GunzipResult result)
+    {
+        Interlocked.Add(ref bytesRead, result.CompressedBytes);
+        Interlocked.Add(ref uncompressedBytes, result.UncompressedBytes);
+        uncompressedByChain.AddOrUpdate((key.Account, key.Region), result.UncompressedBytes, (_, total) => total + result.UncompressedBytes);
+    }
+
+    /// <summary>The digest's own checks: readable, where it says it is, signed by a known key valid at its time.</summary>
+    private void CheckDigest(DigestRead read, ConcurrentBag<IntegrityFinding> findings)
+    {
+        var key = read.Key.Key;
+        if (read.GzipError is not null)
+        {
+            findings.Add(new IntegrityFinding(FindingKind.CorruptGzip, key, "a complete gzip digest file", read.GzipError, "the digest cannot be decompressed, so nothing it lists can be verified through it"));
+            return;
+        }
+
+        if (read.File is null)
+        {
+            findings.Add(new IntegrityFinding(FindingKind.DigestMalformed, key, "a CloudTrail digest JSON document", read.ParseError!, "the digest cannot be read"));
+            return;
+        }
+
+        var file = read.File;
+        if (file.DigestS3Object != key)
+        {
+            findings.Add(new IntegrityFinding(FindingKind.DigestLocationMismatch, key, key, file.DigestS3Object, "digestS3Object names another key than the one the digest was read from"));
+        }
+
+        if (store.Bucket is not null && file.DigestS3Bucket != store.Bucket)
+        {
+            findings.Add(new IntegrityFinding(FindingKind.DigestLocationMismatch, key, store.Bucket, file.DigestS3Bucket, "digestS3Bucket names another bucket than the one the digest was read from"));
+        }
+
+        if (file.AwsAccountId != read.Key.Account)
+        {
+            findings.Add(new IntegrityFinding(FindingKind.DigestLocationMismatch, key, read.Key.Account, file.AwsAccountId, "awsAccountId differs from the account folder the digest is in"));
+        }
+
+        if (file.DigestSignatureAlgorithm is not null && file.DigestSignatureAlgorithm != "SHA256withRSA")
+        {
+            findings.Add(new IntegrityFinding(FindingKind.DigestMalformed, key, "SHA256withRSA", file.DigestSignatureAlgorithm, "unsupported digestSignatureAlgorithm"));
+            return;
+        }
+
+        if (string.IsNullOrWhiteSpace(read.Signature))
+        {
+            findings.Add(new IntegrityFinding(FindingKind.DigestSignatureMissing, key, "a hex signature in x-amz-meta-signature (or the .signature file of a local copy)", "none", "the digest is unsigned, so nothing it states can be trusted"));
+            return;
+        }
+
+        if (file.DigestPublicKeyFingerprint is null)
+        {
+            findings.Add(new IntegrityFinding(FindingKind.DigestMalformed, key, "digestPublicKeyFingerprint", "absent", "the digest does not name the key it was signed with"));
+            return;
+        }
+
+        var publicKey = keys.Find(file.DigestPublicKeyFingerprint);
+        if (publicKey is null)
+        {
+            findings.Add(new IntegrityFinding(FindingKind.UnknownPublicKey, key, "a fingerprint from the public keys file", file.DigestPublicKeyFingerprint, "the digest was signed with a key CloudTrail did not publish for this period"));
+            return;
+        }
+
+        if (!publicKey.IsValidAt(file.End))
+        {
+            findings.Add(new IntegrityFinding(FindingKind.PublicKeyNotValid, key, $"a time within {Iso(publicKey.ValidFrom)}..{Iso(publicKey.ValidTo)}", file.DigestEndTime, $"key {publicKey.Fingerprint} was not valid when the digest was signed"));
+            return;
+        }
+
+        byte[] signature;
+        try
+        {
+            signature = Convert.FromHexString(read.Signature.Trim());
+        }
+        catch (FormatException)
+        {
+            findings.Add(new IntegrityFinding(FindingKind.DigestSignatureInvalid, key, "a hex RSA signature", Abbreviate(read.Signature), "the signature is not hex"));
+            return;
+        }
+
+        var signed = Encoding.UTF8.GetBytes(file.SigningString(read.Sha256!));
+        if (!keys.RsaFor(publicKey).VerifyData(signed, signature, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1))
+        {
+            findings.Add(new IntegrityFinding(FindingKind.DigestSignatureInvalid, key, $"a SHA256withRSA signature by key {publicKey.Fingerprint} over the digest as read (SHA-256 {read.Sha256})", Abbreviate(read.Signature), "the signature does not verify: the digest or its signature was altered"));
+        }
+    }
+
+    /// <summary>Walks one chain oldest to newest, checking each link against the digest actually read before it.</summary>
+    private static void WalkChain(
+        bool backfill,
+        List<DigestRead> present,
+        ConcurrentDictionary<string, DigestRead> reads,
+        HashSet<string> allDigestKeys,
+        VerifyOptions options,
+        ConcurrentBag<IntegrityFinding> findings,
+        List<IntegrityNote> notes,
+        List<(string Location, DateTimeOffset From, DateTimeOffset To, string Digest)> holes)
+    {
+        DigestRead? previous = null;
+        foreach (var current in present)
+        {
+            var p = previous;
+            previous = current;
+            if (current.Context)
+            {
+                continue;
+            }
+
+            var key = current.Key.Key;
+            if (backfill)
+            {
+                notes.Add(new IntegrityNote(NoteKind.BackfillDigest, key, "a digest delivered late for an earlier period; verified like the others"));
+            }
+
+            var file = current.File;
+            if (file is null)
+            {
+                continue;
+            }
+
+            if (file.IsChainStart)
+            {
+                if (backfill)
+                {
+                    continue;
+                }
+
+                var why = p?.File is { } pf ? $"the chain restarts at {file.DigestStartTime} after {Hours(file.Start - pf.End)} without digests (logging was stopped)" : "the first digest of its chain (logging started)";
+                notes.Add(new IntegrityNote(NoteKind.ChainStart, key, why));
+                continue;
+            }
+
+            var named = file.PreviousDigestS3Object!;
+            if (backfill)
+            {
+                // A backfill digest names a digest of the main chain: check that link where it was read.
+                if (reads.TryGetValue(named, out var target))
+                {
+                    CompareLink(current, target, findings);
+                }
+                else if (!allDigestKeys.Contains(named) && !Before(named, options))
+                {
+                    findings.Add(new IntegrityFinding(FindingKind.MissingDigest, named, $"present (named as previous by {key})", "absent", "a digest named by a backfill digest is not in the source"));
+                }
+
+                continue;
+            }
+
+            if (p is not null && named == p.Key.Key)
+            {
+                CompareLink(current, p, findings);
+                if (p.File is not null && file.Start > p.File.End + Slack)
+                {
+                    findings.Add(new IntegrityFinding(FindingKind.MissingHours, key, $"digestStartTime {p.File.DigestEndTime} (the end of {p.Key.Key})", file.DigestStartTime, $"{Hours(file.Start - p.File.End)} without a digest inside a continuing chain"));
+                    holes.Add((Location(current.Key), p.File.End, file.Start, key));
+                }
+
+                continue;
+            }
+
+            if (allDigestKeys.Contains(named))
+            {
+                findings.Add(new IntegrityFinding(FindingKind.BrokenChain, key, $"previousDigestS3Object {p?.Key.Key ?? "(the digest before it)"}", named, "the digest links past the digest actually before it in its chain"));
+                continue;
+            }
+
+            var namedKey = CloudTrailKeys.Parse(named);
+            if (p is null && (options.Start is null || namedKey is null || namedKey.Timestamp <= options.Start))
+            {
+                notes.Add(new IntegrityNote(NoteKind.ChainBeforeRange, key, $"its previous digest {named} is not in the source: the chain continues before the earliest digest available (expired by lifecycle, or outside the copy)"));
+                continue;
+            }
+
+            findings.Add(new IntegrityFinding(FindingKind.MissingDigest, named, $"present (named as previous by {key})", "absent", "a digest of the chain was removed"));
+            var namedEnd = namedKey?.Timestamp ?? file.Start;
+            var holeFrom = namedEnd - Hour;
+            if (p?.File is not null)
+            {
+                // Each hourly digest between the last one read and the one named is missing too, under the key CloudTrail would have given it.
+                var missingBefore = (int)Math.Round((namedEnd - Hour - p.File.End).TotalHours);
+                for (var i = 1; i <= missingBefore; i++)
+                {
+                    var end = p.File.End + (i * Hour);
+                    var reconstructed = CloudTrailKeys.DigestKeyLike(current.Key, end);
+                    findings.Add(new IntegrityFinding(FindingKind.MissingDigest, reconstructed, $"an hourly digest for {Iso(end - Hour)}..{Iso(end)} between {p.Key.Key} and {named}", "absent", "a digest of the chain was removed (its name is reconstructed from the hourly layout)"));
+                }
+
+                holeFrom = p.File.End;
+            }
+
+            holes.Add((Location(current.Key), holeFrom, file.Start, named));
+        }
+    }
+
+    private static void CompareLink(DigestRead current, DigestRead previous, ConcurrentBag<IntegrityFinding> findings)
+    {
+        var file = current.File!;
+        var key = current.Key.Key;
+        if (previous.Sha256 is not null && !string.Equals(file.PreviousDigestHashValue, previous.Sha256, StringComparison.OrdinalIgnoreCase))
+        {
+            findings.Add(new IntegrityFinding(FindingKind.PreviousHashMismatch, key, $"{previous.Sha256} (SHA-256 of {previous.Key.Key} as read)", file.PreviousDigestHashValue ?? "null", "previousDigestHashValue does not match the previous digest: one of the two was altered"));
+        }
+
+        if (!string.Equals(file.PreviousDigestSignature?.Trim(), previous.Signature?.Trim(), StringComparison.OrdinalIgnoreCase))
+        {
+            findings.Add(new IntegrityFinding(FindingKind.PreviousSignatureMismatch, key, $"{Abbreviate(previous.Signature)} (signature of {previous.Key.Key})", Abbreviate(file.PreviousDigestSignature), "previousDigestSignature does not match the previous digest's signature: it was re-signed or replaced"));
+        }
+    }
+
+    private static bool Before(string key, VerifyOptions options) =>
+        options.Start is not null && CloudTrailKeys.Parse(key) is { } k && k.Timestamp <= options.Start;
+
+    private static string Location(CloudTrailKey key) => $"{key.Prefix}|{key.OrgId}|{key.Account}|{key.Region}";
+
+    /// <summary>Logs present but listed by no digest: inserted (their hour's digest exists), unverifiable (it does not), or not yet covered.</summary>
+    private static void ClassifyUnlistedLogs(
+        Dictionary<string, (CloudTrailKey Key, long Size)> logKeys,
+        Dictionary<string, (string Hash, string Digest)> expected,
+        ConcurrentDictionary<string, DigestRead> reads,
+        List<(string Location, DateTimeOffset From, DateTimeOffset To, string Digest)> holes,
+        VerifyOptions options,
+        ConcurrentBag<IntegrityFinding> findings,
+        List<IntegrityNote> notes)
+    {
+        var periods = reads.Values
+            .Where(r => r.File is not null)
+            .GroupBy(r => Location(r.Key))
+            .ToDictionary(g => g.Key, g => g.Select(r => (From: r.File!.Start, To: r.File.End, Digest: r.Key.Key)).OrderBy(p => p.From).ToList());
+        var newestDigest = reads.Values.Where(r => r.File is not null).Select(r => r.File!.End).DefaultIfEmpty(DateTimeOffset.MinValue).Max();
+        var chainsEndingEarly = new HashSet<string>();
+        foreach (var (logKey, (key, _)) in logKeys.OrderBy(l => l.Key, StringComparer.Ordinal))
+        {
+            if (expected.ContainsKey(logKey) || !InRange(key.Timestamp, options, digest: false))
+            {
+                continue;
+            }
+
+            var location = Location(key);
+            // Log names carry minutes; a log named in the minute a period starts belongs to it.
+            var time = key.Timestamp;
+            var covering = periods.GetValueOrDefault(location)?.FirstOrDefault(p => time >= Minute(p.From) && time < p.To);
+            if (covering is { Digest: not null } c)
+            {
+                findings.Add(new IntegrityFinding(FindingKind.LogNotListed, logKey, $"listed by {c.Digest}, the digest for {Iso(c.From)}..{Iso(c.To)}", "not listed by any digest", "a log was added to the source after its digest was delivered"));
+                continue;
+            }
+
+            var hole = holes.FirstOrDefault(h => h.Location == location && time >= Minute(h.From) && time < h.To);
+            if (hole.Digest is not null)
+            {
+                findings.Add(new IntegrityFinding(FindingKind.LogUnverifiable, logKey, $"a digest covering {Iso(time)}", $"its digest is missing ({hole.Digest})", "the log cannot be verified"));
+                continue;
+            }
+
+            var own = periods.GetValueOrDefault(location);
+            var lastEnd = own?.Max(p => p.To);
+            if (lastEnd is not null && time >= lastEnd && newestDigest <= time + Hour + Slack)
+            {
+                notes.Add(new IntegrityNote(NoteKind.LogAwaitingDigest, logKey, $"delivered after the newest digest of its chain ({Iso(lastEnd.Value)}): verify again once its digest is delivered"));
+                continue;
+            }
+
+            if (lastEnd is null && newestDigest <= time + Hour + Slack)
+            {
+                notes.Add(new IntegrityNote(NoteKind.LogAwaitingDigest, logKey, "no digest for its account and region yet: verify again once one is delivered"));
+                continue;
+            }
+
+            findings.Add(new IntegrityFinding(FindingKind.LogUnverifiable, logKey, $"a digest covering {Iso(time)}", own is null ? "no digest for its account and region" : "no digest for that hour", "the log cannot be verified: no digest of its chain covers the hour it was delivered in"));
+            if (lastEnd is not null && time >= lastEnd && chainsEndingEarly.Add(location))
+            {
+                var last = own!.Last().Digest;
+                findings.Add(new IntegrityFinding(FindingKind.MissingHours, last, $"hourly digests until {Iso(newestDigest)} (the newest digest in the source)", $"the chain ends at {Iso(lastEnd.Value)} while logs were still delivered", "the trail was logging in hours that have no digest: the newest digests were removed or never delivered"));
+            }
+        }
+
+        // Chains that stop while others go on, with no log after them: worth a note, not an error (an account can leave the organization).
+        foreach (var (location, own) in periods)
+        {
+            var lastEnd = own.Max(p => p.To);
+            if (!chainsEndingEarly.Contains(location) && newestDigest - lastEnd > Hour + Slack)
+            {
+                notes.Add(new IntegrityNote(NoteKind.ChainEndsEarly, own.Last().Digest, $"the chain ends at {Iso(lastEnd)}, {Hours(newestDigest - lastEnd)} before the newest digest in the source, with no later log"));
+            }
+        }
+    }
+
+    private List<ChainSummary> Summarize(
+        ConcurrentDictionary<string, DigestRead> reads,
+        Dictionary<string, (CloudTrailKey Key, long Size)> logKeys,
+        Dictionary<string, (string Hash, string Digest)> expected,
+        ConcurrentDictionary<string, bool> logResults,
+        List<IntegrityFinding> findings,
+        VerifyOptions options)
+    {
+        var findingsByKey = findings.GroupBy(f => f.Key).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
+        var result = new List<ChainSummary>();
+        var digestGroups = reads.Values.Where(r => !r.Context).GroupBy(r => (r.Key.Account, r.Key.Region));
+        var logGroups = logKeys.Values
+            .Where(l => expected.ContainsKey(l.Key.Key) || InRange(l.Key.Timestamp, options, digest: false))
+            .GroupBy(l => (l.Key.Account, l.Key.Region))
+            .ToDictionary(g => g.Key, g => g.ToList());
+        var findingGroups = findings
+            .Select(f => (Finding: f, Key: CloudTrailKeys.Parse(f.Key)))
+            .Where(x => x.Key is not null)
+            .GroupBy(x => (x.Key!.Account, x.Key.Region))
+            .ToDictionary(g => g.Key, g => g.Count());
+        var all = digestGroups.Select(g => g.Key).Concat(logGroups.Keys).Concat(findingGroups.Keys).Distinct().OrderBy(k => k.Account, StringComparer.Ordinal).ThenBy(k => k.Region, StringComparer.Ordinal);
+        var digestsBy = digestGroups.ToDictionary(g => g.Key, g => g.OrderBy(r => r.Key.Timestamp).ToList());
+        foreach (var group in all)
+        {
+            var digests = digestsBy.GetValueOrDefault(group) ?? [];
+            var logs = logGroups.GetValueOrDefault(group) ?? [];
+            var files = digests.Where(d => d.File is not null).ToList();
+            result.Add(new ChainSummary(
+                group.Account,
+                group.Region,
+                digests.Count,
+                digests.Count(d => d.File is not null && !findingsByKey.ContainsKey(d.Key.Key)),
+                logs.Count,
+                logs.Count(l => logResults.TryGetValue(l.Key.Key, out var ok) && ok && !findingsByKey.ContainsKey(l.Key.Key)),
+                findingGroups.GetValueOrDefault(group),
+                digests.FirstOrDefault()?.Key.Key,
+                digests.LastOrDefault()?.Key.Key,
+                files.Count == 0 ? null : files.Min(d => d.File!.Start),
+                files.Count == 0 ? null : files.Max(d => d.File!.End),
+                uncompressedByChain.GetValueOrDefault(group)));
+        }
+
+        return result;
+    }
+
+    private static DateTimeOffset Minute(DateTimeOffset time) => new(time.Year, time.Month, time.Day, time.Hour, time.Minute, 0, TimeSpan.Zero);
+
+    private static string Iso(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+
+    private static string Hours(TimeSpan span) => span.TotalHours >= 1 ? $"{Math.Round(span.TotalHours, 1).ToString(CultureInfo.InvariantCulture)} h" : $"{Math.Round(span.TotalMinutes).ToString(CultureInfo.InvariantCulture)} min";
+
+    private static string Abbreviate(string? text) => text is null ? "null" : text.Length <= 24 ? text : text[..16] + "…" + text[^8..];
+}

@@ -1,0 +1,237 @@
+using System.IO.Compression;
+using System.Text;
+using AuditInfra.Core.Integrity;
+
+namespace AuditInfra.Core.Tests.Integrity;
+
+/// <summary>The verifier against signed corpora written by <see cref="SampleCorpus"/>: real gzip, real RSA, real files.</summary>
+public sealed class VerifierTests : IDisposable
+{
+    private readonly string root = Path.Combine(Path.GetTempPath(), "auditinfra-verify-" + Guid.NewGuid().ToString("N"));
+
+    public void Dispose()
+    {
+        if (Directory.Exists(root))
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    private SampleResult Sample(SampleOptions options, string name = "corpus") => SampleCorpus.Write(Path.Combine(root, name), options);
+
+    private static async Task<IntegrityReport> VerifyAsync(SampleResult sample, VerifyOptions? options = null) =>
+        await new IntegrityVerifier(new LocalDirectoryStore(sample.Directory), PublicKeySet.Load(sample.PublicKeysFile)).VerifyAsync(options ?? new VerifyOptions());
+
+    private static string[] Actual(IntegrityReport report) => report.Findings.Select(f => $"{f.Kind} {f.Key}").Order(StringComparer.Ordinal).ToArray();
+
+    private static string[] Expected(SampleResult sample) => SampleCorpus.ReadExpected(sample.ExpectedFindingsFile).Select(f => $"{f.Kind} {f.Key}").Order(StringComparer.Ordinal).ToArray();
+
+    [Fact]
+    public async Task A_clean_corpus_with_rotation_backfill_empty_hours_regions_accounts_and_a_restart_verifies_with_no_finding()
+    {
+        var sample = Sample(new SampleOptions());
+        var report = await VerifyAsync(sample);
+
+        Assert.Empty(report.Findings);
+        Assert.True(report.Clean);
+        Assert.Empty(sample.Expected);
+        // 3 accounts x 2 regions, 12 hourly digests each, less 2 stopped hours, plus one backfill digest.
+        Assert.Equal(6, report.Summaries.Count);
+        Assert.Equal((6 * 12) - 2 + 1, report.Summaries.Sum(s => s.Digests));
+        Assert.All(report.Summaries, s => Assert.Equal(s.Digests, s.DigestsVerified));
+        Assert.All(report.Summaries, s => Assert.Equal(s.Logs, s.LogsVerified));
+        Assert.Equal(sample.Logs, report.Summaries.Sum(s => s.Logs));
+        Assert.Equal(sample.UncompressedBytes, report.UncompressedBytes);
+        Assert.Equal(7, report.Notes.Count(n => n.Kind == NoteKind.ChainStart));
+        Assert.Contains(report.Notes, n => n.Kind == NoteKind.ChainStart && n.Message.Contains("restarts", StringComparison.Ordinal));
+        Assert.Single(report.Notes, n => n.Kind == NoteKind.BackfillDigest);
+        var keys = PublicKeySet.Load(sample.PublicKeysFile);
+        Assert.Equal(2, keys.Keys.Count);
+    }
+
+    public static TheoryData<TamperKind> Tampers() => new(Enum.GetValues<TamperKind>());
+
+    [Theory]
+    [MemberData(nameof(Tampers))]
+    public async Task Each_tamper_is_reported_with_exactly_its_findings(TamperKind tamper)
+    {
+        var sample = Sample(new SampleOptions { Tampers = [tamper], Hours = 8, EventsPerLog = 5 });
+        var report = await VerifyAsync(sample);
+
+        Assert.NotEmpty(sample.Expected);
+        Assert.Equal(Expected(sample), Actual(report));
+        Assert.All(report.Findings, f => Assert.False(string.IsNullOrWhiteSpace(f.Expected + f.Found + f.Message)));
+    }
+
+    [Fact]
+    public async Task Every_tamper_at_once_is_reported_exactly_and_attributed_to_its_account_and_region()
+    {
+        var sample = Sample(new SampleOptions { Tampers = Enum.GetValues<TamperKind>(), Hours = 16, EventsPerLog = 3 });
+        var report = await VerifyAsync(sample);
+
+        Assert.Equal(Expected(sample), Actual(report));
+        Assert.Equal(report.Findings.Count, report.Summaries.Sum(s => s.Findings));
+        Assert.Contains("\"result\": \"findings\"", report.ToJson(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Two_consecutive_deleted_digests_are_each_named()
+    {
+        var sample = Sample(new SampleOptions { Tampers = [TamperKind.TwoDeletedDigests], Hours = 8, EventsPerLog = 2, RestartChain = false, Backfill = false, EmptyHours = false });
+        var report = await VerifyAsync(sample);
+
+        var missing = report.Findings.Where(f => f.Kind == FindingKind.MissingDigest).Select(f => f.Key).ToList();
+        Assert.Equal(2, missing.Count);
+        Assert.All(missing, key => Assert.False(File.Exists(Path.Combine(sample.Directory, key))));
+        Assert.Contains("20261120T030000Z", missing[0], StringComparison.Ordinal);
+        Assert.Contains("20261120T040000Z", missing[1], StringComparison.Ordinal);
+        Assert.Equal(4, report.Findings.Count(f => f.Kind == FindingKind.LogUnverifiable));
+    }
+
+    [Fact]
+    public async Task A_tamper_outside_the_time_range_is_not_read_and_the_range_boundary_link_is_still_checked()
+    {
+        var sample = Sample(new SampleOptions { Tampers = [TamperKind.ModifiedLog], Hours = 10, EventsPerLog = 2 });
+        var later = await VerifyAsync(sample, new VerifyOptions { Start = sample.Expected.Count > 0 ? new DateTimeOffset(2026, 11, 20, 5, 0, 0, TimeSpan.Zero) : null });
+        Assert.Empty(later.Findings);
+        Assert.DoesNotContain(later.Notes, n => n.Kind == NoteKind.ChainBeforeRange);
+        Assert.True(later.Summaries.Sum(s => s.Digests) < 6 * 10);
+
+        var whole = await VerifyAsync(sample);
+        Assert.Equal(Expected(sample), Actual(whole));
+    }
+
+    [Fact]
+    public async Task The_boundary_digest_before_the_range_is_compared_with_the_first_digest_in_range()
+    {
+        var sample = Sample(new SampleOptions { Hours = 6, EventsPerLog = 2, RestartChain = false, Backfill = false, Accounts = ["333333333333"], Regions = ["us-east-1"] });
+        // Re-sign nothing: alter the digest ending 04:00 (outside a 04:00.. range); only the link from the 05:00 digest can tell.
+        var boundary = Directory.EnumerateFiles(sample.Directory, "*20261120T040000Z.json.gz", SearchOption.AllDirectories).Single();
+        RewriteGzip(boundary, text => text.Replace("\"digestStartTime\"", "\"digestStartTime\" ", StringComparison.Ordinal));
+
+        var report = await VerifyAsync(sample, new VerifyOptions { Start = new DateTimeOffset(2026, 11, 20, 4, 0, 0, TimeSpan.Zero) });
+
+        var finding = Assert.Single(report.Findings);
+        Assert.Equal(FindingKind.PreviousHashMismatch, finding.Kind);
+        Assert.Contains("20261120T050000Z", finding.Key, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Filters_select_accounts_and_regions()
+    {
+        var sample = Sample(new SampleOptions { Hours = 6, EventsPerLog = 2, Tampers = [TamperKind.DeletedLog] });
+        var tampered = sample.Expected.Single();
+        var account = CloudTrailKeys.Parse(tampered.Key)!.Account;
+        var other = new SampleOptions().Accounts.First(a => a != account);
+
+        var report = await VerifyAsync(sample, new VerifyOptions { OrgId = "o-a1b2c3d4e5", Accounts = new HashSet<string> { other }, Regions = new HashSet<string> { "eu-west-1" } });
+        Assert.Empty(report.Findings);
+        var only = Assert.Single(report.Summaries);
+        Assert.Equal((other, "eu-west-1"), (only.Account, only.Region));
+
+        var again = await VerifyAsync(sample, new VerifyOptions { Accounts = new HashSet<string> { account } });
+        Assert.Equal(FindingKind.LogMissing, Assert.Single(again.Findings).Kind);
+    }
+
+    [Fact]
+    public async Task Removing_the_newest_digests_of_a_chain_while_its_logs_continue_is_reported_as_missing_hours()
+    {
+        var sample = Sample(new SampleOptions { Hours = 6, EventsPerLog = 2, RestartChain = false, Backfill = false, EmptyHours = false });
+        var chainFolder = Path.Combine(sample.Directory, "cloudtrail", "AWSLogs", "o-a1b2c3d4e5", "333333333333", "CloudTrail-Digest", "us-east-1");
+        foreach (var hour in new[] { "050000", "060000" })
+        {
+            foreach (var file in Directory.EnumerateFiles(chainFolder, $"*T{hour}Z.json.gz*", SearchOption.AllDirectories))
+            {
+                File.Delete(file);
+            }
+        }
+
+        var report = await VerifyAsync(sample);
+
+        Assert.Single(report.Findings, f => f.Kind == FindingKind.MissingHours && f.Key.Contains("333333333333_CloudTrail-Digest_us-east-1", StringComparison.Ordinal));
+        Assert.Equal(2, report.Findings.Count(f => f.Kind == FindingKind.LogUnverifiable && f.Key.Contains("_20261120T04", StringComparison.Ordinal)));
+        Assert.Equal(2, report.Notes.Count(n => n.Kind == NoteKind.LogAwaitingDigest));
+    }
+
+    [Fact]
+    public async Task A_digest_that_is_not_json_or_not_gzip_is_reported_as_such()
+    {
+        var sample = Sample(new SampleOptions { Hours = 6, EventsPerLog = 2, RestartChain = false, Backfill = false, Accounts = ["333333333333"], Regions = ["us-east-1"] });
+        var digests = Directory.EnumerateFiles(sample.Directory, "*CloudTrail-Digest*.json.gz", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToList();
+        RewriteGzip(digests[2], _ => "{\"awsAccountId\": ");
+        File.WriteAllText(digests[4], "plain text, not gzip");
+
+        var report = await VerifyAsync(sample);
+
+        Assert.Contains(report.Findings, f => f.Kind == FindingKind.DigestMalformed && f.Key.EndsWith(Path.GetFileName(digests[2]), StringComparison.Ordinal));
+        Assert.Contains(report.Findings, f => f.Kind == FindingKind.CorruptGzip && f.Key.EndsWith(Path.GetFileName(digests[4]), StringComparison.Ordinal));
+        // The digests after them name them and can't compare hashes with what couldn't be read: no crash, no false clean.
+        Assert.False(report.Clean);
+    }
+
+    [Fact]
+    public async Task A_key_used_outside_its_validity_is_reported()
+    {
+        var sample = Sample(new SampleOptions { Hours = 6, EventsPerLog = 2, RestartChain = false, Backfill = false, Accounts = ["333333333333"], Regions = ["us-east-1"] });
+        var keys = PublicKeySet.Load(sample.PublicKeysFile);
+        // Shorten the first key's validity so that its later digests fall outside it.
+        var shortened = keys.Keys.Select(k => k.ValidFrom < new DateTimeOffset(2026, 11, 1, 0, 0, 0, TimeSpan.Zero) ? k with { ValidTo = new DateTimeOffset(2026, 11, 20, 1, 0, 0, TimeSpan.Zero) } : k);
+        var report = await new IntegrityVerifier(new LocalDirectoryStore(sample.Directory), new PublicKeySet(shortened)).VerifyAsync(new VerifyOptions());
+
+        Assert.Equal(2, report.Findings.Count(f => f.Kind == FindingKind.PublicKeyNotValid));
+        Assert.All(report.Findings, f => Assert.Equal(FindingKind.PublicKeyNotValid, f.Kind));
+    }
+
+    [Fact]
+    public async Task Keys_that_are_not_the_trails_make_every_digest_unknown()
+    {
+        var sample = Sample(new SampleOptions { Hours = 4, EventsPerLog = 1, RestartChain = false, Backfill = false, RotateKey = false, Accounts = ["333333333333"], Regions = ["us-east-1"] });
+        var other = Sample(new SampleOptions { Hours = 4, EventsPerLog = 1, RestartChain = false, Backfill = false, RotateKey = false, Accounts = ["333333333333"], Regions = ["us-east-1"] }, "other");
+        var report = await new IntegrityVerifier(new LocalDirectoryStore(sample.Directory), PublicKeySet.Load(other.PublicKeysFile)).VerifyAsync(new VerifyOptions());
+
+        Assert.Equal(4, report.Findings.Count);
+        Assert.All(report.Findings, f => Assert.Equal(FindingKind.UnknownPublicKey, f.Kind));
+    }
+
+    [Fact]
+    public void The_sample_refuses_to_write_into_existing_data_and_leaves_nothing_half_written()
+    {
+        var target = Path.Combine(root, "busy");
+        Directory.CreateDirectory(target);
+        File.WriteAllText(Path.Combine(target, "keep.txt"), "mine");
+
+        var ex = Assert.Throws<IntegrityInputException>(() => SampleCorpus.Write(target, new SampleOptions { Hours = 6 }));
+        Assert.Contains("not empty", ex.Message, StringComparison.Ordinal);
+        Assert.Equal("mine", File.ReadAllText(Path.Combine(target, "keep.txt")));
+        Assert.Throws<ArgumentException>(() => SampleCorpus.Write(Path.Combine(root, "small"), new SampleOptions { Hours = 4, Tampers = Enum.GetValues<TamperKind>() }));
+        Assert.False(Directory.Exists(Path.Combine(root, "small")));
+        Assert.Empty(Directory.EnumerateDirectories(root, ".*partial*"));
+    }
+
+    [Fact]
+    public async Task The_report_json_carries_the_summaries_the_documentation_reads()
+    {
+        var sample = Sample(new SampleOptions { Hours = 4, EventsPerLog = 1, RestartChain = false });
+        var report = await VerifyAsync(sample);
+        var path = Path.Combine(root, "report.json");
+        File.WriteAllText(path, report.ToJson());
+
+        var summaries = AuditInfra.Core.Documentation.VerificationReport.Read(path);
+        Assert.Equal(6, summaries.Length);
+        Assert.All(summaries, s => Assert.Equal("verified", s.Verdict));
+        Assert.Equal(report.Summaries.Sum(s => s.LogsVerified), summaries.Sum(s => s.LogsVerified));
+    }
+
+    private static void RewriteGzip(string path, Func<string, string> change)
+    {
+        string text;
+        using (var input = new GZipStream(File.OpenRead(path), CompressionMode.Decompress))
+        using (var reader = new StreamReader(input, Encoding.UTF8))
+        {
+            text = reader.ReadToEnd();
+        }
+
+        using var output = new GZipStream(File.Create(path), CompressionLevel.Fastest);
+        output.Write(Encoding.UTF8.GetBytes(change(text)));
+    }
+}
