@@ -16,6 +16,9 @@ public static class CliApp
         root.Subcommands.Add(Documentation.DocsCommand.Create(io));
         root.Subcommands.Add(Query.QueryCommand.Create(io));
         root.Subcommands.Add(RolloutCommand.Create(io));
+        root.Subcommands.Add(Integrity.VerifyCommand.Create(io));
+        root.Subcommands.Add(Integrity.PullCommand.Create(io));
+        root.Subcommands.Add(Integrity.SampleCommand.Create(io));
         return root;
     }
 

@@ -1,0 +1,209 @@
+using System.CommandLine;
+using System.Globalization;
+using AuditInfra.Core.Integrity;
+using Spectre.Console;
+
+namespace AuditInfra.Cli.Integrity;
+
+/// <summary><c>auditinfra verify</c>: digest-chain integrity of a bucket or a local copy.</summary>
+public static class VerifyCommand
+{
+    private const int FindingsShown = 50;
+
+    public static Command Create(CliIo io)
+    {
+        var source = new Option<string>("--source") { Description = "s3://bucket[/prefix] or a local copy laid out like the bucket (digest signatures in K.signature files)", Required = true };
+        var publicKeys = new Option<FileInfo?>("--public-keys") { Description = "The JSON printed by `aws cloudtrail list-public-keys` (several regions may be merged)" };
+        var json = new Option<string?>("--json") { Description = "Write the full report as JSON to this file ('-' for standard output)" };
+        var filters = new IntegrityFilterOptions();
+        var command = new Command("verify", "Verify CloudTrail log-file integrity: digest signatures, the digest chain, every log's hash, missing and unlisted files");
+        command.Options.Add(source);
+        command.Options.Add(publicKeys);
+        command.Options.Add(json);
+        filters.AddTo(command);
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var (options, error) = filters.Read(parse);
+            if (options is null)
+            {
+                await io.Err.WriteLineAsync(error);
+                return ExitCodes.UsageOrInput;
+            }
+
+            try
+            {
+                var store = SourceStores.Open(parse.GetValue(source)!, parse.GetValue(filters.EndpointUrl));
+                if (parse.GetValue(publicKeys) is not { } keysFile)
+                {
+                    await io.Err.WriteLineAsync($"--public-keys is required: the keys CloudTrail signed the digests with. {await KeysHintAsync(store, options, cancellationToken)}");
+                    return ExitCodes.UsageOrInput;
+                }
+
+                var keys = PublicKeySet.Load(keysFile.FullName);
+                var verifier = new IntegrityVerifier(store, keys);
+                var report = await WithProgressAsync(io, progress => verifier.VerifyAsync(options, progress, cancellationToken));
+                var jsonTarget = parse.GetValue(json);
+                if (jsonTarget == "-")
+                {
+                    await io.Out.WriteLineAsync(report.ToJson());
+                }
+                else
+                {
+                    if (jsonTarget is not null)
+                    {
+                        AtomicFile.WriteAllText(jsonTarget, report.ToJson());
+                    }
+
+                    WriteHuman(io, report);
+                }
+
+                return report.Clean ? ExitCodes.Ok : ExitCodes.Findings;
+            }
+            catch (IntegrityInputException e)
+            {
+                await io.Err.WriteLineAsync(e.Message);
+                return ExitCodes.UsageOrInput;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                await io.Err.WriteLineAsync($"cannot read the source: {e.Message}");
+                return ExitCodes.UsageOrInput;
+            }
+        });
+        return command;
+    }
+
+    /// <summary>The exact list-public-keys command for this source: its trails' home regions and the time span of its digests.</summary>
+    private static async Task<string> KeysHintAsync(IObjectStore store, VerifyOptions options, CancellationToken cancellationToken)
+    {
+        var homes = new SortedSet<string>(StringComparer.Ordinal);
+        DateTimeOffset? first = null, last = null;
+        await foreach (var entry in store.ListAsync(string.Empty, cancellationToken))
+        {
+            if (CloudTrailKeys.Parse(entry.Key) is { Kind: CloudTrailObjectKind.Digest } key)
+            {
+                homes.Add(key.HomeRegion!);
+                first = first is null || key.Timestamp < first ? key.Timestamp : first;
+                last = last is null || key.Timestamp > last ? key.Timestamp : last;
+            }
+        }
+
+        if (homes.Count == 0)
+        {
+            return $"Produce the file with: {PublicKeySet.ProduceCommand}";
+        }
+
+        var from = (options.Start ?? first!.Value).AddHours(-1).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+        var to = (options.End ?? last!.Value).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+        var commands = homes.Select(h => $"aws cloudtrail list-public-keys --region {h} --start-time {from} --end-time {to} --output json");
+        return homes.Count == 1
+            ? $"Produce it with: {commands.Single()} > public-keys.json"
+            : $"Produce it with these commands and merge their outputs into one JSON array: {string.Join(" ; ", commands)}";
+    }
+
+    internal static async Task<T> WithProgressAsync<T>(CliIo io, Func<IProgress<VerifyProgress>?, Task<T>> work)
+    {
+        if (!io.IsTerminal)
+        {
+            return await work(null);
+        }
+
+        return await io.Console.Progress()
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+            .StartAsync(async context =>
+            {
+                var tasks = new Dictionary<string, ProgressTask>();
+                var gate = new Lock();
+                var progress = new SynchronousProgress<VerifyProgress>(p =>
+                {
+                    lock (gate)
+                    {
+                        if (!tasks.TryGetValue(p.Phase, out var task))
+                        {
+                            task = context.AddTask(p.Phase, maxValue: Math.Max(1, p.Total));
+                            tasks[p.Phase] = task;
+                        }
+
+                        if (p.Total > 0)
+                        {
+                            task.MaxValue = p.Total;
+                            task.Value = p.Done;
+                            task.Description = $"{p.Phase} {p.Done:N0}/{p.Total:N0} ({p.Bytes / 1024 / 1024:N0} MiB read)";
+                        }
+                        else
+                        {
+                            task.IsIndeterminate = true;
+                            task.Description = $"{p.Phase} {p.Done:N0}";
+                        }
+                    }
+                });
+                var result = await work(progress);
+                foreach (var task in tasks.Values)
+                {
+                    task.Value = task.MaxValue;
+                    task.StopTask();
+                }
+
+                return result;
+            });
+    }
+
+    private static void WriteHuman(CliIo io, IntegrityReport report)
+    {
+        var console = io.Console;
+        var table = new Table().AddColumns("Account", "Region", "Digests verified", "Logs verified", "Findings", "Covered (UTC)", "Verdict");
+        foreach (var s in report.Summaries)
+        {
+            var covered = s.CoveredFrom is { } f && s.CoveredTo is { } t ? $"{f:yyyy-MM-dd HH:mm} .. {t:yyyy-MM-dd HH:mm}" : "-";
+            var verdict = s.Findings == 0 ? "[green]verified[/]" : "[red]FINDINGS[/]";
+            table.AddRow(s.Account, s.Region, $"{s.DigestsVerified}/{s.Digests}", $"{s.LogsVerified}/{s.Logs}", s.Findings.ToString(CultureInfo.InvariantCulture), covered, verdict);
+        }
+
+        console.Write(table);
+        foreach (var finding in report.Findings.Take(FindingsShown))
+        {
+            console.MarkupLine($"[red]{finding.Kind}[/] {Markup.Escape(finding.Key)}");
+            console.MarkupLine($"    {Markup.Escape(finding.Message)}; expected {Markup.Escape(finding.Expected)}; found {Markup.Escape(finding.Found)}");
+        }
+
+        if (report.Findings.Count > FindingsShown)
+        {
+            console.MarkupLine($"... and {report.Findings.Count - FindingsShown} more findings (write them all with --json FILE)");
+        }
+
+        foreach (var group in report.Notes.GroupBy(n => n.Kind))
+        {
+            console.MarkupLine($"[grey]note[/] {group.Key}: {group.Count()} (e.g. {Markup.Escape(group.First().Key)}: {Markup.Escape(group.First().Message)})");
+        }
+
+        var mib = report.UncompressedBytes / 1024.0 / 1024.0;
+        var verdictLine = report.Clean
+            ? $"[green]Verified[/]: {report.Summaries.Sum(s => s.DigestsVerified)} digests and {report.Summaries.Sum(s => s.LogsVerified)} logs, no finding"
+            : $"[red]{report.Findings.Count} integrity finding(s)[/] in {report.Summaries.Count(s => s.Findings > 0)} account/region chain(s)";
+        console.MarkupLine($"{verdictLine} ({mib.ToString("N1", CultureInfo.InvariantCulture)} MiB uncompressed in {report.Elapsed.TotalSeconds.ToString("N1", CultureInfo.InvariantCulture)} s) — {Markup.Escape(report.Source)}");
+    }
+}
+
+/// <summary>Reports on the caller's thread, unlike <see cref="Progress{T}"/>, so the bar updates as work happens.</summary>
+internal sealed class SynchronousProgress<T>(Action<T> report) : IProgress<T>
+{
+    public void Report(T value) => report(value);
+}
+
+/// <summary>Writes a file through a temporary beside it, so a reader never sees half of it.</summary>
+internal static class AtomicFile
+{
+    public static void WriteAllText(string path, string text)
+    {
+        var full = Path.GetFullPath(path);
+        var directory = Path.GetDirectoryName(full)!;
+        if (!Directory.Exists(directory))
+        {
+            throw new IntegrityInputException($"cannot write '{path}': the directory '{directory}' does not exist");
+        }
+
+        var temp = Path.Combine(directory, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
+        File.WriteAllText(temp, text);
+        File.Move(temp, full, overwrite: true);
+    }
+}

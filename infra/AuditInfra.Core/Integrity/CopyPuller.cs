@@ -1,0 +1,254 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text.Json;
+
+namespace AuditInfra.Core.Integrity;
+
+/// <summary>What happened to each object of a pull.</summary>
+public enum PullOutcome
+{
+    Downloaded,
+    AlreadyPresent,
+
+    /// <summary>The local file differs from the source: kept as it is, never overwritten.</summary>
+    Conflict,
+
+    /// <summary>The transfer did not deliver the listed size.</summary>
+    Failed,
+}
+
+public sealed record PullItem(string Key, PullOutcome Outcome, string? Message);
+
+public sealed record PullReport(string Source, string Destination, int Downloaded, int AlreadyPresent, IReadOnlyList<PullItem> Conflicts, IReadOnlyList<PullItem> Failures, long BytesDownloaded, TimeSpan Elapsed)
+{
+    public bool Complete => Conflicts.Count == 0 && Failures.Count == 0;
+
+    public string ToJson() => JsonSerializer.Serialize(this, IntegrityReport.JsonOptions);
+}
+
+/// <summary>
+/// Makes a local copy laid out like the bucket (logs, digests, <c>K.signature</c> files) that verifies
+/// offline later. Each object is streamed to a temporary file while its SHA-256 is computed, checked
+/// against the listed size, then renamed into place; a manifest records key, size, ETag and SHA-256,
+/// so a second run skips what is already there and a file that differs from the source is reported,
+/// never overwritten.
+/// </summary>
+public sealed class CopyPuller(IObjectStore source, string destination)
+{
+    public const string ManifestFileName = ".auditinfra-pull.jsonl";
+
+    private readonly Lock manifestGate = new();
+
+    private sealed record ManifestEntry(string Key, long Size, string? ETag, string Sha256, string? Signature);
+
+    public async Task<PullReport> PullAsync(VerifyOptions filters, IProgress<VerifyProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        Directory.CreateDirectory(destination);
+        var manifestPath = Path.Combine(destination, ManifestFileName);
+        var manifest = ReadManifest(manifestPath);
+
+        var selected = new List<ObjectEntry>();
+        await foreach (var entry in source.ListAsync(string.Empty, cancellationToken))
+        {
+            var key = CloudTrailKeys.Parse(entry.Key);
+            if (key is not null && Selected(key, filters))
+            {
+                selected.Add(entry);
+            }
+        }
+
+        var results = new ConcurrentBag<PullItem>();
+        long bytes = 0;
+        long done = 0;
+        using var manifestWriter = new StreamWriter(new FileStream(manifestPath, FileMode.Append, FileAccess.Write, FileShare.Read));
+        await Parallel.ForEachAsync(selected, new ParallelOptions { MaxDegreeOfParallelism = filters.EffectiveParallelism(source), CancellationToken = cancellationToken }, async (entry, ct) =>
+        {
+            var item = await PullOneAsync(entry, manifest, manifestWriter, ct);
+            if (item.Outcome == PullOutcome.Downloaded)
+            {
+                Interlocked.Add(ref bytes, entry.Size);
+            }
+
+            results.Add(item);
+            progress?.Report(new VerifyProgress("pull", Interlocked.Increment(ref done), selected.Count, Interlocked.Read(ref bytes)));
+        });
+
+        var all = results.ToList();
+        return new PullReport(
+            source.Description,
+            Path.GetFullPath(destination),
+            all.Count(r => r.Outcome == PullOutcome.Downloaded),
+            all.Count(r => r.Outcome == PullOutcome.AlreadyPresent),
+            all.Where(r => r.Outcome == PullOutcome.Conflict).OrderBy(r => r.Key, StringComparer.Ordinal).ToList(),
+            all.Where(r => r.Outcome == PullOutcome.Failed).OrderBy(r => r.Key, StringComparer.Ordinal).ToList(),
+            bytes,
+            clock.Elapsed);
+    }
+
+    /// <summary>A pull takes a margin of an hour around the range, so the copy holds each chain's link into it.</summary>
+    private static bool Selected(CloudTrailKey key, VerifyOptions filters) =>
+        (filters.OrgId is null || key.OrgId == filters.OrgId)
+        && (filters.Accounts.Count == 0 || filters.Accounts.Contains(key.Account))
+        && (filters.Regions.Count == 0 || filters.Regions.Contains(key.Region))
+        && (filters.Start is null || key.Timestamp >= filters.Start.Value.AddHours(-2))
+        && (filters.End is null || key.Timestamp <= filters.End.Value.AddHours(2));
+
+    private async Task<PullItem> PullOneAsync(ObjectEntry entry, Dictionary<string, ManifestEntry> manifest, StreamWriter manifestWriter, CancellationToken cancellationToken)
+    {
+        var path = Path.Combine(destination, entry.Key.Replace('/', Path.DirectorySeparatorChar));
+        var isDigest = CloudTrailKeys.Parse(entry.Key)!.Kind == CloudTrailObjectKind.Digest;
+        if (File.Exists(path)
+            && manifest.TryGetValue(entry.Key, out var known)
+            && known.Size == entry.Size
+            && new FileInfo(path).Length == entry.Size
+            && (entry.ETag is null || known.ETag is null || known.ETag == entry.ETag))
+        {
+            return new PullItem(entry.Key, PullOutcome.AlreadyPresent, null);
+        }
+
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        var partial = path + ".partial";
+        string sha;
+        long length;
+        string? signature;
+        try
+        {
+            await using (var stored = await source.OpenAsync(entry.Key, withSignature: isDigest, cancellationToken))
+            {
+                signature = stored.Signature;
+                await using var output = new FileStream(partial, FileMode.Create, FileAccess.Write, FileShare.None, 1, FileOptions.Asynchronous);
+                (sha, length) = await CopyAndHashAsync(stored.Content, output, cancellationToken);
+            }
+        }
+        catch (ObjectNotFoundException)
+        {
+            File.Delete(partial);
+            return new PullItem(entry.Key, PullOutcome.Failed, "listed but gone when read");
+        }
+
+        if (length != entry.Size)
+        {
+            File.Delete(partial);
+            return new PullItem(entry.Key, PullOutcome.Failed, $"transfer incomplete: the listing says {entry.Size} bytes, {length} arrived");
+        }
+
+        if (File.Exists(path))
+        {
+            var local = await HashFileAsync(path, cancellationToken);
+            File.Delete(partial);
+            if (local != sha)
+            {
+                return new PullItem(entry.Key, PullOutcome.Conflict, $"the local file (SHA-256 {local}) differs from the source (SHA-256 {sha}); kept as it is — move it aside to pull again");
+            }
+
+            var localSignature = isDigest && File.Exists(path + LocalDirectoryStore.SignatureSuffix) ? File.ReadAllText(path + LocalDirectoryStore.SignatureSuffix).Trim() : null;
+            if (isDigest && signature is not null && localSignature is not null && !string.Equals(localSignature, signature, StringComparison.OrdinalIgnoreCase))
+            {
+                return new PullItem(entry.Key, PullOutcome.Conflict, "the local .signature differs from the source's x-amz-meta-signature; kept as it is");
+            }
+
+            if (isDigest && signature is not null && localSignature is null)
+            {
+                WriteAtomically(path + LocalDirectoryStore.SignatureSuffix, signature);
+            }
+
+            Record(manifestWriter, new ManifestEntry(entry.Key, entry.Size, entry.ETag, sha, signature));
+            return new PullItem(entry.Key, PullOutcome.AlreadyPresent, null);
+        }
+
+        if (isDigest && signature is not null)
+        {
+            WriteAtomically(path + LocalDirectoryStore.SignatureSuffix, signature);
+        }
+
+        File.Move(partial, path);
+        Record(manifestWriter, new ManifestEntry(entry.Key, entry.Size, entry.ETag, sha, signature));
+        return new PullItem(entry.Key, PullOutcome.Downloaded, null);
+    }
+
+    private void Record(StreamWriter writer, ManifestEntry entry)
+    {
+        var line = JsonSerializer.Serialize(entry, IntegrityReport.JsonOptions).ReplaceLineEndings(string.Empty);
+        lock (manifestGate)
+        {
+            writer.WriteLine(line);
+            writer.Flush();
+        }
+    }
+
+    private static Dictionary<string, ManifestEntry> ReadManifest(string path)
+    {
+        var result = new Dictionary<string, ManifestEntry>(StringComparer.Ordinal);
+        if (!File.Exists(path))
+        {
+            return result;
+        }
+
+        var number = 0;
+        foreach (var line in File.ReadLines(path))
+        {
+            number++;
+            if (string.IsNullOrWhiteSpace(line))
+            {
+                continue;
+            }
+
+            try
+            {
+                var entry = JsonSerializer.Deserialize<ManifestEntry>(line, IntegrityReport.JsonOptions);
+                if (entry is not null)
+                {
+                    result[entry.Key] = entry;
+                }
+            }
+            catch (JsonException)
+            {
+                // A line cut short by a crash: the file it names is hashed again on this run.
+                if (number < File.ReadLines(path).Count())
+                {
+                    throw new IntegrityInputException($"{path}:{number}: not a pull manifest line; the manifest is damaged (delete it to re-check every file by hash)");
+                }
+            }
+        }
+
+        return result;
+    }
+
+    private static async Task<(string Sha256, long Length)> CopyAndHashAsync(Stream input, Stream output, CancellationToken cancellationToken)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var buffer = ArrayPool<byte>.Shared.Rent(GzipHash.BufferSize);
+        long total = 0;
+        try
+        {
+            int read;
+            while ((read = await input.ReadAsync(buffer.AsMemory(0, buffer.Length), cancellationToken)) > 0)
+            {
+                hash.AppendData(buffer, 0, read);
+                await output.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+                total += read;
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+
+        return (Convert.ToHexStringLower(hash.GetHashAndReset()), total);
+    }
+
+    private static async Task<string> HashFileAsync(string path, CancellationToken cancellationToken)
+    {
+        await using var stream = File.OpenRead(path);
+        return Convert.ToHexStringLower(await SHA256.HashDataAsync(stream, cancellationToken));
+    }
+
+    private static void WriteAtomically(string path, string text)
+    {
+        var temp = path + ".partial";
+        File.WriteAllText(temp, text);
+        File.Move(temp, path, overwrite: true);
+    }
+}

@@ -1,0 +1,165 @@
+using System.Text.Json;
+using AuditInfra.Cli.Tests.Support;
+using AuditInfra.Core.Integrity;
+
+namespace AuditInfra.Cli.Tests.Integrity;
+
+/// <summary><c>sample</c>, <c>verify</c> and <c>pull</c> through the real command line, on real files.</summary>
+public class VerifyCommandTests
+{
+    private static string[] FindingsOf(string json)
+    {
+        using var document = JsonDocument.Parse(json);
+        return document.RootElement.GetProperty("findings").EnumerateArray()
+            .Select(f => $"{f.GetProperty("kind").GetString()} {f.GetProperty("key").GetString()}")
+            .Order(StringComparer.Ordinal)
+            .ToArray();
+    }
+
+    private static string[] ExpectedOf(string sampleDir) =>
+        SampleCorpus.ReadExpected(Path.Combine(sampleDir, SampleCorpus.ExpectedFindingsFileName)).Select(f => $"{f.Kind} {f.Key}").Order(StringComparer.Ordinal).ToArray();
+
+    private static async Task<string> SampleAsync(params string[] extra)
+    {
+        var dir = Path.Combine(CliRunner.TempDir(), "corpus");
+        var result = await CliRunner.RunAsync(["sample", "--out", dir, "--hours", "8", "--events-per-log", "3", .. extra]);
+        Assert.True(result.ExitCode == 0, result.Err);
+        return dir;
+    }
+
+    [Fact]
+    public async Task The_readme_demo_sample_then_verify_exits_zero_with_a_summary_per_account_and_region()
+    {
+        var dir = await SampleAsync();
+        var result = await CliRunner.RunAsync("verify", "--source", dir, "--public-keys", Path.Combine(dir, "public-keys.json"));
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Contains("Verified", result.Out, StringComparison.Ordinal);
+        Assert.Contains("333333333333", result.Out, StringComparison.Ordinal);
+        Assert.Contains("eu-west-1", result.Out, StringComparison.Ordinal);
+        Assert.DoesNotContain("\u001b[", result.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_tampered_sample_exits_one_and_the_json_report_holds_exactly_the_expected_findings()
+    {
+        var dir = await SampleAsync("--tamper", "modified-log", "--tamper", "two-deleted-digests", "--tamper", "unknown-key");
+        var jsonFile = Path.Combine(Path.GetDirectoryName(dir)!, "report.json");
+
+        var toStdout = await CliRunner.RunAsync("verify", "--source", dir, "--public-keys", Path.Combine(dir, "public-keys.json"), "--json", "-");
+        var toFile = await CliRunner.RunAsync("verify", "--source", dir, "--public-keys", Path.Combine(dir, "public-keys.json"), "--json", jsonFile);
+
+        Assert.Equal(1, toStdout.ExitCode);
+        Assert.Equal(1, toFile.ExitCode);
+        Assert.Equal(ExpectedOf(dir), FindingsOf(toStdout.Out));
+        Assert.Equal(ExpectedOf(dir), FindingsOf(File.ReadAllText(jsonFile)));
+        Assert.Contains("FINDINGS", toFile.Out, StringComparison.Ordinal);
+        Assert.Contains("MissingDigest", toFile.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_pulled_copy_verifies_exactly_like_its_source_and_a_second_pull_resumes()
+    {
+        var dir = await SampleAsync("--tamper", "forged-signature", "--tamper", "inserted-log");
+        var copy = Path.Combine(CliRunner.TempDir(), "copy");
+
+        var pull = await CliRunner.RunAsync("pull", dir, "--dest", copy, "--json");
+        Assert.True(pull.ExitCode == 0, pull.Err + pull.Out);
+        var first = JsonDocument.Parse(pull.Out).RootElement;
+        Assert.True(first.GetProperty("downloaded").GetInt32() > 100);
+
+        var source = await CliRunner.RunAsync("verify", "--source", dir, "--public-keys", Path.Combine(dir, "public-keys.json"), "--json", "-");
+        var pulled = await CliRunner.RunAsync("verify", "--source", copy, "--public-keys", Path.Combine(dir, "public-keys.json"), "--json", "-");
+        Assert.Equal(1, pulled.ExitCode);
+        Assert.Equal(FindingsOf(source.Out), FindingsOf(pulled.Out));
+        Assert.Equal(ExpectedOf(dir), FindingsOf(pulled.Out));
+        Assert.Equal(
+            Directory.EnumerateFiles(dir, "*.signature", SearchOption.AllDirectories).Count(),
+            Directory.EnumerateFiles(copy, "*.signature", SearchOption.AllDirectories).Count());
+
+        var again = await CliRunner.RunAsync("pull", dir, "--dest", copy, "--json");
+        Assert.Equal(0, again.ExitCode);
+        var second = JsonDocument.Parse(again.Out).RootElement;
+        Assert.Equal(0, second.GetProperty("downloaded").GetInt32());
+        Assert.Equal(first.GetProperty("downloaded").GetInt32(), second.GetProperty("alreadyPresent").GetInt32());
+    }
+
+    [Fact]
+    public async Task A_pull_never_overwrites_a_local_file_that_differs_from_the_source()
+    {
+        var dir = await SampleAsync("--no-restart", "--no-backfill");
+        var copy = Path.Combine(CliRunner.TempDir(), "copy");
+        Assert.Equal(0, (await CliRunner.RunAsync("pull", dir, "--dest", copy)).ExitCode);
+        var log = Directory.EnumerateFiles(copy, "*_CloudTrail_*.json.gz", SearchOption.AllDirectories).First();
+        File.WriteAllText(log, "local evidence that must survive");
+        File.Delete(Path.Combine(copy, CopyPuller.ManifestFileName));
+
+        var result = await CliRunner.RunAsync("pull", dir, "--dest", copy);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("Conflict", result.Out, StringComparison.Ordinal);
+        Assert.Contains(Path.GetFileName(log), result.Out, StringComparison.Ordinal);
+        Assert.Equal("local evidence that must survive", File.ReadAllText(log));
+        Assert.Empty(Directory.EnumerateFiles(copy, "*.partial", SearchOption.AllDirectories));
+    }
+
+    [Fact]
+    public async Task Filters_narrow_the_verification_to_accounts_regions_and_time()
+    {
+        var dir = await SampleAsync("--tamper", "deleted-log");
+        var tampered = ExpectedOf(dir).Single().Split(' ')[1];
+        var account = CloudTrailKeys.Parse(tampered)!.Account;
+        var keys = Path.Combine(dir, "public-keys.json");
+
+        var narrowed = await CliRunner.RunAsync("verify", "--source", dir, "--public-keys", keys, "--account", "222222222222" == account ? "333333333333" : "222222222222", "--region", "us-east-1", "--json", "-");
+        Assert.Equal(0, narrowed.ExitCode);
+        using var document = JsonDocument.Parse(narrowed.Out);
+        Assert.Single(document.RootElement.GetProperty("summaries").EnumerateArray());
+
+        var later = await CliRunner.RunAsync("verify", "--source", dir, "--public-keys", keys, "--start", "2026-11-20T05:00:00Z", "--end", "2026-11-20T07:00:00Z");
+        Assert.Equal(0, later.ExitCode);
+    }
+
+    [Fact]
+    public async Task Bad_input_exits_two_with_a_clear_message_and_no_stack_trace()
+    {
+        var dir = await SampleAsync("--no-restart");
+        var badKeys = Path.Combine(Path.GetDirectoryName(dir)!, "keys.json");
+        File.WriteAllText(badKeys, "{\"PublicKeyList\": [ {\"Value\": 1 ");
+
+        var cases = new (string[] Args, string Expect)[]
+        {
+            (["verify", "--source", dir, "--public-keys", badKeys], "keys.json"),
+            (["verify", "--source", dir], "aws cloudtrail list-public-keys --region us-east-1"),
+            (["verify", "--source", Path.Combine(dir, "nope"), "--public-keys", badKeys], "does not exist"),
+            (["verify", "--source", dir, "--public-keys", Path.Combine(dir, "public-keys.json"), "--start", "yesterday"], "--start"),
+            (["verify", "--source", dir, "--public-keys", Path.Combine(dir, "public-keys.json"), "--account", "12345"], "--account"),
+            (["verify", "--source", dir, "--public-keys", Path.Combine(dir, "public-keys.json"), "--org-id", "acme"], "--org-id"),
+            (["verify", "--source", dir, "--public-keys", Path.Combine(dir, "public-keys.json"), "--json", "/no/such/dir/report.json"], "does not exist"),
+            (["sample", "--out", dir], "not empty"),
+            (["sample", "--out", Path.Combine(dir, "x"), "--tamper", "scribble"], "deleted-digest"),
+            (["sample", "--out", Path.Combine(dir, "y"), "--hours", "4", "--tamper", "all"], "hours"),
+            (["pull", dir, "--dest", Path.Combine(dir, "inside")], "inside the source"),
+        };
+        foreach (var (args, expect) in cases)
+        {
+            var result = await CliRunner.RunAsync(args);
+            Assert.True(result.ExitCode == 2, $"{string.Join(' ', args)} => {result.ExitCode}: {result.Err}");
+            Assert.Contains(expect, result.Err, StringComparison.Ordinal);
+            Assert.DoesNotContain("   at ", result.Err, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task Sample_json_lists_what_was_written_and_the_findings_each_tamper_causes()
+    {
+        var dir = Path.Combine(CliRunner.TempDir(), "corpus");
+        var result = await CliRunner.RunAsync("sample", "--out", dir, "--hours", "6", "--events-per-log", "1", "--tamper", "deleted-digest", "--json");
+
+        Assert.Equal(0, result.ExitCode);
+        using var document = JsonDocument.Parse(result.Out);
+        var expected = document.RootElement.GetProperty("expected").EnumerateArray().ToList();
+        Assert.Contains(expected, e => e.GetProperty("kind").GetString() == "MissingDigest" && e.GetProperty("cause").GetString() == "DeletedDigest");
+        Assert.False(File.Exists(Path.Combine(dir, expected.First(e => e.GetProperty("kind").GetString() == "MissingDigest").GetProperty("key").GetString()!)));
+    }
+}
