@@ -46,6 +46,8 @@ public sealed class IntegrityVerifier(IObjectStore store, PublicKeySet keys)
     /// <summary>CloudTrail's digest periods meet exactly; a little slack keeps clock rounding from reading as a gap.</summary>
     private static readonly TimeSpan Slack = TimeSpan.FromMinutes(5);
 
+    private const long LargeHeapBytes = 64L * 1024 * 1024;
+
     private readonly ConcurrentDictionary<(string Account, string Region), long> uncompressedByChain = new();
     private long bytesRead;
     private long uncompressedBytes;
@@ -53,35 +55,109 @@ public sealed class IntegrityVerifier(IObjectStore store, PublicKeySet keys)
     public async Task<IntegrityReport> VerifyAsync(VerifyOptions options, IProgress<VerifyProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         var clock = Stopwatch.StartNew();
-        var findings = new ConcurrentBag<IntegrityFinding>();
+        var run = new Run(options, progress);
+
+        // One account and region at a time: memory holds one chain's keys, never the whole source.
+        progress?.Report(new VerifyProgress("listing", 0, 0, 0));
+        var units = await SourceLayout.DiscoverAsync(store, options, cancellationToken);
+        var done = 0;
+        foreach (var unit in units)
+        {
+            await VerifyUnitAsync(unit, run, cancellationToken);
+            // A unit's keys and digests all die here; a long chain's can be tens of MB, which would otherwise sit
+            // in gen2 until the GC's own budget. Collecting then keeps the heap at about one unit's size.
+            if (GC.GetTotalMemory(forceFullCollection: false) > LargeHeapBytes)
+            {
+                GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+            }
+            progress?.Report(new VerifyProgress("chains", ++done, units.Count, Interlocked.Read(ref bytesRead)));
+        }
+
+        ClassifyTails(run);
+
+        var findingList = run.Findings
+            .OrderBy(f => f.Key, StringComparer.Ordinal)
+            .ThenBy(f => f.Kind)
+            .ToList();
+        var findingsByChain = findingList
+            .Select(f => CloudTrailKeys.Parse(f.Key))
+            .Where(k => k is not null)
+            .GroupBy(k => (k!.Account, k.Region))
+            .ToDictionary(g => g.Key, g => g.Count());
+        var summaries = run.Summaries
+            .GroupBy(s => (s.Account, s.Region))
+            .Select(g => Merge(g.ToList()) with { Findings = findingsByChain.GetValueOrDefault(g.Key) })
+            .OrderBy(s => s.Account, StringComparer.Ordinal)
+            .ThenBy(s => s.Region, StringComparer.Ordinal)
+            .ToList();
+        return new IntegrityReport(
+            store.Description,
+            options.Start,
+            options.End,
+            summaries,
+            findingList,
+            run.Notes.OrderBy(n => n.Key, StringComparer.Ordinal).ThenBy(n => n.Kind).ToList(),
+            Interlocked.Read(ref bytesRead),
+            Interlocked.Read(ref uncompressedBytes),
+            clock.Elapsed);
+    }
+
+    /// <summary>What a run gathers across units: findings, notes, summaries, and the logs and chain ends judged once every unit is read.</summary>
+    private sealed class Run(VerifyOptions options, IProgress<VerifyProgress>? progress)
+    {
+        public VerifyOptions Options { get; } = options;
+
+        public IProgress<VerifyProgress>? Progress { get; } = progress;
+
+        public ConcurrentBag<IntegrityFinding> Findings { get; } = [];
+
+        public List<IntegrityNote> Notes { get; } = [];
+
+        public List<ChainSummary> Summaries { get; } = [];
+
+        /// <summary>Unlisted logs delivered after the last digest of their chain (or with no digest at all).</summary>
+        public List<(string Log, DateTimeOffset Time, string Location, DateTimeOffset? LastEnd, string? LastDigest)> Tails { get; } = [];
+
+        public List<(string Location, DateTimeOffset LastEnd, string LastDigest)> ChainEnds { get; } = [];
+
+        public DateTimeOffset NewestDigest { get; set; } = DateTimeOffset.MinValue;
+    }
+
+    private static ChainSummary Merge(List<ChainSummary> parts) => parts.Count == 1 ? parts[0] : new ChainSummary(
+        parts[0].Account,
+        parts[0].Region,
+        parts.Sum(p => p.Digests),
+        parts.Sum(p => p.DigestsVerified),
+        parts.Sum(p => p.Logs),
+        parts.Sum(p => p.LogsVerified),
+        0,
+        parts.Select(p => p.FirstDigest).Where(k => k is not null).Min(StringComparer.Ordinal),
+        parts.Select(p => p.LastDigest).Where(k => k is not null).Max(StringComparer.Ordinal),
+        parts.Select(p => p.CoveredFrom).Min(),
+        parts.Select(p => p.CoveredTo).Max(),
+        parts.Sum(p => p.UncompressedBytes));
+
+    private async Task VerifyUnitAsync(SourceLayout.Unit unit, Run run, CancellationToken cancellationToken)
+    {
+        var options = run.Options;
+        var findings = run.Findings;
         var notes = new List<IntegrityNote>();
         var parallelism = options.EffectiveParallelism(store);
 
-        // 1. Listing: every digest and log of the selected accounts and regions, whatever the time range,
-        // so that a digest named as "previous" can be told missing from merely outside the range. The
-        // trail's own key prefix is not known here, so the whole source is listed (a narrower source
-        // URL narrows it).
-        progress?.Report(new VerifyProgress("listing", 0, 0, 0));
+        // 1. Listing: every digest and log of the unit, whatever the time range (within a day of it), so
+        // that a digest named as "previous" can be told missing from merely outside the range.
         var digestKeys = new List<(CloudTrailKey Key, long Size)>();
         var logKeys = new Dictionary<string, (CloudTrailKey Key, long Size)>(StringComparer.Ordinal);
-        var listed = 0L;
-        await foreach (var entry in store.ListAsync(string.Empty, cancellationToken))
+        await foreach (var entry in unit.ListAsync(store, options, cancellationToken))
         {
-            listed++;
-            if (listed % 5000 == 0)
-            {
-                progress?.Report(new VerifyProgress("listing", listed, 0, 0));
-            }
-
             var key = CloudTrailKeys.Parse(entry.Key);
             if (key is null)
             {
-                if (!entry.Key.Contains("AWSLogs/", StringComparison.Ordinal))
+                if (entry.Key.Contains("AWSLogs/", StringComparison.Ordinal))
                 {
-                    continue;
+                    notes.Add(new IntegrityNote(NoteKind.UnrecognizedObject, entry.Key, "not a CloudTrail log or digest file name; not verified"));
                 }
 
-                notes.Add(new IntegrityNote(NoteKind.UnrecognizedObject, entry.Key, "not a CloudTrail log or digest file name; not verified"));
                 continue;
             }
 
@@ -122,12 +198,9 @@ public sealed class IntegrityVerifier(IObjectStore store, PublicKeySet keys)
         }
 
         var reads = new ConcurrentDictionary<string, DigestRead>(StringComparer.Ordinal);
-        var done = 0L;
         await Parallel.ForEachAsync(toRead, new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = cancellationToken }, async (item, ct) =>
         {
             reads[item.Key.Key] = await ReadDigestAsync(item.Key, item.Context, ct);
-            var n = Interlocked.Increment(ref done);
-            progress?.Report(new VerifyProgress("digests", n, toRead.Count, Interlocked.Read(ref bytesRead)));
         });
 
         foreach (var read in reads.Values.Where(r => !r.Context))
@@ -155,12 +228,12 @@ public sealed class IntegrityVerifier(IObjectStore store, PublicKeySet keys)
         }
 
         var logResults = new ConcurrentDictionary<string, bool>(StringComparer.Ordinal);
-        var logWork = new List<(string Key, string Hash, string Digest)>();
+        var logWork = new List<(CloudTrailKey Key, string Hash, string Digest)>();
         foreach (var (logKey, (hash, digest)) in expected)
         {
-            if (logKeys.ContainsKey(logKey))
+            if (logKeys.TryGetValue(logKey, out var present))
             {
-                logWork.Add((logKey, hash, digest));
+                logWork.Add((present.Key, hash, digest));
             }
             else
             {
@@ -169,47 +242,31 @@ public sealed class IntegrityVerifier(IObjectStore store, PublicKeySet keys)
             }
         }
 
-        done = 0;
-        var logBytes = logWork.Sum(w => logKeys[w.Key].Size);
         await Parallel.ForEachAsync(logWork, new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = cancellationToken }, async (work, ct) =>
         {
-            var result = await HashAsync(logKeys[work.Key].Key, ct);
+            var key = work.Key.Key;
+            var result = await HashAsync(work.Key, ct);
             var ok = false;
             if (result.Error is not null)
             {
-                findings.Add(new IntegrityFinding(FindingKind.CorruptGzip, work.Key, $"a complete gzip whose content hashes to {work.Hash}", result.Error, $"the log listed by {work.Digest} cannot be decompressed"));
+                findings.Add(new IntegrityFinding(FindingKind.CorruptGzip, key, $"a complete gzip whose content hashes to {work.Hash}", result.Error, $"the log listed by {work.Digest} cannot be decompressed"));
             }
             else if (!string.Equals(result.Sha256Hex, work.Hash, StringComparison.OrdinalIgnoreCase))
             {
-                findings.Add(new IntegrityFinding(FindingKind.LogHashMismatch, work.Key, work.Hash, result.Sha256Hex!, $"the log's SHA-256 after gunzip differs from the hash in {work.Digest}"));
+                findings.Add(new IntegrityFinding(FindingKind.LogHashMismatch, key, work.Hash, result.Sha256Hex!, $"the log's SHA-256 after gunzip differs from the hash in {work.Digest}"));
             }
             else
             {
                 ok = true;
             }
 
-            logResults[work.Key] = ok;
-            var n = Interlocked.Increment(ref done);
-            progress?.Report(new VerifyProgress("logs", n, logWork.Count, Interlocked.Read(ref bytesRead)));
+            logResults[key] = ok;
+            run.Progress?.Report(new VerifyProgress("logs", 0, 0, Interlocked.Read(ref bytesRead)));
         });
 
-        ClassifyUnlistedLogs(logKeys, expected, reads, holes, options, findings, notes);
-
-        var findingList = findings
-            .OrderBy(f => f.Key, StringComparer.Ordinal)
-            .ThenBy(f => f.Kind)
-            .ToList();
-        var summaries = Summarize(reads, logKeys, expected, logResults, findingList, options);
-        return new IntegrityReport(
-            store.Description,
-            options.Start,
-            options.End,
-            summaries,
-            findingList,
-            notes.OrderBy(n => n.Key, StringComparer.Ordinal).ThenBy(n => n.Kind).ToList(),
-            Interlocked.Read(ref bytesRead),
-            Interlocked.Read(ref uncompressedBytes),
-            clock.Elapsed);
+        ClassifyUnlistedLogs(logKeys, expected, reads, holes, options, findings, run);
+        run.Notes.AddRange(notes);
+        run.Summaries.AddRange(Summarize(reads, logKeys, expected, logResults, findings, options));
     }
 
     private static bool Selected(CloudTrailKey key, VerifyOptions options) =>
@@ -477,7 +534,7 @@ public sealed class IntegrityVerifier(IObjectStore store, PublicKeySet keys)
 
     private static string Location(CloudTrailKey key) => $"{key.Prefix}|{key.OrgId}|{key.Account}|{key.Region}";
 
-    /// <summary>Logs present but listed by no digest: inserted (their hour's digest exists), unverifiable (it does not), or not yet covered.</summary>
+    /// <summary>Logs present but listed by no digest: inserted (their hour's digest exists), unverifiable (it does not), or judged at the end (after the chain's last digest).</summary>
     private static void ClassifyUnlistedLogs(
         Dictionary<string, (CloudTrailKey Key, long Size)> logKeys,
         Dictionary<string, (string Hash, string Digest)> expected,
@@ -485,14 +542,19 @@ public sealed class IntegrityVerifier(IObjectStore store, PublicKeySet keys)
         List<(string Location, DateTimeOffset From, DateTimeOffset To, string Digest)> holes,
         VerifyOptions options,
         ConcurrentBag<IntegrityFinding> findings,
-        List<IntegrityNote> notes)
+        Run run)
     {
         var periods = reads.Values
             .Where(r => r.File is not null)
             .GroupBy(r => Location(r.Key))
             .ToDictionary(g => g.Key, g => g.Select(r => (From: r.File!.Start, To: r.File.End, Digest: r.Key.Key)).OrderBy(p => p.From).ToList());
-        var newestDigest = reads.Values.Where(r => r.File is not null).Select(r => r.File!.End).DefaultIfEmpty(DateTimeOffset.MinValue).Max();
-        var chainsEndingEarly = new HashSet<string>();
+        foreach (var (location, own) in periods)
+        {
+            var last = own.MaxBy(p => p.To);
+            run.ChainEnds.Add((location, last.To, last.Digest));
+            run.NewestDigest = last.To > run.NewestDigest ? last.To : run.NewestDigest;
+        }
+
         foreach (var (logKey, (key, _)) in logKeys.OrderBy(l => l.Key, StringComparer.Ordinal))
         {
             if (expected.ContainsKey(logKey) || !InRange(key.Timestamp, options, digest: false))
@@ -503,7 +565,8 @@ public sealed class IntegrityVerifier(IObjectStore store, PublicKeySet keys)
             var location = Location(key);
             // Log names carry minutes; a log named in the minute a period starts belongs to it.
             var time = key.Timestamp;
-            var covering = periods.GetValueOrDefault(location)?.FirstOrDefault(p => time >= Minute(p.From) && time < p.To);
+            var own = periods.GetValueOrDefault(location);
+            var covering = own?.FirstOrDefault(p => time >= Minute(p.From) && time < p.To);
             if (covering is { Digest: not null } c)
             {
                 findings.Add(new IntegrityFinding(FindingKind.LogNotListed, logKey, $"listed by {c.Digest}, the digest for {Iso(c.From)}..{Iso(c.To)}", "not listed by any digest", "a log was added to the source after its digest was delivered"));
@@ -517,35 +580,48 @@ public sealed class IntegrityVerifier(IObjectStore store, PublicKeySet keys)
                 continue;
             }
 
-            var own = periods.GetValueOrDefault(location);
-            var lastEnd = own?.Max(p => p.To);
-            if (lastEnd is not null && time >= lastEnd && newestDigest <= time + Hour + Slack)
+            var last = own?.MaxBy(p => p.To);
+            if (last is null || time >= last.Value.To)
             {
-                notes.Add(new IntegrityNote(NoteKind.LogAwaitingDigest, logKey, $"delivered after the newest digest of its chain ({Iso(lastEnd.Value)}): verify again once its digest is delivered"));
+                run.Tails.Add((logKey, time, location, last?.To, last?.Digest));
                 continue;
             }
 
-            if (lastEnd is null && newestDigest <= time + Hour + Slack)
+            findings.Add(new IntegrityFinding(FindingKind.LogUnverifiable, logKey, $"a digest covering {Iso(time)}", "no digest for that hour", "the log cannot be verified: no digest of its chain covers the hour it was delivered in"));
+        }
+    }
+
+    /// <summary>
+    /// Logs after the last digest of their chain: awaiting their digest when the newest digest of the whole
+    /// source is no later, otherwise unverifiable, and their chain is missing hours.
+    /// </summary>
+    private static void ClassifyTails(Run run)
+    {
+        var newest = run.NewestDigest;
+        var chainsEndingEarly = new HashSet<string>();
+        foreach (var tail in run.Tails)
+        {
+            if (newest <= tail.Time + Hour + Slack)
             {
-                notes.Add(new IntegrityNote(NoteKind.LogAwaitingDigest, logKey, "no digest for its account and region yet: verify again once one is delivered"));
+                run.Notes.Add(new IntegrityNote(NoteKind.LogAwaitingDigest, tail.Log, tail.LastEnd is { } end
+                    ? $"delivered after the newest digest of its chain ({Iso(end)}): verify again once its digest is delivered"
+                    : "no digest for its account and region yet: verify again once one is delivered"));
                 continue;
             }
 
-            findings.Add(new IntegrityFinding(FindingKind.LogUnverifiable, logKey, $"a digest covering {Iso(time)}", own is null ? "no digest for its account and region" : "no digest for that hour", "the log cannot be verified: no digest of its chain covers the hour it was delivered in"));
-            if (lastEnd is not null && time >= lastEnd && chainsEndingEarly.Add(location))
+            run.Findings.Add(new IntegrityFinding(FindingKind.LogUnverifiable, tail.Log, $"a digest covering {Iso(tail.Time)}", tail.LastEnd is null ? "no digest for its account and region" : "no digest for that hour", "the log cannot be verified: no digest of its chain covers the hour it was delivered in"));
+            if (tail.LastEnd is { } lastEnd && chainsEndingEarly.Add(tail.Location))
             {
-                var last = own!.Last().Digest;
-                findings.Add(new IntegrityFinding(FindingKind.MissingHours, last, $"hourly digests until {Iso(newestDigest)} (the newest digest in the source)", $"the chain ends at {Iso(lastEnd.Value)} while logs were still delivered", "the trail was logging in hours that have no digest: the newest digests were removed or never delivered"));
+                run.Findings.Add(new IntegrityFinding(FindingKind.MissingHours, tail.LastDigest!, $"hourly digests until {Iso(newest)} (the newest digest in the source)", $"the chain ends at {Iso(lastEnd)} while logs were still delivered", "the trail was logging in hours that have no digest: the newest digests were removed or never delivered"));
             }
         }
 
         // Chains that stop while others go on, with no log after them: worth a note, not an error (an account can leave the organization).
-        foreach (var (location, own) in periods)
+        foreach (var (location, lastEnd, lastDigest) in run.ChainEnds)
         {
-            var lastEnd = own.Max(p => p.To);
-            if (!chainsEndingEarly.Contains(location) && newestDigest - lastEnd > Hour + Slack)
+            if (!chainsEndingEarly.Contains(location) && newest - lastEnd > Hour + Slack)
             {
-                notes.Add(new IntegrityNote(NoteKind.ChainEndsEarly, own.Last().Digest, $"the chain ends at {Iso(lastEnd)}, {Hours(newestDigest - lastEnd)} before the newest digest in the source, with no later log"));
+                run.Notes.Add(new IntegrityNote(NoteKind.ChainEndsEarly, lastDigest, $"the chain ends at {Iso(lastEnd)}, {Hours(newest - lastEnd)} before the newest digest in the source, with no later log"));
             }
         }
     }
@@ -555,7 +631,7 @@ public sealed class IntegrityVerifier(IObjectStore store, PublicKeySet keys)
         Dictionary<string, (CloudTrailKey Key, long Size)> logKeys,
         Dictionary<string, (string Hash, string Digest)> expected,
         ConcurrentDictionary<string, bool> logResults,
-        List<IntegrityFinding> findings,
+        IEnumerable<IntegrityFinding> findings,
         VerifyOptions options)
     {
         var findingsByKey = findings.GroupBy(f => f.Key).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
@@ -565,12 +641,7 @@ public sealed class IntegrityVerifier(IObjectStore store, PublicKeySet keys)
             .Where(l => expected.ContainsKey(l.Key.Key) || InRange(l.Key.Timestamp, options, digest: false))
             .GroupBy(l => (l.Key.Account, l.Key.Region))
             .ToDictionary(g => g.Key, g => g.ToList());
-        var findingGroups = findings
-            .Select(f => (Finding: f, Key: CloudTrailKeys.Parse(f.Key)))
-            .Where(x => x.Key is not null)
-            .GroupBy(x => (x.Key!.Account, x.Key.Region))
-            .ToDictionary(g => g.Key, g => g.Count());
-        var all = digestGroups.Select(g => g.Key).Concat(logGroups.Keys).Concat(findingGroups.Keys).Distinct().OrderBy(k => k.Account, StringComparer.Ordinal).ThenBy(k => k.Region, StringComparer.Ordinal);
+        var all = digestGroups.Select(g => g.Key).Concat(logGroups.Keys).Distinct().OrderBy(k => k.Account, StringComparer.Ordinal).ThenBy(k => k.Region, StringComparer.Ordinal);
         var digestsBy = digestGroups.ToDictionary(g => g.Key, g => g.OrderBy(r => r.Key.Timestamp).ToList());
         foreach (var group in all)
         {
@@ -584,7 +655,7 @@ public sealed class IntegrityVerifier(IObjectStore store, PublicKeySet keys)
                 digests.Count(d => d.File is not null && !findingsByKey.ContainsKey(d.Key.Key)),
                 logs.Count,
                 logs.Count(l => logResults.TryGetValue(l.Key.Key, out var ok) && ok && !findingsByKey.ContainsKey(l.Key.Key)),
-                findingGroups.GetValueOrDefault(group),
+                0,
                 digests.FirstOrDefault()?.Key.Key,
                 digests.LastOrDefault()?.Key.Key,
                 files.Count == 0 ? null : files.Min(d => d.File!.Start),

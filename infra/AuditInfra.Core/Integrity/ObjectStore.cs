@@ -38,6 +38,12 @@ public interface IObjectStore
     /// <summary>Lists every object under <see cref="Prefix"/> + <paramref name="subPrefix"/> (signature side files excluded).</summary>
     IAsyncEnumerable<ObjectEntry> ListAsync(string subPrefix, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// The folders directly under <see cref="Prefix"/> + <paramref name="subPrefix"/> (S3: the common prefixes of a
+    /// delimiter listing), as keys ending in '/', so a verifier can walk the layout one account and region at a time.
+    /// </summary>
+    IAsyncEnumerable<string> ListFoldersAsync(string subPrefix, CancellationToken cancellationToken);
+
     /// <summary>Opens an object. Throws <see cref="ObjectNotFoundException"/> when it does not exist.</summary>
     Task<StoredObject> OpenAsync(string key, bool withSignature, CancellationToken cancellationToken);
 }
@@ -106,6 +112,26 @@ public sealed class LocalDirectoryStore : IObjectStore
         foreach (var entry in keys)
         {
             yield return entry;
+        }
+
+        await Task.CompletedTask;
+    }
+
+    public async IAsyncEnumerable<string> ListFoldersAsync(string subPrefix, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var full = Prefix + subPrefix;
+        var directory = full.Length == 0 ? Root : PathOf(full.TrimEnd('/'));
+        if (!full.EndsWith('/') && full.Length > 0 || !Directory.Exists(directory))
+        {
+            yield break;
+        }
+
+        var folders = Directory.EnumerateDirectories(directory).Select(d => full + Path.GetFileName(d) + "/").ToList();
+        folders.Sort(StringComparer.Ordinal);
+        foreach (var folder in folders)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            yield return folder;
         }
 
         await Task.CompletedTask;

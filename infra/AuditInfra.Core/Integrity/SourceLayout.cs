@@ -1,0 +1,167 @@
+using System.Runtime.CompilerServices;
+using System.Text.RegularExpressions;
+
+namespace AuditInfra.Core.Integrity;
+
+/// <summary>
+/// Walks a source's CloudTrail layout by folders — <c>[prefix/]AWSLogs/[org/]account/CloudTrail[-Digest]/region/</c> —
+/// into units of one account and region, so each is listed and verified on its own.
+/// </summary>
+public static partial class SourceLayout
+{
+    /// <summary>How deep to look for AWSLogs/ under the source (the trail's key prefix may have several levels).</summary>
+    private const int MaxPrefixDepth = 4;
+
+    [GeneratedRegex(@"^o-[a-z0-9]{10,32}/$")]
+    private static partial Regex OrgFolder();
+
+    [GeneratedRegex(@"^\d{12}/$")]
+    private static partial Regex AccountFolder();
+
+    /// <summary>
+    /// One account and region (<see cref="AccountRoot"/> null: the whole source as one unit, when the source
+    /// already points inside an AWSLogs/ tree).
+    /// </summary>
+    public sealed record Unit(string? AccountRoot, string? Region)
+    {
+        public async IAsyncEnumerable<ObjectEntry> ListAsync(IObjectStore store, VerifyOptions options, [EnumeratorCancellation] CancellationToken cancellationToken)
+        {
+            if (AccountRoot is null)
+            {
+                await foreach (var entry in store.ListAsync(string.Empty, cancellationToken))
+                {
+                    yield return entry;
+                }
+
+                yield break;
+            }
+
+            foreach (var kind in new[] { "CloudTrail-Digest/", "CloudTrail/" })
+            {
+                var folder = Relative(store, $"{AccountRoot}{kind}{Region}/");
+                if (options.Start is null && options.End is null)
+                {
+                    await foreach (var entry in store.ListAsync(folder, cancellationToken))
+                    {
+                        yield return entry;
+                    }
+
+                    continue;
+                }
+
+                // A range lists its days and one day either side (the link into the range, late digests).
+                var first = (options.Start ?? DateTimeOffset.UnixEpoch).UtcDateTime.Date.AddDays(-1);
+                var last = (options.End ?? DateTimeOffset.UtcNow).UtcDateTime.Date.AddDays(1);
+                if (options.Start is null || (last - first).TotalDays > 3660)
+                {
+                    await foreach (var entry in store.ListAsync(folder, cancellationToken))
+                    {
+                        yield return entry;
+                    }
+
+                    continue;
+                }
+
+                for (var day = first; day <= last; day = day.AddDays(1))
+                {
+                    await foreach (var entry in store.ListAsync($"{folder}{day:yyyy'/'MM'/'dd}/", cancellationToken))
+                    {
+                        yield return entry;
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>Keys from ListFoldersAsync are bucket-relative; listings take them relative to the store prefix.</summary>
+    private static string Relative(IObjectStore store, string key) => key.StartsWith(store.Prefix, StringComparison.Ordinal) ? key[store.Prefix.Length..] : key;
+
+    public static async Task<IReadOnlyList<Unit>> DiscoverAsync(IObjectStore store, VerifyOptions options, CancellationToken cancellationToken)
+    {
+        if (store.Prefix.Contains("AWSLogs/", StringComparison.Ordinal) || store.Prefix.EndsWith("AWSLogs", StringComparison.Ordinal))
+        {
+            return [new Unit(null, null)];
+        }
+
+        var roots = new List<string>();
+        var frontier = new List<string> { string.Empty };
+        for (var depth = 0; depth <= MaxPrefixDepth && frontier.Count > 0; depth++)
+        {
+            var next = new List<string>();
+            foreach (var folder in frontier)
+            {
+                await foreach (var child in store.ListFoldersAsync(Relative(store, folder.Length == 0 ? store.Prefix : folder), cancellationToken))
+                {
+                    if (child.EndsWith("/AWSLogs/", StringComparison.Ordinal) || child == store.Prefix + "AWSLogs/")
+                    {
+                        roots.Add(child);
+                    }
+                    else if (!AccountFolder().IsMatch(Last(child)))
+                    {
+                        next.Add(child);
+                    }
+                }
+            }
+
+            frontier = next;
+        }
+
+        var units = new List<Unit>();
+        foreach (var root in roots)
+        {
+            await foreach (var child in store.ListFoldersAsync(Relative(store, root), cancellationToken))
+            {
+                var name = Last(child);
+                if (OrgFolder().IsMatch(name))
+                {
+                    if (options.OrgId is not null && name != options.OrgId + "/")
+                    {
+                        continue;
+                    }
+
+                    await foreach (var account in store.ListFoldersAsync(Relative(store, child), cancellationToken))
+                    {
+                        await AddAccountAsync(store, account, options, units, cancellationToken);
+                    }
+                }
+                else if (AccountFolder().IsMatch(name) && options.OrgId is null)
+                {
+                    await AddAccountAsync(store, child, options, units, cancellationToken);
+                }
+            }
+        }
+
+        return units;
+    }
+
+    private static async Task AddAccountAsync(IObjectStore store, string accountRoot, VerifyOptions options, List<Unit> units, CancellationToken cancellationToken)
+    {
+        var account = Last(accountRoot).TrimEnd('/');
+        if (!AccountFolder().IsMatch(account + "/") || (options.Accounts.Count > 0 && !options.Accounts.Contains(account)))
+        {
+            return;
+        }
+
+        var regions = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (var kind in new[] { "CloudTrail-Digest/", "CloudTrail/" })
+        {
+            await foreach (var region in store.ListFoldersAsync(Relative(store, accountRoot + kind), cancellationToken))
+            {
+                var name = Last(region).TrimEnd('/');
+                if (options.Regions.Count == 0 || options.Regions.Contains(name))
+                {
+                    regions.Add(name);
+                }
+            }
+        }
+
+        units.AddRange(regions.Select(r => new Unit(accountRoot, r)));
+    }
+
+    private static string Last(string folder)
+    {
+        var trimmed = folder.TrimEnd('/');
+        var slash = trimmed.LastIndexOf('/');
+        return trimmed[(slash + 1)..] + "/";
+    }
+}
