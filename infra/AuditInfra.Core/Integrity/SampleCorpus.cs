@@ -27,7 +27,8 @@ public enum TamperKind
 /// <summary>What to generate. Defaults match the sample stack configuration (Pulumi.audit.yaml).</summary>
 public sealed record SampleOptions
 {
-    public string OrgId { get; init; } = "o-a1b2c3d4e5";
+    /// <summary>Null writes the layout of a trail that is not an organization trail (no organization folder).</summary>
+    public string? OrgId { get; init; } = "o-a1b2c3d4e5";
 
     public string Bucket { get; init; } = "acme-audit-cloudtrail-222222222222-us-east-1";
 

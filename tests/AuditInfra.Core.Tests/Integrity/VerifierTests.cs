@@ -235,3 +235,64 @@ public sealed class VerifierTests : IDisposable
         output.Write(Encoding.UTF8.GetBytes(change(text)));
     }
 }
+
+public sealed class VerifierLayoutTests : IDisposable
+{
+    private readonly string root = Path.Combine(Path.GetTempPath(), "auditinfra-layout-" + Guid.NewGuid().ToString("N"));
+
+    public void Dispose()
+    {
+        if (Directory.Exists(root))
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    [Theory]
+    [InlineData(null, "")]
+    [InlineData("o-a1b2c3d4e5", "")]
+    [InlineData(null, "logs/cloudtrail")]
+    public async Task Trails_without_an_organization_folder_or_a_key_prefix_are_walked_and_verified_the_same(string? org, string prefix)
+    {
+        var sample = SampleCorpus.Write(Path.Combine(root, "c"), new SampleOptions { OrgId = org, Prefix = prefix, Hours = 8, EventsPerLog = 2, Tampers = [TamperKind.DeletedDigest, TamperKind.InsertedLog] });
+        var report = await new IntegrityVerifier(new LocalDirectoryStore(sample.Directory), PublicKeySet.Load(sample.PublicKeysFile)).VerifyAsync(new VerifyOptions());
+
+        Assert.Equal(
+            sample.Expected.Select(f => $"{f.Kind} {f.Key}").Order(StringComparer.Ordinal),
+            report.Findings.Select(f => $"{f.Kind} {f.Key}").Order(StringComparer.Ordinal));
+        Assert.Equal(6, report.Summaries.Count);
+        Assert.All(sample.Expected, f => Assert.StartsWith(prefix.Length == 0 ? "AWSLogs/" : prefix + "/AWSLogs/", f.Key, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_source_pointing_inside_an_account_folder_is_verified_as_one_unit()
+    {
+        var sample = SampleCorpus.Write(Path.Combine(root, "c"), new SampleOptions { Hours = 8, EventsPerLog = 2, Tampers = [TamperKind.ModifiedLog] });
+        var tampered = CloudTrailKeys.Parse(sample.Expected.Single().Key)!;
+        var accountPrefix = $"cloudtrail/AWSLogs/o-a1b2c3d4e5/{tampered.Account}/";
+
+        var report = await new IntegrityVerifier(new LocalDirectoryStore(sample.Directory, accountPrefix), PublicKeySet.Load(sample.PublicKeysFile)).VerifyAsync(new VerifyOptions());
+
+        Assert.Equal(FindingKind.LogHashMismatch, Assert.Single(report.Findings).Kind);
+        Assert.All(report.Summaries, s => Assert.Equal(tampered.Account, s.Account));
+        Assert.Equal(2, report.Summaries.Count);
+    }
+
+    [Fact]
+    public async Task A_digest_moved_to_another_key_is_reported_where_it_claims_to_be()
+    {
+        var sample = SampleCorpus.Write(Path.Combine(root, "c"), new SampleOptions { Hours = 6, EventsPerLog = 1, RestartChain = false, Backfill = false, Accounts = ["333333333333"], Regions = ["us-east-1"] });
+        var digest = Directory.EnumerateFiles(sample.Directory, "*T030000Z.json.gz", SearchOption.AllDirectories).Single();
+        var moved = digest.Replace("T030000Z", "T033000Z", StringComparison.Ordinal);
+        File.Move(digest, moved);
+        File.Move(digest + ".signature", moved + ".signature");
+
+        var report = await new IntegrityVerifier(new LocalDirectoryStore(sample.Directory), PublicKeySet.Load(sample.PublicKeysFile)).VerifyAsync(new VerifyOptions());
+
+        var mismatch = Assert.Single(report.Findings, f => f.Kind == FindingKind.DigestLocationMismatch);
+        Assert.EndsWith("T033000Z.json.gz", mismatch.Key, StringComparison.Ordinal);
+        Assert.EndsWith("T030000Z.json.gz", mismatch.Found, StringComparison.Ordinal);
+        // The next digest names the original key, now absent from the source.
+        Assert.Contains(report.Findings, f => f.Kind == FindingKind.BrokenChain || f.Kind == FindingKind.MissingDigest);
+    }
+}
