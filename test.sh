@@ -63,9 +63,22 @@ MSG
   fi
 fi
 
+section "s3rver for the S3 verify tests (tools/s3rver: npm ci)"
+offline_filter="Category!=Browser"
+s3_skip=""
+if command -v node >/dev/null && (cd tools/s3rver && npm ci --no-audit --no-fund --loglevel=error); then
+  echo "s3rver installed; the S3 tests start it on loopback themselves"
+elif [ "${CI:-}" = "true" ]; then
+  echo "FAILED: CI must run the S3 verify tests but s3rver could not be installed (node and npm are needed)"; status=1
+else
+  s3_skip="node/npm missing or 'npm ci' failed in tools/s3rver"
+  offline_filter="Category!=Browser&Category!=S3"
+  printf '\n################################################################################\n#  SKIPPED: the S3 verify tests (Category=S3).\n#  Why: %s\n################################################################################\n' "$s3_skip"
+fi
+
 section "restore + build: Pulumi-free projects (AuditInfra.Offline.slnf)"
 if dotnet restore AuditInfra.Offline.slnf "${sources[@]}" && dotnet build AuditInfra.Offline.slnf -c Release --no-restore --nologo; then
-  run_tests AuditInfra.Offline.slnf offline --filter "Category!=Browser"
+  run_tests AuditInfra.Offline.slnf offline --filter "$offline_filter"
   # The documentation opened in headless Chromium (Debian's chromium; .ci/run installs it).
   if [ -x /usr/bin/chromium ] || [ -x /usr/bin/chromium-browser ]; then
     run_tests tests/AuditInfra.Cli.Tests browser --filter "Category=Browser"
@@ -121,5 +134,6 @@ section "summary"
 [ ${#skipped_projects[@]} -gt 0 ] && echo "SKIPPED (Pulumi packages unavailable): ${skipped_projects[*]}"
 [ -n "$pg_skip_reason" ] && echo "SKIPPED (no PostgreSQL server): the PostgreSQL ledger tests — $pg_skip_reason"
 [ -n "$browser_skip" ] && echo "SKIPPED (browser tests): $browser_skip"
+[ -n "$s3_skip" ] && echo "SKIPPED (S3 verify tests): $s3_skip"
 echo "dotnet: $passed passed, $failed failed"
 exit $status

@@ -30,7 +30,7 @@ public static class PullCommand
 
             try
             {
-                var store = SourceStores.Open(parse.GetValue(source)!, parse.GetValue(filters.EndpointUrl));
+                var store = SourceStores.Open(parse.GetValue(source)!, parse.GetValue(filters.EndpointUrl), options.Parallelism);
                 var destination = parse.GetValue(dest)!.FullName;
                 if (store is LocalDirectoryStore local && Path.GetFullPath(destination).StartsWith(local.Root, StringComparison.Ordinal))
                 {

@@ -25,13 +25,17 @@ public static class SampleCommand
         var tamper = new Option<string[]>("--tamper") { Description = $"Tamper with the corpus (repeatable): {string.Join(", ", TamperNames.Keys)}, or all", AllowMultipleArgumentsPerToken = true };
         var seed = new Option<int>("--seed") { Description = "Seed of the generated content", DefaultValueFactory = _ => defaults.Seed };
         var json = new Option<bool>("--json") { Description = "Print what was written, with the expected findings, as JSON" };
+        var bucket = new Option<string>("--bucket") { Description = "The bucket the digests name (digestS3Bucket)", DefaultValueFactory = _ => defaults.Bucket };
+        var keyPrefix = new Option<string>("--key-prefix") { Description = "The trail's S3 key prefix before AWSLogs/ ('' for none)", DefaultValueFactory = _ => defaults.Prefix };
+        var upload = new Option<string?>("--upload") { Description = "Also put the corpus into this s3://bucket (at the keys its digests name; signatures as x-amz-meta-signature), e.g. an S3-compatible store for a demo" };
+        var endpoint = new Option<string?>("--endpoint-url") { Description = "With --upload: an S3-compatible endpoint" };
         var command = new Command("sample", "Write a signed CloudTrail corpus (logs, chained hourly digests, .signature files, public-keys.json) with optional tampering and its expected findings");
-        foreach (var option in new Option[] { output, accounts, regions, hours, logsPerHour, eventsPerLog, start, noRotation, noBackfill, noRestart, tamper, seed, json })
+        foreach (var option in new Option[] { output, accounts, regions, hours, logsPerHour, eventsPerLog, start, noRotation, noBackfill, noRestart, tamper, seed, json, bucket, keyPrefix, upload, endpoint })
         {
             command.Options.Add(option);
         }
 
-        command.SetAction(parse =>
+        command.SetAction(async (parse, cancellationToken) =>
         {
             var tampers = new List<TamperKind>();
             foreach (var name in parse.GetValue(tamper) ?? [])
@@ -63,6 +67,8 @@ public static class SampleCommand
                 RestartChain = !parse.GetValue(noRestart),
                 Tampers = tampers.Distinct().ToList(),
                 Seed = parse.GetValue(seed),
+                Bucket = parse.GetValue(bucket)!,
+                Prefix = parse.GetValue(keyPrefix)!.Trim('/'),
             };
             if (parse.GetValue(start) is { } startText)
             {
@@ -92,6 +98,19 @@ public static class SampleCommand
                     result = SampleCorpus.Write(target, options);
                 }
 
+                if (parse.GetValue(upload) is { } url)
+                {
+                    using var store = S3ObjectStore.Create(url, parse.GetValue(endpoint));
+                    if (store.Bucket != options.Bucket || store.Prefix.Length > 0)
+                    {
+                        io.Err.WriteLine($"--upload {url}: the digests name bucket '{options.Bucket}' and keys under '{options.Prefix}/AWSLogs/'; upload to s3://{options.Bucket} (or pass --bucket and --key-prefix) so the corpus stays consistent");
+                        return ExitCodes.UsageOrInput;
+                    }
+
+                    var count = await store.UploadDirectoryAsync(result.Directory, cancellationToken);
+                    io.Err.WriteLine($"Uploaded {count} objects to {store.Description}");
+                }
+
                 if (parse.GetValue(json))
                 {
                     io.Out.WriteLine(JsonSerializer.Serialize(result, IntegrityReport.JsonOptions));
@@ -111,7 +130,7 @@ public static class SampleCommand
                 io.Out.WriteLine($"Verify it: auditinfra verify --source {result.Directory} --public-keys {result.PublicKeysFile}");
                 return ExitCodes.Ok;
             }
-            catch (Exception e) when (e is IntegrityInputException or ArgumentException or IOException or UnauthorizedAccessException)
+            catch (Exception e) when (e is IntegrityInputException or ArgumentException or IOException or UnauthorizedAccessException or Amazon.Runtime.AmazonServiceException or Amazon.Runtime.AmazonClientException)
             {
                 io.Err.WriteLine(e.Message);
                 return ExitCodes.UsageOrInput;

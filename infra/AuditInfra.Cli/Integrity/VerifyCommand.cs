@@ -32,7 +32,7 @@ public static class VerifyCommand
 
             try
             {
-                var store = SourceStores.Open(parse.GetValue(source)!, parse.GetValue(filters.EndpointUrl));
+                var store = SourceStores.Open(parse.GetValue(source)!, parse.GetValue(filters.EndpointUrl), options.Parallelism);
                 if (parse.GetValue(publicKeys) is not { } keysFile)
                 {
                     await io.Err.WriteLineAsync($"--public-keys is required: the keys CloudTrail signed the digests with. {await KeysHintAsync(store, options, cancellationToken)}");
@@ -42,6 +42,13 @@ public static class VerifyCommand
                 var keys = PublicKeySet.Load(keysFile.FullName);
                 var verifier = new IntegrityVerifier(store, keys);
                 var report = await WithProgressAsync(io, progress => verifier.VerifyAsync(options, progress, cancellationToken));
+                if (report.Summaries.Sum(s => s.Digests) == 0 && report.Clean)
+                {
+                    var filtersText = options.OrgId is null && options.Accounts.Count == 0 && options.Regions.Count == 0 && options.Start is null && options.End is null ? string.Empty : " matching the filters";
+                    await io.Err.WriteLineAsync($"no CloudTrail digest or log{filtersText} in {store.Description}: nothing was verified. Expected [prefix/]AWSLogs/[o-.../]<account>/CloudTrail-Digest/<region>/YYYY/MM/DD/ under the source; check the source, its prefix and the filters.");
+                    return ExitCodes.UsageOrInput;
+                }
+
                 var jsonTarget = parse.GetValue(json);
                 if (jsonTarget == "-")
                 {

@@ -131,7 +131,8 @@ public static partial class SourceLayout
             }
         }
 
-        return units;
+        // A store whose folder listing found no layout still gets one full listing, so nothing is missed.
+        return units.Count > 0 ? units : [new Unit(null, null)];
     }
 
     private static async Task AddAccountAsync(IObjectStore store, string accountRoot, VerifyOptions options, List<Unit> units, CancellationToken cancellationToken)

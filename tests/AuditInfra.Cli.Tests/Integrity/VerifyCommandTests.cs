@@ -140,6 +140,8 @@ public class VerifyCommandTests
             (["sample", "--out", Path.Combine(dir, "x"), "--tamper", "scribble"], "deleted-digest"),
             (["sample", "--out", Path.Combine(dir, "y"), "--hours", "4", "--tamper", "all"], "hours"),
             (["pull", dir, "--dest", Path.Combine(dir, "inside")], "inside the source"),
+            (["verify", "--source", Path.GetDirectoryName(badKeys)!, "--public-keys", Path.Combine(dir, "public-keys.json"), "--account", "999999999999"], "nothing was verified"),
+            (["verify", "--source", Path.Combine(dir, "cloudtrail", "AWSLogs", "o-a1b2c3d4e5", "111111111111", "CloudTrail"), "--public-keys", Path.Combine(dir, "public-keys.json")], "nothing was verified"),
         };
         foreach (var (args, expect) in cases)
         {

@@ -1,0 +1,220 @@
+using System.Net;
+using System.Runtime.CompilerServices;
+using Amazon.Runtime;
+using Amazon.S3;
+using Amazon.S3.Model;
+using AuditInfra.Core.Integrity;
+using Polly;
+using Polly.Retry;
+
+namespace AuditInfra.Cli.Integrity;
+
+/// <summary>
+/// A bucket read through AWSSDK.S3: listings paged, objects streamed, the digest signature taken from
+/// <c>x-amz-meta-signature</c>. Throttling and transient server errors are retried with backoff;
+/// access denied, a missing bucket or missing credentials end the run with a plain message.
+/// </summary>
+public sealed class S3ObjectStore : IObjectStore, IDisposable
+{
+    public const string SignatureMetadata = "x-amz-meta-signature";
+
+    private static readonly HashSet<string> RetriedCodes = new(StringComparer.Ordinal) { "SlowDown", "Throttling", "ThrottlingException", "RequestTimeout", "InternalError", "ServiceUnavailable", "RequestLimitExceeded" };
+
+    private readonly IAmazonS3 client;
+    private readonly ResiliencePipeline retry;
+    private readonly bool ownsClient;
+
+    public S3ObjectStore(IAmazonS3 client, string bucket, string prefix, int maxRetries = 6, TimeSpan? baseDelay = null, bool ownsClient = false)
+    {
+        this.client = client;
+        this.ownsClient = ownsClient;
+        Bucket = bucket;
+        Prefix = prefix.Length == 0 || prefix.EndsWith('/') ? prefix : prefix + "/";
+        retry = new ResiliencePipelineBuilder()
+            .AddRetry(new RetryStrategyOptions
+            {
+                ShouldHandle = new PredicateBuilder().Handle<AmazonServiceException>(IsRetried).Handle<HttpRequestException>().Handle<IOException>(),
+                MaxRetryAttempts = maxRetries,
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                Delay = baseDelay ?? TimeSpan.FromMilliseconds(200),
+            })
+            .Build();
+    }
+
+    /// <summary>The bucket and prefix of an <c>s3://bucket[/prefix]</c> URL, or a message saying what is wrong with it.</summary>
+    public static (string Bucket, string Prefix) ParseUrl(string url)
+    {
+        if (!url.StartsWith("s3://", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new IntegrityInputException($"'{url}' is not an s3:// URL (expected s3://bucket[/prefix])");
+        }
+
+        var rest = url[5..];
+        var slash = rest.IndexOf('/');
+        var bucket = slash < 0 ? rest : rest[..slash];
+        var prefix = slash < 0 ? string.Empty : rest[(slash + 1)..];
+        if (bucket.Length is < 3 or > 63 || !bucket.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c is '-' or '.'))
+        {
+            throw new IntegrityInputException($"'{url}': '{bucket}' is not a bucket name (3-63 lowercase letters, digits, '-' and '.'); expected s3://bucket[/prefix]");
+        }
+
+        return (bucket, prefix);
+    }
+
+    /// <summary>
+    /// A store for <c>s3://bucket[/prefix]</c> with the default credential chain and region, or an S3-compatible
+    /// endpoint (path-style addressing, checksums only where required, as such stores expect).
+    /// </summary>
+    public static S3ObjectStore Create(string url, string? endpointUrl, int maxConnections = VerifyOptions.DefaultRemoteParallelism)
+    {
+        var (bucket, prefix) = ParseUrl(url);
+        var config = new AmazonS3Config
+        {
+            RetryMode = RequestRetryMode.Standard,
+            MaxErrorRetry = 2,
+            MaxConnectionsPerServer = maxConnections,
+            Timeout = TimeSpan.FromMinutes(2),
+        };
+        if (endpointUrl is not null)
+        {
+            if (!Uri.TryCreate(endpointUrl, UriKind.Absolute, out var endpoint) || (endpoint.Scheme != "http" && endpoint.Scheme != "https"))
+            {
+                throw new IntegrityInputException($"--endpoint-url: expected an http(s) URL such as http://127.0.0.1:4568 (found \"{endpointUrl}\")");
+            }
+
+            config.ServiceURL = endpoint.ToString();
+            config.ForcePathStyle = true;
+            config.RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED;
+            config.ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED;
+            config.AuthenticationRegion = Environment.GetEnvironmentVariable("AWS_REGION") ?? Environment.GetEnvironmentVariable("AWS_DEFAULT_REGION") ?? "us-east-1";
+        }
+        else if (Environment.GetEnvironmentVariable("AWS_REGION") is null && Environment.GetEnvironmentVariable("AWS_DEFAULT_REGION") is null)
+        {
+            // The SDK follows the bucket's region redirect; a starting region is all it needs.
+            config.RegionEndpoint = Amazon.RegionEndpoint.USEast1;
+        }
+
+        AmazonS3Client s3;
+        try
+        {
+            s3 = new AmazonS3Client(config);
+        }
+        catch (AmazonClientException e)
+        {
+            throw new IntegrityInputException($"cannot create an S3 client for {url}: {e.Message} (configure credentials as for the AWS CLI: environment, profile, or instance role)");
+        }
+
+        return new S3ObjectStore(s3, bucket, prefix, ownsClient: true);
+    }
+
+    public string Description => $"s3://{Bucket}/{Prefix}";
+
+    public string? Bucket { get; }
+
+    public string Prefix { get; }
+
+    public bool IsLocal => false;
+
+    public async IAsyncEnumerable<ObjectEntry> ListAsync(string subPrefix, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var request = new ListObjectsV2Request { BucketName = Bucket, Prefix = Prefix + subPrefix };
+        while (true)
+        {
+            var page = await CallAsync(ct => client.ListObjectsV2Async(request, ct), $"list s3://{Bucket}/{request.Prefix}", cancellationToken);
+            foreach (var item in page.S3Objects ?? [])
+            {
+                if (!item.Key.EndsWith('/'))
+                {
+                    yield return new ObjectEntry(item.Key, item.Size ?? 0, item.ETag?.Trim('"'));
+                }
+            }
+
+            if (page.IsTruncated != true || string.IsNullOrEmpty(page.NextContinuationToken))
+            {
+                yield break;
+            }
+
+            request.ContinuationToken = page.NextContinuationToken;
+        }
+    }
+
+    public async IAsyncEnumerable<string> ListFoldersAsync(string subPrefix, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var request = new ListObjectsV2Request { BucketName = Bucket, Prefix = Prefix + subPrefix, Delimiter = "/" };
+        while (true)
+        {
+            var page = await CallAsync(ct => client.ListObjectsV2Async(request, ct), $"list s3://{Bucket}/{request.Prefix}", cancellationToken);
+            foreach (var folder in page.CommonPrefixes ?? [])
+            {
+                yield return folder;
+            }
+
+            if (page.IsTruncated != true || string.IsNullOrEmpty(page.NextContinuationToken))
+            {
+                yield break;
+            }
+
+            request.ContinuationToken = page.NextContinuationToken;
+        }
+    }
+
+    public async Task<StoredObject> OpenAsync(string key, bool withSignature, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var response = await CallAsync(ct => client.GetObjectAsync(new GetObjectRequest { BucketName = Bucket, Key = key }, ct), $"read s3://{Bucket}/{key}", cancellationToken);
+            var signature = withSignature ? response.Metadata[SignatureMetadata] : null;
+            return new StoredObject(response.ResponseStream, string.IsNullOrEmpty(signature) ? null : signature, response.ETag?.Trim('"'));
+        }
+        catch (AmazonS3Exception e) when (e.ErrorCode == "NoSuchKey" || (e.StatusCode == HttpStatusCode.NotFound && e.ErrorCode != "NoSuchBucket"))
+        {
+            throw new ObjectNotFoundException(key);
+        }
+    }
+
+    /// <summary>Puts a local copy into this bucket and prefix (see <see cref="S3Upload"/>).</summary>
+    public Task<int> UploadDirectoryAsync(string directory, CancellationToken cancellationToken) =>
+        CallAsync(ct => S3Upload.UploadDirectoryAsync(directory, client, Bucket!, Prefix, cancellationToken: ct), $"upload to {Description}", cancellationToken);
+
+    private static bool IsRetried(AmazonServiceException e) =>
+        e.StatusCode is HttpStatusCode.ServiceUnavailable or HttpStatusCode.TooManyRequests or HttpStatusCode.InternalServerError or HttpStatusCode.BadGateway or HttpStatusCode.GatewayTimeout
+        || (e.ErrorCode is not null && RetriedCodes.Contains(e.ErrorCode));
+
+    /// <summary>One S3 call: retried while throttled; a source that cannot be used at all becomes one clear input error.</summary>
+    private async Task<T> CallAsync<T>(Func<CancellationToken, Task<T>> call, string what, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await retry.ExecuteAsync(async ct => await call(ct), cancellationToken);
+        }
+        catch (AmazonS3Exception e) when (e.ErrorCode == "NoSuchBucket")
+        {
+            throw new IntegrityInputException($"cannot {what}: bucket '{Bucket}' does not exist (check the name, and --endpoint-url for S3-compatible stores)", e);
+        }
+        catch (AmazonS3Exception e) when (e.ErrorCode is "AccessDenied" or "AllAccessDisabled" or "InvalidAccessKeyId" or "SignatureDoesNotMatch" or "ExpiredToken" or "InvalidToken" || e.StatusCode == HttpStatusCode.Forbidden)
+        {
+            throw new IntegrityInputException($"cannot {what}: access denied ({e.ErrorCode ?? e.StatusCode.ToString()}: {e.Message}). The credentials in use need s3:ListBucket on the bucket and s3:GetObject on its keys (the audit stack's auditor role has both)", e);
+        }
+        catch (AmazonServiceException e) when (IsRetried(e))
+        {
+            throw new IntegrityInputException($"cannot {what}: still throttled or failing after retries ({e.ErrorCode ?? e.StatusCode.ToString()}: {e.Message}); try again later or lower --parallel", e);
+        }
+        catch (AmazonClientException e)
+        {
+            throw new IntegrityInputException($"cannot {what}: {e.Message} (configure AWS credentials as for the AWS CLI, and --endpoint-url for S3-compatible stores)", e);
+        }
+        catch (HttpRequestException e)
+        {
+            throw new IntegrityInputException($"cannot {what}: {e.Message} (is the endpoint reachable?)", e);
+        }
+    }
+
+    public void Dispose()
+    {
+        if (ownsClient)
+        {
+            client.Dispose();
+        }
+    }
+}
