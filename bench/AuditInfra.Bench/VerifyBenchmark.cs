@@ -24,6 +24,7 @@ public static class VerifyBenchmark
         var rounds = 3;
         var memory = true;
         var s3 = true;
+        var latencyMs = 20;
         var cli = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "../../../../../infra/AuditInfra.Cli/bin/Release/net10.0/auditinfra.dll"));
         for (var i = 0; i < args.Length; i++)
         {
@@ -43,6 +44,9 @@ public static class VerifyBenchmark
                     break;
                 case "--no-s3":
                     s3 = false;
+                    break;
+                case "--latency-ms":
+                    latencyMs = int.Parse(args[++i], CultureInfo.InvariantCulture);
                     break;
                 case "--cli":
                     cli = args[++i];
@@ -95,8 +99,26 @@ public static class VerifyBenchmark
             }
         }
 
-        _ = s3;
-        return 0;
+        if (!s3)
+        {
+            return 0;
+        }
+
+        // (3) S3 with latency, on 1 GB corpora of two shapes: logs of CloudTrail's usual size (a few per account,
+        // region and hour, ~200 KB), and the 1x corpus's 2 MB logs, where two shared cores bound everything.
+        SampleOptions S3Shape(int hours, int logsPerHour, int events) => new()
+        {
+            Prefix = "bench/cloudtrail",
+            Accounts = ["111111111111", "222222222222", "333333333333"],
+            Regions = ["us-east-1", "eu-west-1"],
+            Hours = hours,
+            LogsPerHour = logsPerHour,
+            EventsPerLog = events,
+            RestartChain = false,
+            Backfill = false,
+        };
+        var x1Events = (int)Math.Ceiling(megabytes * 1e6 / (3 * 2 * 24 * 4 * EventBytes));
+        return await VerifyS3Benchmark.RunAsync(dir, cli, latencyMs, [("cloudtrail-sized-logs", S3Shape(72, 12, 200)), ("large-logs", S3Shape(48, 4, x1Events))]);
     }
 
     private sealed record Corpus(string Directory, int Files, long Uncompressed, long Compressed);

@@ -25,6 +25,12 @@ public static class S3Upload
             if (File.Exists(signatureFile))
             {
                 request.Metadata[S3ObjectStore.SignatureMetadata] = (await File.ReadAllTextAsync(signatureFile, ct)).Trim();
+                // CloudTrail also writes the algorithm (the AWS CLI refuses a digest without it), and a backfill's generation time.
+                request.Metadata["x-amz-meta-signature-algorithm"] = "SHA256withRSA";
+                if (key.EndsWith("_backfill.json.gz", StringComparison.Ordinal))
+                {
+                    request.Metadata["x-amz-meta-backfill-generation-timestamp"] = File.GetLastWriteTimeUtc(file).ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture);
+                }
             }
 
             await client.PutObjectAsync(request, ct);

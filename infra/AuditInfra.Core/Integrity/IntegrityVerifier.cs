@@ -48,6 +48,11 @@ public sealed class IntegrityVerifier(IObjectStore store, PublicKeySet keys)
 
     private const long LargeHeapBytes = 64L * 1024 * 1024;
 
+    /// <summary>Units read at once from a remote store; its requests share one gate of --parallel permits.</summary>
+    private const int ConcurrentRemoteUnits = 8;
+
+    private SemaphoreSlim requestGate = new(1);
+
     private readonly ConcurrentDictionary<(string Account, string Region), long> uncompressedByChain = new();
     private long bytesRead;
     private long uncompressedBytes;
@@ -57,21 +62,26 @@ public sealed class IntegrityVerifier(IObjectStore store, PublicKeySet keys)
         var clock = Stopwatch.StartNew();
         var run = new Run(options, progress);
 
-        // One account and region at a time: memory holds one chain's keys, never the whole source.
+        // One account and region at a time on a local copy (all cores inside it); against S3 a few units
+        // overlap so that request latency between a unit's phases is hidden. Memory holds those units' keys,
+        // never the whole source.
         progress?.Report(new VerifyProgress("listing", 0, 0, 0));
         var units = await SourceLayout.DiscoverAsync(store, options, cancellationToken);
+        var parallelism = options.EffectiveParallelism(store);
+        requestGate = new SemaphoreSlim(parallelism);
         var done = 0;
-        foreach (var unit in units)
+        await Parallel.ForEachAsync(units, new ParallelOptions { MaxDegreeOfParallelism = store.IsLocal ? 1 : ConcurrentRemoteUnits, CancellationToken = cancellationToken }, async (unit, ct) =>
         {
-            await VerifyUnitAsync(unit, run, cancellationToken);
+            await VerifyUnitAsync(unit, run, ct);
             // A unit's keys and digests all die here; a long chain's can be tens of MB, which would otherwise sit
             // in gen2 until the GC's own budget. Collecting then keeps the heap at about one unit's size.
             if (GC.GetTotalMemory(forceFullCollection: false) > LargeHeapBytes)
             {
                 GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
             }
-            progress?.Report(new VerifyProgress("chains", ++done, units.Count, Interlocked.Read(ref bytesRead)));
-        }
+
+            progress?.Report(new VerifyProgress("chains", Interlocked.Increment(ref done), units.Count, Interlocked.Read(ref bytesRead)));
+        });
 
         ClassifyTails(run);
 
@@ -200,7 +210,15 @@ public sealed class IntegrityVerifier(IObjectStore store, PublicKeySet keys)
         var reads = new ConcurrentDictionary<string, DigestRead>(StringComparer.Ordinal);
         await Parallel.ForEachAsync(toRead, new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = cancellationToken }, async (item, ct) =>
         {
-            reads[item.Key.Key] = await ReadDigestAsync(item.Key, item.Context, ct);
+            await requestGate.WaitAsync(ct);
+            try
+            {
+                reads[item.Key.Key] = await ReadDigestAsync(item.Key, item.Context, ct);
+            }
+            finally
+            {
+                requestGate.Release();
+            }
         });
 
         foreach (var read in reads.Values.Where(r => !r.Context))
@@ -245,7 +263,17 @@ public sealed class IntegrityVerifier(IObjectStore store, PublicKeySet keys)
         await Parallel.ForEachAsync(logWork, new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = cancellationToken }, async (work, ct) =>
         {
             var key = work.Key.Key;
-            var result = await HashAsync(work.Key, ct);
+            GunzipResult result;
+            await requestGate.WaitAsync(ct);
+            try
+            {
+                result = await HashAsync(work.Key, ct);
+            }
+            finally
+            {
+                requestGate.Release();
+            }
+
             var ok = false;
             if (result.Error is not null)
             {
@@ -265,8 +293,12 @@ public sealed class IntegrityVerifier(IObjectStore store, PublicKeySet keys)
         });
 
         ClassifyUnlistedLogs(logKeys, expected, reads, holes, options, findings, run);
-        run.Notes.AddRange(notes);
-        run.Summaries.AddRange(Summarize(reads, logKeys, expected, logResults, findings, options));
+        var summaries = Summarize(reads, logKeys, expected, logResults, findings, options);
+        lock (run)
+        {
+            run.Notes.AddRange(notes);
+            run.Summaries.AddRange(summaries);
+        }
     }
 
     private static bool Selected(CloudTrailKey key, VerifyOptions options) =>
@@ -551,8 +583,11 @@ public sealed class IntegrityVerifier(IObjectStore store, PublicKeySet keys)
         foreach (var (location, own) in periods)
         {
             var last = own.MaxBy(p => p.To);
-            run.ChainEnds.Add((location, last.To, last.Digest));
-            run.NewestDigest = last.To > run.NewestDigest ? last.To : run.NewestDigest;
+            lock (run)
+            {
+                run.ChainEnds.Add((location, last.To, last.Digest));
+                run.NewestDigest = last.To > run.NewestDigest ? last.To : run.NewestDigest;
+            }
         }
 
         foreach (var (logKey, (key, _)) in logKeys.OrderBy(l => l.Key, StringComparer.Ordinal))
@@ -583,7 +618,11 @@ public sealed class IntegrityVerifier(IObjectStore store, PublicKeySet keys)
             var last = own?.MaxBy(p => p.To);
             if (last is null || time >= last.Value.To)
             {
-                run.Tails.Add((logKey, time, location, last?.To, last?.Digest));
+                lock (run)
+                {
+                    run.Tails.Add((logKey, time, location, last?.To, last?.Digest));
+                }
+
                 continue;
             }
 

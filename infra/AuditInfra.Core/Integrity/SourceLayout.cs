@@ -36,40 +36,39 @@ public static partial class SourceLayout
                 yield break;
             }
 
-            foreach (var kind in new[] { "CloudTrail-Digest/", "CloudTrail/" })
+            // Digests and logs are listed at once: against S3 that halves the listing's round trips.
+            var kinds = await Task.WhenAll(new[] { "CloudTrail-Digest/", "CloudTrail/" }.Select(kind => CollectAsync(store, Relative(store, $"{AccountRoot}{kind}{Region}/"), options, cancellationToken)));
+            foreach (var entry in kinds.SelectMany(k => k))
             {
-                var folder = Relative(store, $"{AccountRoot}{kind}{Region}/");
-                if (options.Start is null && options.End is null)
-                {
-                    await foreach (var entry in store.ListAsync(folder, cancellationToken))
-                    {
-                        yield return entry;
-                    }
+                yield return entry;
+            }
+        }
 
-                    continue;
+        private static async Task<List<ObjectEntry>> CollectAsync(IObjectStore store, string folder, VerifyOptions options, CancellationToken cancellationToken)
+        {
+            var result = new List<ObjectEntry>();
+            var first = (options.Start ?? DateTimeOffset.UnixEpoch).UtcDateTime.Date.AddDays(-1);
+            var last = (options.End ?? DateTimeOffset.UtcNow).UtcDateTime.Date.AddDays(1);
+            if (options.Start is null || (last - first).TotalDays > 3660)
+            {
+                await foreach (var entry in store.ListAsync(folder, cancellationToken))
+                {
+                    result.Add(entry);
                 }
 
-                // A range lists its days and one day either side (the link into the range, late digests).
-                var first = (options.Start ?? DateTimeOffset.UnixEpoch).UtcDateTime.Date.AddDays(-1);
-                var last = (options.End ?? DateTimeOffset.UtcNow).UtcDateTime.Date.AddDays(1);
-                if (options.Start is null || (last - first).TotalDays > 3660)
-                {
-                    await foreach (var entry in store.ListAsync(folder, cancellationToken))
-                    {
-                        yield return entry;
-                    }
+                return result;
+            }
 
-                    continue;
-                }
-
-                for (var day = first; day <= last; day = day.AddDays(1))
+            // A range lists its days and one day either side (the link into the range, late digests).
+            for (var day = first; day <= last; day = day.AddDays(1))
+            {
+                await foreach (var entry in store.ListAsync($"{folder}{day:yyyy'/'MM'/'dd}/", cancellationToken))
                 {
-                    await foreach (var entry in store.ListAsync($"{folder}{day:yyyy'/'MM'/'dd}/", cancellationToken))
-                    {
-                        yield return entry;
-                    }
+                    result.Add(entry);
                 }
             }
+
+            return result;
         }
     }
 
@@ -106,7 +105,7 @@ public static partial class SourceLayout
             frontier = next;
         }
 
-        var units = new List<Unit>();
+        var accounts = new List<string>();
         foreach (var root in roots)
         {
             await foreach (var child in store.ListFoldersAsync(Relative(store, root), cancellationToken))
@@ -121,42 +120,46 @@ public static partial class SourceLayout
 
                     await foreach (var account in store.ListFoldersAsync(Relative(store, child), cancellationToken))
                     {
-                        await AddAccountAsync(store, account, options, units, cancellationToken);
+                        accounts.Add(account);
                     }
                 }
                 else if (AccountFolder().IsMatch(name) && options.OrgId is null)
                 {
-                    await AddAccountAsync(store, child, options, units, cancellationToken);
+                    accounts.Add(child);
                 }
             }
         }
+
+        var perAccount = await Task.WhenAll(accounts.Select(a => UnitsOfAccountAsync(store, a, options, cancellationToken)));
+        var units = perAccount.SelectMany(u => u).ToList();
 
         // A store whose folder listing found no layout still gets one full listing, so nothing is missed.
         return units.Count > 0 ? units : [new Unit(null, null)];
     }
 
-    private static async Task AddAccountAsync(IObjectStore store, string accountRoot, VerifyOptions options, List<Unit> units, CancellationToken cancellationToken)
+    private static async Task<IEnumerable<Unit>> UnitsOfAccountAsync(IObjectStore store, string accountRoot, VerifyOptions options, CancellationToken cancellationToken)
     {
         var account = Last(accountRoot).TrimEnd('/');
         if (!AccountFolder().IsMatch(account + "/") || (options.Accounts.Count > 0 && !options.Accounts.Contains(account)))
         {
-            return;
+            return [];
         }
 
-        var regions = new SortedSet<string>(StringComparer.Ordinal);
-        foreach (var kind in new[] { "CloudTrail-Digest/", "CloudTrail/" })
+        var kinds = await Task.WhenAll(new[] { "CloudTrail-Digest/", "CloudTrail/" }.Select(async kind =>
         {
+            var found = new List<string>();
             await foreach (var region in store.ListFoldersAsync(Relative(store, accountRoot + kind), cancellationToken))
             {
-                var name = Last(region).TrimEnd('/');
-                if (options.Regions.Count == 0 || options.Regions.Contains(name))
-                {
-                    regions.Add(name);
-                }
+                found.Add(Last(region).TrimEnd('/'));
             }
-        }
 
-        units.AddRange(regions.Select(r => new Unit(accountRoot, r)));
+            return found;
+        }));
+        return kinds.SelectMany(k => k)
+            .Where(r => options.Regions.Count == 0 || options.Regions.Contains(r))
+            .Distinct()
+            .Order(StringComparer.Ordinal)
+            .Select(r => new Unit(accountRoot, r));
     }
 
     private static string Last(string folder)

@@ -1,0 +1,202 @@
+using System.Diagnostics;
+using System.Globalization;
+using Amazon.Runtime;
+using Amazon.S3;
+using AuditInfra.Cli.Integrity;
+using AuditInfra.Core.Integrity;
+
+namespace AuditInfra.Bench;
+
+/// <summary>
+/// `auditinfra verify` against `aws cloudtrail validate-logs`, both as processes, both reading the same
+/// corpus from the same S3-compatible server on loopback (s3rver) behind a proxy that adds a fixed latency
+/// to every request, as a distant region would. The AWS CLI verifies one account and region per run, so it
+/// runs once per chain and its times are summed; the CloudTrail and Organizations calls it makes are answered
+/// by bench/tools/fake-cloudtrail.mjs from the corpus's own keys.
+/// </summary>
+public static class VerifyS3Benchmark
+{
+    private const string Bucket = "acme-audit-cloudtrail-222222222222-us-east-1";
+
+    public static async Task<int> RunAsync(string dir, string cli, int latencyMs, IReadOnlyList<(string Name, SampleOptions Shape)> corpora)
+    {
+        var repo = RepositoryRoot();
+        var aws = Which("aws");
+        if (aws is null || Which("node") is null || !Directory.Exists(Path.Combine(repo, "tools", "s3rver", "node_modules")) || !File.Exists(cli))
+        {
+            Console.WriteLine($"  S3: SKIPPED — needs the aws CLI ({aws ?? "not found"}), node, `npm ci` in tools/s3rver, and the Release CLI ({cli})");
+            return 0;
+        }
+
+        Console.WriteLine($"  S3: s3rver on loopback behind a proxy adding {latencyMs} ms per request; {Run(aws, ["--version"]).Output.Trim()}");
+        foreach (var (name, shape) in corpora)
+        {
+            var corpus = Path.Combine(dir, "s3-" + name);
+            if (!File.Exists(Path.Combine(corpus, SampleCorpus.PublicKeysFileName)))
+            {
+                SampleCorpus.Write(corpus, shape);
+            }
+
+            var files = Directory.EnumerateFiles(corpus, "*.json.gz", SearchOption.AllDirectories).ToList();
+            var bytes = files.Sum(f => new FileInfo(f).Length);
+            var uncompressed = files.Sum(f => { using var gzip = new System.IO.Compression.GZipStream(File.OpenRead(f), System.IO.Compression.CompressionMode.Decompress); var n = 0L; var buffer = new byte[81920]; int r; while ((r = gzip.Read(buffer)) > 0) { n += r; } return n; });
+            Console.WriteLine($"  S3 corpus '{name}': {files.Count} objects, {uncompressed / 1e6:N0} MB uncompressed, {bytes / 1e6:N0} MB gzip, {shape.Accounts.Count} accounts x {shape.Regions.Count} regions x {shape.Hours} h, {shape.LogsPerHour} logs/h of {shape.EventsPerLog} events");
+
+            var storage = Path.Combine(Path.GetTempPath(), "auditinfra-bench-s3rver-" + Guid.NewGuid().ToString("N"));
+            Directory.CreateDirectory(storage);
+            using var server = Start("node", ["--openssl-legacy-provider", Path.Combine(repo, "tools", "s3rver", "serve.mjs"), "--dir", storage, "--bucket", Bucket, "--latency-ms", latencyMs.ToString(CultureInfo.InvariantCulture)]);
+            var endpoint = server.Ready.Split(' ')[1];
+            using var fake = Start("node", [Path.Combine(repo, "bench", "tools", "fake-cloudtrail.mjs"), "--keys", Path.Combine(corpus, SampleCorpus.PublicKeysFileName), "--bucket", Bucket, "--prefix", shape.Prefix, "--trail", shape.TrailName, "--home-region", shape.HomeRegion, "--management-account", shape.Accounts[0], "--org-id", shape.OrgId!]);
+            var fakeParts = fake.Ready.Split(' ');
+            try
+            {
+                using (var client = new AmazonS3Client(new BasicAWSCredentials("S3RVER", "S3RVER"), new AmazonS3Config { ServiceURL = endpoint, ForcePathStyle = true, AuthenticationRegion = "us-east-1", RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED, ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED }))
+                {
+                    var upload = Stopwatch.StartNew();
+                    await S3Upload.UploadDirectoryAsync(corpus, client, Bucket, parallelism: 64);
+                    Console.WriteLine($"    uploaded in {upload.Elapsed.TotalSeconds:N1} s");
+                }
+
+                var environment = new Dictionary<string, string>
+                {
+                    ["AWS_ACCESS_KEY_ID"] = "S3RVER",
+                    ["AWS_SECRET_ACCESS_KEY"] = "S3RVER",
+                    ["AWS_REGION"] = "us-east-1",
+                    ["AWS_DEFAULT_REGION"] = "us-east-1",
+                };
+
+                // auditinfra verify: the whole source in one process, twice (the better of the two runs).
+                var ours = new List<double>();
+                for (var i = 0; i < 2; i++)
+                {
+                    var run = Run("dotnet", [cli, "verify", "--source", $"s3://{Bucket}/{shape.Prefix.Split('/')[0]}", "--endpoint-url", endpoint, "--public-keys", Path.Combine(corpus, SampleCorpus.PublicKeysFileName), "--json", "-"], environment);
+                    if (run.ExitCode != 0)
+                    {
+                        throw new InvalidOperationException($"auditinfra verify exited {run.ExitCode}: {run.Error}");
+                    }
+
+                    ours.Add(run.Seconds);
+                }
+
+                // aws cloudtrail validate-logs: one run per account and region, as it works.
+                var config = Path.Combine(storage, "aws-config");
+                File.WriteAllText(config, "[default]\nregion = us-east-1\ns3 =\n    addressing_style = path\n");
+                var awsEnvironment = new Dictionary<string, string>(environment)
+                {
+                    ["AWS_CONFIG_FILE"] = config,
+                    ["AWS_ENDPOINT_URL_S3"] = endpoint,
+                    ["AWS_ENDPOINT_URL_CLOUDTRAIL"] = fakeParts[1],
+                    ["AWS_ENDPOINT_URL_ORGANIZATIONS"] = fakeParts[1],
+                };
+                var theirs = 0.0;
+                var validDigests = 0;
+                var validLogs = 0;
+                var startTime = shape.Start.AddHours(-1).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+                var endTime = shape.Start.AddHours(shape.Hours + 1).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+                foreach (var account in shape.Accounts)
+                {
+                    foreach (var region in shape.Regions)
+                    {
+                        var run = Run(aws, ["cloudtrail", "validate-logs", "--trail-arn", fakeParts[2], "--account-id", account, "--region", region, "--start-time", startTime, "--end-time", endTime], awsEnvironment);
+                        theirs += run.Seconds;
+                        validDigests += Count(run.Output, "digest files valid");
+                        validLogs += Count(run.Output, "log files valid");
+                        if (run.ExitCode != 0)
+                        {
+                            Console.WriteLine($"    aws validate-logs {account} {region} exited {run.ExitCode}: {run.Output.Trim().Split('\n').LastOrDefault()} {run.Error.Trim()}");
+                        }
+                    }
+                }
+
+                var best = ours.Min();
+                Console.WriteLine($"    auditinfra verify (one process, 64 concurrent requests): {string.Join(", ", ours.Select(VerifyBenchmark.S))} s");
+                Console.WriteLine($"    aws cloudtrail validate-logs ({shape.Accounts.Count * shape.Regions.Count} runs, one per account and region): {VerifyBenchmark.S(theirs)} s; it reported {validDigests} digests and {validLogs} logs valid");
+                Console.WriteLine($"    RATIO aws / auditinfra = {theirs / best:N1}x (target >= 20x)");
+            }
+            finally
+            {
+                Directory.Delete(storage, recursive: true);
+            }
+        }
+
+        return 0;
+    }
+
+    private static int Count(string output, string label)
+    {
+        var line = output.Split('\n').FirstOrDefault(l => l.Contains(label, StringComparison.Ordinal));
+        return line is null ? 0 : int.Parse(line.Trim().Split('/')[0], CultureInfo.InvariantCulture);
+    }
+
+    private sealed class Server(Process process, string ready) : IDisposable
+    {
+        public string Ready { get; } = ready;
+
+        public void Dispose()
+        {
+            process.StandardInput.Close();
+            if (!process.WaitForExit(5000))
+            {
+                process.Kill(entireProcessTree: true);
+            }
+
+            process.Dispose();
+        }
+    }
+
+    private static Server Start(string file, string[] args)
+    {
+        var start = new ProcessStartInfo(file) { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        var process = Process.Start(start)!;
+        var line = process.StandardOutput.ReadLine();
+        if (line is null || !line.StartsWith("READY ", StringComparison.Ordinal))
+        {
+            throw new InvalidOperationException($"{string.Join(' ', args)} did not start: {line} {process.StandardError.ReadToEnd()}");
+        }
+
+        process.BeginErrorReadLine();
+        return new Server(process, line);
+    }
+
+    private static (int ExitCode, string Output, string Error, double Seconds) Run(string file, string[] args, Dictionary<string, string>? environment = null)
+    {
+        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        foreach (var (name, value) in environment ?? [])
+        {
+            start.Environment[name] = value;
+        }
+
+        var clock = Stopwatch.StartNew();
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        return (process.ExitCode, output.Result, error, clock.Elapsed.TotalSeconds);
+    }
+
+    private static string? Which(string name) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(':').Select(p => Path.Combine(p, name)).FirstOrDefault(File.Exists);
+
+    private static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "AuditInfra.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("run the benchmark from the repository (AuditInfra.sln not found above it)");
+    }
+}
