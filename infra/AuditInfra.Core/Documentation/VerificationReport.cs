@@ -8,8 +8,8 @@ public sealed record VerificationSummary(string Account, string Region, int Dige
 
 /// <summary>
 /// Reads verification summaries: {"summaries":[{account, region, digestsVerified, logsVerified,
-/// findings, firstDigest, lastDigest, verdict}]}. This is the shape the docs consume; the
-/// `verify --json` report is to produce it (see docs/documentation.md).
+/// findings, firstDigest, lastDigest, verdict}]}: the <c>summaries</c> of the report
+/// <c>auditinfra verify --json</c> writes (Core/Integrity/IntegrityReport), read as they are.
 /// </summary>
 public static class VerificationReport
 {

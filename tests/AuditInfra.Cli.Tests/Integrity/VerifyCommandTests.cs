@@ -164,4 +164,29 @@ public class VerifyCommandTests
         Assert.Contains(expected, e => e.GetProperty("kind").GetString() == "MissingDigest" && e.GetProperty("cause").GetString() == "DeletedDigest");
         Assert.False(File.Exists(Path.Combine(dir, expected.First(e => e.GetProperty("kind").GetString() == "MissingDigest").GetProperty("key").GetString()!)));
     }
+
+    [Fact]
+    public async Task The_json_report_is_the_evidence_the_documentation_shows_per_account_and_region()
+    {
+        var dir = await SampleAsync("--tamper", "deleted-log");
+        var tampered = CloudTrailKeys.Parse(ExpectedOf(dir).Single().Split(' ')[1])!;
+        var work = Path.GetDirectoryName(dir)!;
+        var report = Path.Combine(work, "verify.json");
+        Assert.Equal(1, (await CliRunner.RunAsync("verify", "--source", dir, "--public-keys", Path.Combine(dir, "public-keys.json"), "--json", report)).ExitCode);
+        var accounts = Path.Combine(work, "accounts.json");
+        File.WriteAllText(accounts, """{"Accounts":[{"Id":"111111111111","Name":"Management","Status":"ACTIVE"},{"Id":"222222222222","Name":"Log Archive","Status":"ACTIVE"},{"Id":"333333333333","Name":"Payments Prod","Status":"ACTIVE"}]}""");
+        var site = Path.Combine(work, "site");
+
+        var docs = await CliRunner.RunAsync("docs", "--stack", "prod", "--sample", "--accounts", accounts, "--verify-report", report, "--out", site);
+
+        Assert.True(docs.ExitCode == 0, docs.Err);
+        var page = Directory.EnumerateFiles(site, "*.md", SearchOption.AllDirectories).Single(f => Path.GetFileName(f).Contains(tampered.Account, StringComparison.Ordinal));
+        var text = File.ReadAllText(page);
+        Assert.Contains("Integrity evidence", text, StringComparison.Ordinal);
+        var rows = text.Split('\n').Where(l => l.StartsWith($"| {tampered.Account} |", StringComparison.Ordinal)).Select(l => l.Split('|').Select(c => c.Trim()).ToArray()).ToList();
+        Assert.Equal(2, rows.Count);
+        // | account | region | verdict | digests | logs | findings | from | to |
+        Assert.Equal(("findings", "1"), rows.Where(r => r[2] == tampered.Region).Select(r => (r[3], r[6])).Single());
+        Assert.Equal(("verified", "0"), rows.Where(r => r[2] != tampered.Region).Select(r => (r[3], r[6])).Single());
+    }
 }
