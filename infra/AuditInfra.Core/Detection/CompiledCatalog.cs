@@ -17,6 +17,7 @@ public sealed class CompiledCatalog
     private readonly Dictionary<string, Entry[]> _bySource = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Entry[]> _byDetailType = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Entry[]> _byIdentityType = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Entry[]>.AlternateLookup<ReadOnlySpan<char>> _byIdentityTypeLookup;
     private readonly Entry[] _unindexed;
 
     public CompiledCatalog(IEnumerable<DetectionRule> rules)
@@ -97,6 +98,7 @@ public sealed class CompiledCatalog
         }
 
         _unindexed = [.. unindexed];
+        _byIdentityTypeLookup = _byIdentityType.GetAlternateLookup<ReadOnlySpan<char>>();
         _bySourceAndNameLookup = _bySourceAndName.GetAlternateLookup<ReadOnlySpan<char>>();
         _bySourceLookup = _bySource.GetAlternateLookup<ReadOnlySpan<char>>();
         _byDetailTypeLookup = _byDetailType.GetAlternateLookup<ReadOnlySpan<char>>();
@@ -110,17 +112,22 @@ public sealed class CompiledCatalog
         Span<char> sourceBuffer = stackalloc char[JsonText.StackLimit];
         Span<char> nameBuffer = stackalloc char[JsonText.StackLimit];
         var source = Chars(envelope, "source"u8, sourceBuffer);
-        var name = envelope.TryGetProperty("detail"u8, out var detail) && detail.ValueKind == JsonValueKind.Object ? Chars(detail, "eventName"u8, nameBuffer) : default;
+        var hasDetail = envelope.TryGetProperty("detail"u8, out var detail) && detail.ValueKind == JsonValueKind.Object;
+        Entry? single = null;
         List<Entry>? fired = null;
-        if (!source.IsEmpty && !name.IsEmpty && _bySourceAndNameLookup.TryGetValue(source, out var byName)
-            && byName.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(name, out var named))
+        // detail.eventName is read only for a source some rule names: most events' sources are not.
+        if (hasDetail && !source.IsEmpty && _bySourceAndNameLookup.TryGetValue(source, out var byName))
         {
-            Try(named, envelope, ref fired);
+            var name = Chars(detail, "eventName"u8, nameBuffer);
+            if (!name.IsEmpty && byName.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(name, out var named))
+            {
+                Try(named, envelope, ref single, ref fired);
+            }
         }
 
-        if (!source.IsEmpty && _bySourceLookup.TryGetValue(source, out var bySource))
+        if (!source.IsEmpty && _bySource.Count > 0 && _bySourceLookup.TryGetValue(source, out var bySource))
         {
-            Try(bySource, envelope, ref fired);
+            Try(bySource, envelope, ref single, ref fired);
         }
 
         if (_byDetailType.Count > 0)
@@ -129,15 +136,19 @@ public sealed class CompiledCatalog
             var detailType = Chars(envelope, "detail-type"u8, typeBuffer);
             if (!detailType.IsEmpty && _byDetailTypeLookup.TryGetValue(detailType, out var byDetailType))
             {
-                Try(byDetailType, envelope, ref fired);
+                Try(byDetailType, envelope, ref single, ref fired);
             }
         }
 
         if (_byIdentityType.Count > 0 && detail.ValueKind == JsonValueKind.Object && detail.TryGetProperty("userIdentity"u8, out var identity)
-            && identity.ValueKind == JsonValueKind.Object && identity.TryGetProperty("type"u8, out var type) && type.ValueKind == JsonValueKind.String
-            && _byIdentityType.TryGetValue(type.GetString()!, out var byIdentity))
+            && identity.ValueKind == JsonValueKind.Object)
         {
-            Try(byIdentity, envelope, ref fired);
+            Span<char> identityBuffer = stackalloc char[JsonText.StackLimit];
+            var identityType = Chars(identity, "type"u8, identityBuffer);
+            if (!identityType.IsEmpty && _byIdentityTypeLookup.TryGetValue(identityType, out var byIdentity))
+            {
+                Try(byIdentity, envelope, ref single, ref fired);
+            }
         }
 
         foreach (var entry in _unindexed)
@@ -150,32 +161,41 @@ public sealed class CompiledCatalog
 
             if (entry.Pattern.Matches(envelope))
             {
-                (fired ??= []).Add(entry);
+                Add(entry, ref single, ref fired);
             }
         }
+
         if (fired is null)
         {
-            // Most events fire nothing: no allocation for them.
-            return Array.Empty<DetectionRule>();
+            // Most events fire nothing, most of the rest one rule: no allocation for either.
+            return single is null ? Array.Empty<DetectionRule>() : single.Alone;
         }
 
-        if (fired.Count > 1)
-        {
-            fired.Sort((a, b) => a.Order.CompareTo(b.Order));
-        }
-
+        fired.Sort((a, b) => a.Order.CompareTo(b.Order));
         return fired.ConvertAll(e => e.Rule);
     }
 
-    private static void Try(Entry[] entries, JsonElement envelope, ref List<Entry>? fired)
+    private static void Try(Entry[] entries, JsonElement envelope, ref Entry? single, ref List<Entry>? fired)
     {
         foreach (var entry in entries)
         {
             if (entry.Pattern.Matches(envelope))
             {
-                (fired ??= []).Add(entry);
+                Add(entry, ref single, ref fired);
             }
         }
+    }
+
+    private static void Add(Entry entry, ref Entry? single, ref List<Entry>? fired)
+    {
+        if (single is null && fired is null)
+        {
+            single = entry;
+            return;
+        }
+
+        fired ??= [single!];
+        fired.Add(entry);
     }
 
     /// <summary>A string field's characters in the buffer (or a fresh string when escaped or long); empty when absent.</summary>
@@ -203,5 +223,8 @@ public sealed class CompiledCatalog
     private sealed record Entry(DetectionRule Rule, EventPattern Pattern, int Order)
     {
         public byte[]? RequiredDetailFieldUtf8 { get; } = Pattern.RequiredDetailField() is { } field ? System.Text.Encoding.UTF8.GetBytes(field) : null;
+
+        /// <summary>The result when this rule alone fires, allocated once.</summary>
+        public DetectionRule[] Alone { get; } = [Rule];
     }
 }
