@@ -64,7 +64,7 @@ public static class PullCommand
                 await io.Err.WriteLineAsync(e.Message);
                 return ExitCodes.UsageOrInput;
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or Amazon.Runtime.AmazonServiceException or Amazon.Runtime.AmazonClientException or HttpRequestException)
             {
                 await io.Err.WriteLineAsync($"pull failed: {e.Message}");
                 return ExitCodes.UsageOrInput;

@@ -76,6 +76,11 @@ public static class VerifyCommand
                 await io.Err.WriteLineAsync($"cannot read the source: {e.Message}");
                 return ExitCodes.UsageOrInput;
             }
+            catch (Exception e) when (e is Amazon.Runtime.AmazonServiceException or Amazon.Runtime.AmazonClientException or HttpRequestException)
+            {
+                await io.Err.WriteLineAsync($"cannot read the source: {e.Message}");
+                return ExitCodes.UsageOrInput;
+            }
         });
         return command;
     }

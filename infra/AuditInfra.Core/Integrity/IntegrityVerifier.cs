@@ -275,7 +275,11 @@ public sealed class IntegrityVerifier(IObjectStore store, PublicKeySet keys)
             }
 
             var ok = false;
-            if (result.Error is not null)
+            if (result.Error == GoneWhenRead)
+            {
+                findings.Add(new IntegrityFinding(FindingKind.LogMissing, key, $"present (listed by {work.Digest})", GoneWhenRead, "a log listed by a digest disappeared from the source during verification"));
+            }
+            else if (result.Error is not null)
             {
                 findings.Add(new IntegrityFinding(FindingKind.CorruptGzip, key, $"a complete gzip whose content hashes to {work.Hash}", result.Error, $"the log listed by {work.Digest} cannot be decompressed"));
             }
@@ -318,7 +322,40 @@ public sealed class IntegrityVerifier(IObjectStore store, PublicKeySet keys)
 
     private sealed record DigestRead(CloudTrailKey Key, bool Context, string? Signature, string? Sha256, DigestFile? File, string? GzipError, string? ParseError);
 
-    private async Task<DigestRead> ReadDigestAsync(CloudTrailKey key, bool context, CancellationToken cancellationToken)
+    /// <summary>Remote reads that break off mid-stream are read again from the start, a few times.</summary>
+    private const int RemoteReadAttempts = 3;
+
+    private const string GoneWhenRead = "listed, but gone when read (deleted while verifying?)";
+
+    private async Task<T> WithRereadAsync<T>(Func<Task<T>> read)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await read();
+            }
+            catch (Exception e) when (!store.IsLocal && attempt < RemoteReadAttempts && e is IOException or System.Net.Http.HttpRequestException)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(100 * attempt));
+            }
+        }
+    }
+
+    private Task<DigestRead> ReadDigestAsync(CloudTrailKey key, bool context, CancellationToken cancellationToken) =>
+        WithRereadAsync(async () =>
+        {
+            try
+            {
+                return await ReadDigestOnceAsync(key, context, cancellationToken);
+            }
+            catch (ObjectNotFoundException)
+            {
+                return new DigestRead(key, context, null, null, null, null, GoneWhenRead);
+            }
+        });
+
+    private async Task<DigestRead> ReadDigestOnceAsync(CloudTrailKey key, bool context, CancellationToken cancellationToken)
     {
         await using var stored = await store.OpenAsync(key.Key, withSignature: true, cancellationToken);
         using var plain = new MemoryStream();
@@ -341,7 +378,20 @@ public sealed class IntegrityVerifier(IObjectStore store, PublicKeySet keys)
         }
     }
 
-    private async Task<GunzipResult> HashAsync(CloudTrailKey key, CancellationToken cancellationToken)
+    private Task<GunzipResult> HashAsync(CloudTrailKey key, CancellationToken cancellationToken) =>
+        WithRereadAsync(async () =>
+        {
+            try
+            {
+                return await HashOnceAsync(key, cancellationToken);
+            }
+            catch (ObjectNotFoundException)
+            {
+                return new GunzipResult(null, 0, 0, GoneWhenRead);
+            }
+        });
+
+    private async Task<GunzipResult> HashOnceAsync(CloudTrailKey key, CancellationToken cancellationToken)
     {
         await using var stored = await store.OpenAsync(key.Key, withSignature: false, cancellationToken);
         var result = store.IsLocal

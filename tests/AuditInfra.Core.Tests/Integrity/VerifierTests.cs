@@ -296,3 +296,150 @@ public sealed class VerifierLayoutTests : IDisposable
         Assert.Contains(report.Findings, f => f.Kind == FindingKind.BrokenChain || f.Kind == FindingKind.MissingDigest);
     }
 }
+
+/// <summary>How the verifier copes with a remote store that misbehaves, over a real local corpus.</summary>
+public sealed class VerifierRemoteTests : IDisposable
+{
+    private readonly string root = Path.Combine(Path.GetTempPath(), "auditinfra-remote-" + Guid.NewGuid().ToString("N"));
+
+    public void Dispose()
+    {
+        if (Directory.Exists(root))
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    /// <summary>A local copy presented as remote, with faults injected per key.</summary>
+    private sealed class FlakyStore(LocalDirectoryStore inner, Func<string, int, Exception?> fault) : IObjectStore
+    {
+        public Dictionary<string, int> Opens { get; } = [];
+
+        public string Description => "flaky://" + inner.Root;
+
+        public string? Bucket => null;
+
+        public string Prefix => inner.Prefix;
+
+        public bool IsLocal => false;
+
+        public IAsyncEnumerable<ObjectEntry> ListAsync(string subPrefix, CancellationToken cancellationToken) => inner.ListAsync(subPrefix, cancellationToken);
+
+        public IAsyncEnumerable<string> ListFoldersAsync(string subPrefix, CancellationToken cancellationToken) => inner.ListFoldersAsync(subPrefix, cancellationToken);
+
+        public async Task<StoredObject> OpenAsync(string key, bool withSignature, CancellationToken cancellationToken)
+        {
+            int count;
+            lock (Opens)
+            {
+                Opens[key] = count = Opens.GetValueOrDefault(key) + 1;
+            }
+
+            switch (fault(key, count))
+            {
+                case ObjectNotFoundException gone:
+                    throw gone;
+                case IOException broken:
+                    var real = await inner.OpenAsync(key, withSignature, cancellationToken);
+                    return new StoredObject(new BreaksAfter(real.Content, 100, broken), real.Signature);
+                default:
+                    return await inner.OpenAsync(key, withSignature, cancellationToken);
+            }
+        }
+    }
+
+    /// <summary>A stream that delivers some bytes, then fails as a dropped connection does.</summary>
+    private sealed class BreaksAfter(Stream inner, int bytes, IOException error) : Stream
+    {
+        private int delivered;
+
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            if (delivered >= bytes)
+            {
+                throw error;
+            }
+
+            var n = inner.Read(buffer, offset, Math.Min(count, bytes - delivered));
+            delivered += n;
+            return n;
+        }
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => delivered; set => throw new NotSupportedException(); }
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            inner.Dispose();
+            base.Dispose(disposing);
+        }
+    }
+
+    [Fact]
+    public async Task A_read_that_breaks_off_mid_stream_is_read_again_and_verifies()
+    {
+        var sample = SampleCorpus.Write(Path.Combine(root, "c"), new SampleOptions { Hours = 4, EventsPerLog = 20, RestartChain = false, Backfill = false, Accounts = ["333333333333"], Regions = ["us-east-1"] });
+        var store = new FlakyStore(new LocalDirectoryStore(sample.Directory), (key, count) => count == 1 ? new IOException("connection reset by peer") : null);
+
+        var report = await new IntegrityVerifier(store, PublicKeySet.Load(sample.PublicKeysFile)).VerifyAsync(new VerifyOptions());
+
+        Assert.Empty(report.Findings);
+        Assert.Equal(sample.Digests + sample.Logs, store.Opens.Count);
+        Assert.All(store.Opens.Values, opens => Assert.Equal(2, opens));
+    }
+
+    [Fact]
+    public async Task A_read_that_keeps_breaking_is_an_error_of_the_source_not_a_verdict()
+    {
+        var sample = SampleCorpus.Write(Path.Combine(root, "c"), new SampleOptions { Hours = 4, EventsPerLog = 20, RestartChain = false, Backfill = false, Accounts = ["333333333333"], Regions = ["us-east-1"] });
+        var store = new FlakyStore(new LocalDirectoryStore(sample.Directory), (_, _) => new IOException("connection reset by peer"));
+
+        await Assert.ThrowsAsync<IOException>(() => new IntegrityVerifier(store, PublicKeySet.Load(sample.PublicKeysFile)).VerifyAsync(new VerifyOptions()));
+    }
+
+    [Fact]
+    public async Task A_log_deleted_between_listing_and_reading_is_reported_missing()
+    {
+        var sample = SampleCorpus.Write(Path.Combine(root, "c"), new SampleOptions { Hours = 4, EventsPerLog = 2, RestartChain = false, Backfill = false, Accounts = ["333333333333"], Regions = ["us-east-1"] });
+        var victim = Directory.EnumerateFiles(sample.Directory, "*_CloudTrail_*.json.gz", SearchOption.AllDirectories).Order(StringComparer.Ordinal).First();
+        var victimKey = Path.GetRelativePath(sample.Directory, victim).Replace(Path.DirectorySeparatorChar, '/');
+        var store = new FlakyStore(new LocalDirectoryStore(sample.Directory), (key, _) => key == victimKey ? new ObjectNotFoundException(key) : null);
+
+        var report = await new IntegrityVerifier(store, PublicKeySet.Load(sample.PublicKeysFile)).VerifyAsync(new VerifyOptions());
+
+        var finding = Assert.Single(report.Findings);
+        Assert.Equal((FindingKind.LogMissing, victimKey), (finding.Kind, finding.Key));
+    }
+
+    [Fact]
+    public void Keys_of_several_regions_merged_in_one_file_are_all_found()
+    {
+        using var first = System.Security.Cryptography.RSA.Create(2048);
+        using var second = System.Security.Cryptography.RSA.Create(2048);
+        string List(System.Security.Cryptography.RSA rsa) => PublicKeySet.ToJson([new CloudTrailPublicKey(PublicKeySet.FingerprintOf(rsa.ExportRSAPublicKey()), rsa.ExportRSAPublicKey(), DateTimeOffset.UnixEpoch, DateTimeOffset.MaxValue)]);
+        var merged = $"[{List(first)}, {List(second)}]";
+
+        var keys = PublicKeySet.Parse(merged, "keys.json");
+
+        Assert.Equal(2, keys.Keys.Count);
+        Assert.NotNull(keys.Find(PublicKeySet.FingerprintOf(first.ExportRSAPublicKey())));
+        Assert.NotNull(keys.Find(PublicKeySet.FingerprintOf(second.ExportRSAPublicKey())));
+    }
+}
