@@ -90,6 +90,41 @@ internal sealed class IntegrityFilterOptions
         }, null);
     }
 
+    /// <summary>
+    /// The part <c>verify</c> and <c>pull</c> share: read the filters, open the source, run the command's work on
+    /// them; a source that cannot be used (bad URL, access denied, unreadable) is exit code 2 with its message.
+    /// </summary>
+    public async Task<int> RunAsync(CliIo io, ParseResult parse, string source, string failure, Func<IObjectStore, VerifyOptions, Task<int>> work)
+    {
+        var (options, error) = Read(parse);
+        if (options is null)
+        {
+            await io.Err.WriteLineAsync(error);
+            return ExitCodes.UsageOrInput;
+        }
+
+        IObjectStore? store = null;
+        try
+        {
+            store = SourceStores.Open(source, parse.GetValue(EndpointUrl), options.Parallelism);
+            return await work(store, options);
+        }
+        catch (IntegrityInputException e)
+        {
+            await io.Err.WriteLineAsync(e.Message);
+            return ExitCodes.UsageOrInput;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or Amazon.Runtime.AmazonServiceException or Amazon.Runtime.AmazonClientException or HttpRequestException)
+        {
+            await io.Err.WriteLineAsync($"{failure}: {e.Message}");
+            return ExitCodes.UsageOrInput;
+        }
+        finally
+        {
+            (store as IDisposable)?.Dispose();
+        }
+    }
+
     public static DateTimeOffset? ParseTime(string text)
     {
         string[] formats = ["yyyy-MM-dd", "yyyy-MM-dd'T'HH:mm:ss'Z'", "yyyy-MM-dd'T'HH:mm'Z'", "yyyy-MM-dd'T'HH:mm:ssK", "yyyyMMdd'T'HHmmss'Z'"];

@@ -19,20 +19,10 @@ public static class PullCommand
         command.Options.Add(dest);
         command.Options.Add(json);
         filters.AddTo(command);
-        command.SetAction(async (parse, cancellationToken) =>
-        {
-            var (options, error) = filters.Read(parse);
-            if (options is null)
+        command.SetAction((parse, cancellationToken) => filters.RunAsync(io, parse, parse.GetValue(source)!, "pull failed", async (store, options) =>
             {
-                await io.Err.WriteLineAsync(error);
-                return ExitCodes.UsageOrInput;
-            }
-
-            try
-            {
-                var store = SourceStores.Open(parse.GetValue(source)!, parse.GetValue(filters.EndpointUrl), options.Parallelism);
                 var destination = parse.GetValue(dest)!.FullName;
-                if (store is LocalDirectoryStore local && Path.GetFullPath(destination).StartsWith(local.Root, StringComparison.Ordinal))
+                if (store is LocalDirectoryStore local && (destination == local.Root || destination.StartsWith(local.Root + Path.DirectorySeparatorChar, StringComparison.Ordinal)))
                 {
                     await io.Err.WriteLineAsync($"--dest {destination} is inside the source {local.Root}: choose a directory outside it");
                     return ExitCodes.UsageOrInput;
@@ -58,18 +48,7 @@ public static class PullCommand
                 }
 
                 return report.Complete ? ExitCodes.Ok : ExitCodes.Findings;
-            }
-            catch (IntegrityInputException e)
-            {
-                await io.Err.WriteLineAsync(e.Message);
-                return ExitCodes.UsageOrInput;
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or Amazon.Runtime.AmazonServiceException or Amazon.Runtime.AmazonClientException or HttpRequestException)
-            {
-                await io.Err.WriteLineAsync($"pull failed: {e.Message}");
-                return ExitCodes.UsageOrInput;
-            }
-        });
+            }));
         return command;
     }
 }

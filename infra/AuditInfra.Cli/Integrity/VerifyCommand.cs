@@ -21,18 +21,8 @@ public static class VerifyCommand
         command.Options.Add(publicKeys);
         command.Options.Add(json);
         filters.AddTo(command);
-        command.SetAction(async (parse, cancellationToken) =>
-        {
-            var (options, error) = filters.Read(parse);
-            if (options is null)
+        command.SetAction((parse, cancellationToken) => filters.RunAsync(io, parse, parse.GetValue(source)!, "cannot read the source", async (store, options) =>
             {
-                await io.Err.WriteLineAsync(error);
-                return ExitCodes.UsageOrInput;
-            }
-
-            try
-            {
-                var store = SourceStores.Open(parse.GetValue(source)!, parse.GetValue(filters.EndpointUrl), options.Parallelism);
                 if (parse.GetValue(publicKeys) is not { } keysFile)
                 {
                     await io.Err.WriteLineAsync($"--public-keys is required: the keys CloudTrail signed the digests with. {await KeysHintAsync(store, options, cancellationToken)}");
@@ -58,30 +48,21 @@ public static class VerifyCommand
                 {
                     if (jsonTarget is not null)
                     {
-                        AtomicFile.WriteAllText(jsonTarget, report.ToJson());
+                        var directory = Path.GetDirectoryName(Path.GetFullPath(jsonTarget))!;
+                        if (!Directory.Exists(directory))
+                        {
+                            await io.Err.WriteLineAsync($"--json {jsonTarget}: the directory '{directory}' does not exist");
+                            return ExitCodes.UsageOrInput;
+                        }
+
+                        Core.AtomicFile.WriteAllText(jsonTarget, report.ToJson());
                     }
 
                     WriteHuman(io, report);
                 }
 
                 return report.Clean ? ExitCodes.Ok : ExitCodes.Findings;
-            }
-            catch (IntegrityInputException e)
-            {
-                await io.Err.WriteLineAsync(e.Message);
-                return ExitCodes.UsageOrInput;
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                await io.Err.WriteLineAsync($"cannot read the source: {e.Message}");
-                return ExitCodes.UsageOrInput;
-            }
-            catch (Exception e) when (e is Amazon.Runtime.AmazonServiceException or Amazon.Runtime.AmazonClientException or HttpRequestException)
-            {
-                await io.Err.WriteLineAsync($"cannot read the source: {e.Message}");
-                return ExitCodes.UsageOrInput;
-            }
-        });
+            }));
         return command;
     }
 
@@ -200,22 +181,4 @@ public static class VerifyCommand
 internal sealed class SynchronousProgress<T>(Action<T> report) : IProgress<T>
 {
     public void Report(T value) => report(value);
-}
-
-/// <summary>Writes a file through a temporary beside it, so a reader never sees half of it.</summary>
-internal static class AtomicFile
-{
-    public static void WriteAllText(string path, string text)
-    {
-        var full = Path.GetFullPath(path);
-        var directory = Path.GetDirectoryName(full)!;
-        if (!Directory.Exists(directory))
-        {
-            throw new IntegrityInputException($"cannot write '{path}': the directory '{directory}' does not exist");
-        }
-
-        var temp = Path.Combine(directory, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
-        File.WriteAllText(temp, text);
-        File.Move(temp, full, overwrite: true);
-    }
 }

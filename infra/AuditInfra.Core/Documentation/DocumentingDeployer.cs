@@ -14,19 +14,11 @@ public sealed class DocumentingDeployer(IStackDeployer inner, AuditConfig config
     {
         var result = await inner.DeployAsync(request, cancellationToken).ConfigureAwait(false);
         var page = DocumentationGenerator.AccountPageAfterRollout(config, new OrgAccount(request.AccountId, "", "ACTIVE"), request.Version, (now ?? (() => DateTimeOffset.UtcNow))());
-        WriteAtomically(Path.Combine(docsDirectory, page.Path + ".md"), Renderers.Markdown(page));
-        WriteAtomically(Path.Combine(docsDirectory, page.Path + ".html"), Renderers.Html(page));
+        AtomicFile.WriteAllText(Path.Combine(docsDirectory, page.Path + ".md"), Renderers.Markdown(page));
+        AtomicFile.WriteAllText(Path.Combine(docsDirectory, page.Path + ".html"), Renderers.Html(page));
         return result;
     }
 
     public Task<PreviewResult> PreviewAsync(DeploymentRequest request, string? policyPackDirectory, CancellationToken cancellationToken) =>
         inner.PreviewAsync(request, policyPackDirectory, cancellationToken);
-
-    private static void WriteAtomically(string path, string content)
-    {
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        var temp = $"{path}.{Guid.NewGuid():n}.tmp";
-        File.WriteAllText(temp, content);
-        File.Move(temp, path, overwrite: true);
-    }
 }

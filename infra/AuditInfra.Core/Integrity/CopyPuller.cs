@@ -151,7 +151,7 @@ public sealed class CopyPuller(IObjectStore source, string destination)
 
             if (isDigest && signature is not null && localSignature is null)
             {
-                WriteAtomically(path + LocalDirectoryStore.SignatureSuffix, signature);
+                AtomicFile.WriteAllText(path + LocalDirectoryStore.SignatureSuffix, signature);
             }
 
             Record(manifestWriter, new ManifestEntry(entry.Key, entry.Size, entry.ETag, sha, signature));
@@ -160,7 +160,7 @@ public sealed class CopyPuller(IObjectStore source, string destination)
 
         if (isDigest && signature is not null)
         {
-            WriteAtomically(path + LocalDirectoryStore.SignatureSuffix, signature);
+            AtomicFile.WriteAllText(path + LocalDirectoryStore.SignatureSuffix, signature);
         }
 
         File.Move(partial, path);
@@ -243,12 +243,5 @@ public sealed class CopyPuller(IObjectStore source, string destination)
     {
         await using var stream = File.OpenRead(path);
         return Convert.ToHexStringLower(await SHA256.HashDataAsync(stream, cancellationToken));
-    }
-
-    private static void WriteAtomically(string path, string text)
-    {
-        var temp = path + ".partial";
-        File.WriteAllText(temp, text);
-        File.Move(temp, path, overwrite: true);
     }
 }

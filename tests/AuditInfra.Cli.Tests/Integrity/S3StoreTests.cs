@@ -7,6 +7,7 @@ using AuditInfra.Cli.Integrity;
 using AuditInfra.Cli.Tests.Support;
 using AuditInfra.Core.Integrity;
 using Moq;
+using static AuditInfra.Cli.Tests.Support.IntegrityReports;
 
 namespace AuditInfra.Cli.Tests.Integrity;
 
@@ -15,15 +16,6 @@ namespace AuditInfra.Cli.Tests.Integrity;
 public sealed class S3StoreTests(S3Server server) : IClassFixture<S3Server>
 {
     private const string Bucket = "acme-audit-cloudtrail-222222222222-us-east-1";
-
-    private static string[] FindingsOf(string json)
-    {
-        using var document = JsonDocument.Parse(json);
-        return document.RootElement.GetProperty("findings").EnumerateArray()
-            .Select(f => $"{f.GetProperty("kind").GetString()} {f.GetProperty("key").GetString()}")
-            .Order(StringComparer.Ordinal)
-            .ToArray();
-    }
 
     [Fact]
     public async Task Verify_gives_the_same_findings_from_s3_from_a_pulled_copy_and_from_the_sample_directory()
@@ -46,7 +38,7 @@ public sealed class S3StoreTests(S3Server server) : IClassFixture<S3Server>
         Assert.True(fromS3.ExitCode == 1, fromS3.Err);
         Assert.Equal(1, fromDir.ExitCode);
         Assert.Equal(1, fromCopy.ExitCode);
-        var expected = SampleCorpus.ReadExpected(Path.Combine(dir, SampleCorpus.ExpectedFindingsFileName)).Select(f => $"{f.Kind} {f.Key}").Order(StringComparer.Ordinal).ToArray();
+        var expected = ExpectedOf(dir);
         Assert.NotEmpty(expected);
         Assert.Equal(expected, FindingsOf(fromDir.Out));
         Assert.Equal(expected, FindingsOf(fromS3.Out));

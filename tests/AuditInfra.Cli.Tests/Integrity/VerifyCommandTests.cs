@@ -1,24 +1,13 @@
 using System.Text.Json;
 using AuditInfra.Cli.Tests.Support;
 using AuditInfra.Core.Integrity;
+using static AuditInfra.Cli.Tests.Support.IntegrityReports;
 
 namespace AuditInfra.Cli.Tests.Integrity;
 
 /// <summary><c>sample</c>, <c>verify</c> and <c>pull</c> through the real command line, on real files.</summary>
 public class VerifyCommandTests
 {
-    private static string[] FindingsOf(string json)
-    {
-        using var document = JsonDocument.Parse(json);
-        return document.RootElement.GetProperty("findings").EnumerateArray()
-            .Select(f => $"{f.GetProperty("kind").GetString()} {f.GetProperty("key").GetString()}")
-            .Order(StringComparer.Ordinal)
-            .ToArray();
-    }
-
-    private static string[] ExpectedOf(string sampleDir) =>
-        SampleCorpus.ReadExpected(Path.Combine(sampleDir, SampleCorpus.ExpectedFindingsFileName)).Select(f => $"{f.Kind} {f.Key}").Order(StringComparer.Ordinal).ToArray();
-
     private static async Task<string> SampleAsync(params string[] extra)
     {
         var dir = Path.Combine(CliRunner.TempDir(), "corpus");
