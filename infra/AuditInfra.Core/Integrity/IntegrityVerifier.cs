@@ -61,6 +61,9 @@ public sealed class IntegrityVerifier(IObjectStore store, PublicKeySet keys)
     {
         var clock = Stopwatch.StartNew();
         var run = new Run(options, progress);
+        bytesRead = 0;
+        uncompressedBytes = 0;
+        uncompressedByChain.Clear();
 
         // One account and region at a time on a local copy (all cores inside it); against S3 a few units
         // overlap so that request latency between a unit's phases is hidden. Memory holds those units' keys,
@@ -69,7 +72,7 @@ public sealed class IntegrityVerifier(IObjectStore store, PublicKeySet keys)
         var units = await SourceLayout.DiscoverAsync(store, options, cancellationToken);
         var parallelism = options.EffectiveParallelism(store);
         requestGate = new SemaphoreSlim(parallelism);
-        var done = 0;
+        run.UnitsTotal = units.Count;
         await Parallel.ForEachAsync(units, new ParallelOptions { MaxDegreeOfParallelism = store.IsLocal ? 1 : ConcurrentRemoteUnits, CancellationToken = cancellationToken }, async (unit, ct) =>
         {
             await VerifyUnitAsync(unit, run, ct);
@@ -80,7 +83,8 @@ public sealed class IntegrityVerifier(IObjectStore store, PublicKeySet keys)
                 GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
             }
 
-            progress?.Report(new VerifyProgress("chains", Interlocked.Increment(ref done), units.Count, Interlocked.Read(ref bytesRead)));
+            Interlocked.Increment(ref run.UnitsDone);
+            ReportProgress(run);
         });
 
         ClassifyTails(run);
@@ -131,7 +135,16 @@ public sealed class IntegrityVerifier(IObjectStore store, PublicKeySet keys)
         public List<(string Location, DateTimeOffset LastEnd, string LastDigest)> ChainEnds { get; } = [];
 
         public DateTimeOffset NewestDigest { get; set; } = DateTimeOffset.MinValue;
+
+        public int UnitsTotal { get; set; }
+
+        // A field, for Interlocked.
+        public int UnitsDone;
     }
+
+    /// <summary>Progress in account/region chains done, with the bytes read so far (the bar moves as objects are read).</summary>
+    private void ReportProgress(Run run) =>
+        run.Progress?.Report(new VerifyProgress("account/region chains", Volatile.Read(ref run.UnitsDone), run.UnitsTotal, Interlocked.Read(ref bytesRead)));
 
     private static ChainSummary Merge(List<ChainSummary> parts) => parts.Count == 1 ? parts[0] : new ChainSummary(
         parts[0].Account,
@@ -293,7 +306,7 @@ public sealed class IntegrityVerifier(IObjectStore store, PublicKeySet keys)
             }
 
             logResults[key] = ok;
-            run.Progress?.Report(new VerifyProgress("logs", 0, 0, Interlocked.Read(ref bytesRead)));
+            ReportProgress(run);
         });
 
         ClassifyUnlistedLogs(logKeys, expected, reads, holes, options, findings, run);
