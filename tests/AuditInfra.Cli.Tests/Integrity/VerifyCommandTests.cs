@@ -179,3 +179,28 @@ public class VerifyCommandTests
         Assert.Equal(("verified", "0"), rows.Where(r => r[2] != tampered.Region).Select(r => (r[3], r[6])).Single());
     }
 }
+
+/// <summary>The sample corpus is real enough for the other tools: `query` reads it as it reads a bucket copy.</summary>
+public class SampleCorpusQueryTests
+{
+    [Fact]
+    public async Task Query_reads_every_event_of_an_account_day_from_a_sample()
+    {
+        var dir = Path.Combine(CliRunner.TempDir(), "corpus");
+        Assert.Equal(0, (await CliRunner.RunAsync("sample", "--out", dir, "--hours", "6", "--events-per-log", "7")).ExitCode);
+        var expected = 0;
+        foreach (var file in Directory.EnumerateFiles(dir, "333333333333_CloudTrail_*.json.gz", SearchOption.AllDirectories))
+        {
+            using var gzip = new System.IO.Compression.GZipStream(File.OpenRead(file), System.IO.Compression.CompressionMode.Decompress);
+            using var document = await JsonDocument.ParseAsync(gzip);
+            expected += document.RootElement.GetProperty("Records").GetArrayLength();
+        }
+
+        var result = await CliRunner.RunAsync("query", "--source", dir, "--account", "333333333333", "--date", "2026-11-20", "--format", "json");
+
+        Assert.True(result.ExitCode == 0, result.Err);
+        using var rows = JsonDocument.Parse(result.Out);
+        Assert.True(expected > 50);
+        Assert.Equal(expected, rows.RootElement.GetArrayLength());
+    }
+}
