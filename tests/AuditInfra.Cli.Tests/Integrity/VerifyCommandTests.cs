@@ -74,6 +74,25 @@ public class VerifyCommandTests
     }
 
     [Fact]
+    public async Task A_copy_pulled_for_a_time_range_verifies_that_range_like_the_source()
+    {
+        var dir = await SampleAsync("--tamper", "modified-log", "--tamper", "deleted-digest", "--tamper", "forged-signature");
+        var copy = Path.Combine(CliRunner.TempDir(), "copy");
+        string[] range = ["--start", "2026-11-20T03:00:00Z", "--end", "2026-11-20T08:00:00Z"];
+        var keys = Path.Combine(dir, "public-keys.json");
+
+        Assert.Equal(0, (await CliRunner.RunAsync(["pull", dir, "--dest", copy, .. range])).ExitCode);
+        var source = await CliRunner.RunAsync(["verify", "--source", dir, "--public-keys", keys, "--json", "-", .. range]);
+        var pulled = await CliRunner.RunAsync(["verify", "--source", copy, "--public-keys", keys, "--json", "-", .. range]);
+
+        Assert.Equal(1, source.ExitCode);
+        Assert.Equal(1, pulled.ExitCode);
+        Assert.NotEmpty(FindingsOf(source.Out));
+        Assert.Equal(FindingsOf(source.Out), FindingsOf(pulled.Out));
+        Assert.True(Directory.EnumerateFiles(copy, "*.json.gz", SearchOption.AllDirectories).Count() < Directory.EnumerateFiles(dir, "*.json.gz", SearchOption.AllDirectories).Count());
+    }
+
+    [Fact]
     public async Task A_pull_never_overwrites_a_local_file_that_differs_from_the_source()
     {
         var dir = await SampleAsync("--no-restart", "--no-backfill");
