@@ -478,7 +478,10 @@ public sealed class IntegrityVerifier(IObjectStore store, PublicKeySet keys)
             return;
         }
 
-        if (!publicKey.IsValidAt(file.End))
+        // A backfill digest is signed when it is generated, after its period, with the key of that time (the
+        // AWS CLI looks keys up around its generation time): the key must not have expired before the period ended.
+        var keyValid = read.Key.Backfill ? publicKey.ValidTo >= file.End : publicKey.IsValidAt(file.End);
+        if (!keyValid)
         {
             findings.Add(new IntegrityFinding(FindingKind.PublicKeyNotValid, key, $"a time within {Iso(publicKey.ValidFrom)}..{Iso(publicKey.ValidTo)}", file.DigestEndTime, $"key {publicKey.Fingerprint} was not valid when the digest was signed"));
             return;

@@ -183,6 +183,22 @@ public sealed class VerifierTests : IDisposable
     }
 
     [Fact]
+    public async Task A_backfill_digest_may_be_signed_with_a_key_valid_only_after_its_period()
+    {
+        var sample = Sample(new SampleOptions { Hours = 6, EventsPerLog = 1, RestartChain = false, RotateKey = false, Accounts = ["111111111111"], Regions = ["us-east-1"] });
+        var key = PublicKeySet.Load(sample.PublicKeysFile).Keys.Single();
+        // The key becomes valid after the backfilled period (00:00-02:00) ended, as a key generated later would be.
+        var later = new PublicKeySet([key with { ValidFrom = new DateTimeOffset(2026, 11, 20, 2, 30, 0, TimeSpan.Zero) }]);
+
+        var report = await new IntegrityVerifier(new LocalDirectoryStore(sample.Directory), later).VerifyAsync(new VerifyOptions());
+
+        Assert.DoesNotContain(report.Findings, f => f.Key.EndsWith("_backfill.json.gz", StringComparison.Ordinal));
+        Assert.Single(report.Notes, n => n.Kind == NoteKind.BackfillDigest);
+        // The hourly digests of 01:00 and 02:00 were signed before the key existed: those are findings.
+        Assert.Equal(2, report.Findings.Count(f => f.Kind == FindingKind.PublicKeyNotValid));
+    }
+
+    [Fact]
     public async Task Keys_that_are_not_the_trails_make_every_digest_unknown()
     {
         var sample = Sample(new SampleOptions { Hours = 4, EventsPerLog = 1, RestartChain = false, Backfill = false, RotateKey = false, Accounts = ["333333333333"], Regions = ["us-east-1"] });
