@@ -12,6 +12,8 @@ public static partial class SourceLayout
     /// <summary>How deep to look for AWSLogs/ under the source (the trail's key prefix may have several levels).</summary>
     private const int MaxPrefixDepth = 4;
 
+    private const int DaysListedAtOnce = 8;
+
     [GeneratedRegex(@"^o-[a-z0-9]{10,32}/$")]
     private static partial Regex OrgFolder();
 
@@ -59,13 +61,26 @@ public static partial class SourceLayout
                 return result;
             }
 
-            // A range lists its days and one day either side (the link into the range, late digests).
-            for (var day = first; day <= last; day = day.AddDays(1))
-            {
-                await foreach (var entry in store.ListAsync($"{folder}{day:yyyy'/'MM'/'dd}/", cancellationToken))
+            // A range lists its days and one day either side (the link into the range, late digests);
+            // the days are listed a few at once, since against S3 each is a round trip of its own.
+            var days = Enumerable.Range(0, (int)(last - first).TotalDays + 1).Select(i => first.AddDays(i)).ToArray();
+            var perDay = new List<ObjectEntry>[days.Length];
+            await Parallel.ForEachAsync(
+                Enumerable.Range(0, days.Length),
+                new ParallelOptions { MaxDegreeOfParallelism = DaysListedAtOnce, CancellationToken = cancellationToken },
+                async (i, ct) =>
                 {
-                    result.Add(entry);
-                }
+                    var entries = new List<ObjectEntry>();
+                    await foreach (var entry in store.ListAsync($"{folder}{days[i]:yyyy'/'MM'/'dd}/", ct))
+                    {
+                        entries.Add(entry);
+                    }
+
+                    perDay[i] = entries;
+                });
+            foreach (var entries in perDay)
+            {
+                result.AddRange(entries);
             }
 
             return result;
