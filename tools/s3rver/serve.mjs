@@ -1,18 +1,23 @@
-// Starts s3rver on loopback (a fresh directory, the buckets named on the command line) and, with
-// --latency-ms N, a proxy in front of it that holds every request N ms before forwarding it, as a
-// distant S3 region would. Prints one line `READY <endpoint>` when both listen; stops on SIGTERM or
-// when its standard input closes, so a test that dies takes the server with it. (s3rver's listing
-// continuation tokens use DES, which Node 17+ offers only with --openssl-legacy-provider.)
+// Starts s3rver on loopback (a directory, the buckets named on the command line), optionally holding every
+// request N ms before it is served (--latency-ms), as a distant S3 region would. Prints one line
+// `READY <endpoint>` when it listens; stops on SIGTERM or when its standard input closes, so a test that dies
+// takes the server with it. (s3rver's listing continuation tokens use DES, which Node 17+ offers only with
+// --openssl-legacy-provider.)
 //   node --openssl-legacy-provider serve.mjs --dir DIR --bucket NAME [--bucket NAME...] [--latency-ms 20] [--port 0]
 import fs from 'node:fs';
 import http from 'node:http';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import S3rver from 's3rver';
 
 // s3rver 3.7.1 finds a delimiter listing's common prefixes only one directory below the prefix (it stops
 // walking deeper), where S3 groups every key below it. Listings with a delimiter are answered here as S3 does.
 const require = createRequire(import.meta.url);
+if (!process.env.S3RVER_VERBOSE) {
+  // Silent, s3rver still formats a log line for every request (koa-logger, winston) and drops it: skip that work.
+  const koaLogger = require.resolve('koa-logger', { paths: [path.dirname(require.resolve('s3rver'))] });
+  require.cache[koaLogger] = { id: koaLogger, filename: koaLogger, loaded: true, exports: () => (ctx, next) => next() };
+}
+const S3rver = require('s3rver');
 const FilesystemStore = require('s3rver/lib/stores/filesystem.js');
 const S3Object = require('s3rver/lib/models/object.js');
 const objectSuffix = '._S3rver_object';
@@ -23,6 +28,15 @@ FilesystemStore.prototype.listObjects = async function listObjects(bucket, optio
     return listWithoutDelimiter.call(this, bucket, options);
   }
   const bucketPath = this.getBucketPath(bucket);
+  if (delimiter === '/' && (prefix === '' || prefix.endsWith('/'))) {
+    // The common case, a folder's children: one directory read instead of a walk of everything below it.
+    const folder = path.join(bucketPath, prefix);
+    const entries = fs.existsSync(folder) ? await fs.promises.readdir(folder, { withFileTypes: true }) : [];
+    const folders = entries.filter((e) => e.isDirectory()).map((e) => `${prefix}${e.name}/`);
+    const direct = entries.filter((e) => e.isFile() && e.name.endsWith(objectSuffix)).map((e) => prefix + e.name.slice(0, -objectSuffix.length));
+    const objects = await Promise.all(direct.sort().map(async (key) => new S3Object(bucket, key, null, await this.getMetadata(bucket, key))));
+    return { objects, commonPrefixes: folders.sort(), isTruncated: false };
+  }
   const slash = prefix.lastIndexOf('/');
   const start = path.join(bucketPath, slash < 0 ? '' : prefix.slice(0, slash));
   const keys = fs.existsSync(start)
@@ -42,6 +56,87 @@ FilesystemStore.prototype.listObjects = async function listObjects(bucket, optio
   return { objects, commonPrefixes: [...commonPrefixes].sort(), isTruncated: false };
 };
 
+// s3rver reads a bucket, its bucket-level configuration (CORS, website) and an object's metadata (two files and
+// a stat) from disk on every request. All of them change only through the API, so they are kept in memory and
+// forgotten when the API changes them: the emulator's own file reads should not be what a client's many
+// concurrent requests measure. (Files changed behind s3rver's back are not seen; nothing here does that.)
+const knownBuckets = new Map();
+const configs = new Map();
+const metadata = new Map();
+const forgetObject = (bucket, key) => metadata.delete(`${bucket}/${key}`);
+const forget = (bucket) => {
+  knownBuckets.delete(bucket);
+  for (const cache of [configs, metadata]) {
+    for (const k of cache.keys()) if (k.startsWith(`${bucket}/`)) cache.delete(k);
+  }
+};
+const store = FilesystemStore.prototype;
+const { getBucket, putBucket, deleteBucket, getSubresource, putSubresource, deleteSubresource } = store;
+const { getMetadata, putMetadata, putObject, copyObject, deleteObject } = store;
+store.getMetadata = async function cachedGetMetadata(bucket, key) {
+  const id = `${bucket}/${key}`;
+  if (!metadata.has(id)) metadata.set(id, await getMetadata.call(this, bucket, key));
+  return { ...metadata.get(id) };
+};
+store.putMetadata = async function forgetfulPutMetadata(bucket, key, ...rest) {
+  forgetObject(bucket, key);
+  try {
+    return await putMetadata.call(this, bucket, key, ...rest);
+  } finally {
+    forgetObject(bucket, key);
+  }
+};
+store.putObject = async function forgetfulPutObject(object) {
+  forgetObject(object.bucket, object.key);
+  try {
+    return await putObject.call(this, object);
+  } finally {
+    forgetObject(object.bucket, object.key);
+  }
+};
+store.copyObject = async function forgetfulCopyObject(srcBucket, srcKey, destBucket, destKey, ...rest) {
+  forgetObject(destBucket, destKey);
+  try {
+    return await copyObject.call(this, srcBucket, srcKey, destBucket, destKey, ...rest);
+  } finally {
+    forgetObject(destBucket, destKey);
+  }
+};
+store.deleteObject = async function forgetfulDeleteObject(bucket, key) {
+  forgetObject(bucket, key);
+  try {
+    return await deleteObject.call(this, bucket, key);
+  } finally {
+    forgetObject(bucket, key);
+  }
+};
+store.getBucket = async function cachedGetBucket(bucket) {
+  if (!knownBuckets.has(bucket)) knownBuckets.set(bucket, await getBucket.call(this, bucket));
+  return knownBuckets.get(bucket);
+};
+store.putBucket = async function forgetfulPutBucket(bucket) {
+  forget(bucket);
+  return putBucket.call(this, bucket);
+};
+store.deleteBucket = async function forgetfulDeleteBucket(bucket) {
+  forget(bucket);
+  return deleteBucket.call(this, bucket);
+};
+store.getSubresource = async function cachedGetSubresource(bucket, key, type) {
+  if (key) return getSubresource.call(this, bucket, key, type);
+  const id = `${bucket}/${type}`;
+  if (!configs.has(id)) configs.set(id, await getSubresource.call(this, bucket, key, type));
+  return configs.get(id);
+};
+store.putSubresource = async function forgetfulPutSubresource(bucket, key, resource) {
+  forget(bucket);
+  return putSubresource.call(this, bucket, key, resource);
+};
+store.deleteSubresource = async function forgetfulDeleteSubresource(bucket, key, type) {
+  forget(bucket);
+  return deleteSubresource.call(this, bucket, key, type);
+};
+
 const args = process.argv.slice(2);
 const option = (name, fallback) => {
   const i = args.indexOf(name);
@@ -56,43 +151,15 @@ if (!directory || buckets.length === 0) {
   process.exit(2);
 }
 
-const server = new S3rver({
-  address: '127.0.0.1',
-  port: latency > 0 ? 0 : port,
-  silent: !process.env.S3RVER_VERBOSE,
-  directory,
-  configureBuckets: buckets.map((name) => ({ name })),
-});
-const { port: s3Port } = await server.run();
-let endpoint = `http://127.0.0.1:${s3Port}`;
-let proxy;
-if (latency > 0) {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
-  proxy = http.createServer((req, res) => {
-    setTimeout(() => {
-      const upstream = http.request(
-        { host: '127.0.0.1', port: s3Port, method: req.method, path: req.url, headers: req.headers, agent },
-        (reply) => {
-          res.writeHead(reply.statusCode, reply.headers);
-          reply.pipe(res);
-        },
-      );
-      upstream.on('error', (e) => {
-        res.writeHead(502);
-        res.end(String(e));
-      });
-      req.pipe(upstream);
-    }, latency);
-  });
-  proxy.keepAliveTimeout = 60000;
-  await new Promise((resolve) => proxy.listen(port, '127.0.0.1', resolve));
-  endpoint = `http://127.0.0.1:${proxy.address().port}`;
-}
-
-console.log(`READY ${endpoint}`);
-const stop = async () => {
-  proxy?.close();
-  await server.close();
+const s3 = new S3rver({ silent: !process.env.S3RVER_VERBOSE, directory, configureBuckets: buckets.map((name) => ({ name })) });
+await s3.configureBuckets();
+const serve = s3.callback();
+const server = http.createServer(latency > 0 ? (req, res) => setTimeout(() => serve(req, res), latency) : serve);
+server.keepAliveTimeout = 60000;
+await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve));
+console.log(`READY http://127.0.0.1:${server.address().port}`);
+const stop = () => {
+  server.close();
   process.exit(0);
 };
 process.on('SIGTERM', stop);

@@ -98,7 +98,7 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
         AmazonS3Client s3;
         try
         {
-            s3 = new AmazonS3Client(config);
+            s3 = new AmazonS3Client(ResolveCredentialsOnce(config), config);
         }
         catch (AmazonClientException e)
         {
@@ -106,6 +106,25 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
         }
 
         return new S3ObjectStore(s3, bucket, prefix, ownsClient: true);
+    }
+
+    /// <summary>
+    /// The default credential chain, resolved once. Left to itself the SDK walks the chain and re-reads environment
+    /// credentials on every request, a measurable share of a verification's CPU; the environment does not change
+    /// during a run, and refreshing credentials (roles, SSO) keep refreshing through their own object.
+    /// </summary>
+    private static AWSCredentials ResolveCredentialsOnce(AmazonS3Config config)
+    {
+        var credentials = Amazon.Runtime.Credentials.DefaultAWSCredentialsIdentityResolver.GetCredentials(config);
+        if (credentials is not EnvironmentVariablesAWSCredentials)
+        {
+            return credentials;
+        }
+
+        var resolved = credentials.GetCredentials();
+        return resolved.UseToken
+            ? new SessionAWSCredentials(resolved.AccessKey, resolved.SecretKey, resolved.Token)
+            : new BasicAWSCredentials(resolved.AccessKey, resolved.SecretKey);
     }
 
     public string Description => $"s3://{Bucket}/{Prefix}";

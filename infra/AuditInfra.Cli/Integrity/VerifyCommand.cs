@@ -69,16 +69,16 @@ public static class VerifyCommand
     /// <summary>The exact list-public-keys command for this source: its trails' home regions and the time span of its digests.</summary>
     private static async Task<string> KeysHintAsync(IObjectStore store, VerifyOptions options, CancellationToken cancellationToken)
     {
+        // Only each chain's first and last day of digests are listed: a hint must not cost a listing of the whole bucket.
+        var units = await SourceLayout.DiscoverAsync(store, options, cancellationToken);
+        var edges = await Task.WhenAll(units.Select(unit => unit.EdgeDigestsAsync(store, cancellationToken)));
         var homes = new SortedSet<string>(StringComparer.Ordinal);
         DateTimeOffset? first = null, last = null;
-        await foreach (var entry in store.ListAsync(string.Empty, cancellationToken))
+        foreach (var key in edges.SelectMany(e => e))
         {
-            if (CloudTrailKeys.Parse(entry.Key) is { Kind: CloudTrailObjectKind.Digest } key)
-            {
-                homes.Add(key.HomeRegion!);
-                first = first is null || key.Timestamp < first ? key.Timestamp : first;
-                last = last is null || key.Timestamp > last ? key.Timestamp : last;
-            }
+            homes.Add(key.HomeRegion!);
+            first = first is null || key.Timestamp < first ? key.Timestamp : first;
+            last = last is null || key.Timestamp > last ? key.Timestamp : last;
         }
 
         if (homes.Count == 0)

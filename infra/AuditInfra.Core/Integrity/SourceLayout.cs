@@ -46,6 +46,63 @@ public static partial class SourceLayout
             }
         }
 
+        /// <summary>
+        /// The digests of the unit's first and last day, found by descending its year/month/day folders
+        /// rather than listing every key: enough to tell the trail's home regions and the span of its digests.
+        /// </summary>
+        public async Task<IReadOnlyList<CloudTrailKey>> EdgeDigestsAsync(IObjectStore store, CancellationToken cancellationToken)
+        {
+            var found = new List<CloudTrailKey>();
+            if (AccountRoot is null)
+            {
+                await foreach (var entry in store.ListAsync(string.Empty, cancellationToken))
+                {
+                    if (CloudTrailKeys.Parse(entry.Key) is { Kind: CloudTrailObjectKind.Digest } key)
+                    {
+                        found.Add(key);
+                    }
+                }
+
+                return found;
+            }
+
+            var root = Relative(store, $"{AccountRoot}CloudTrail-Digest/{Region}/");
+            var days = new[] { await EdgeDayAsync(store, root, last: false, cancellationToken), await EdgeDayAsync(store, root, last: true, cancellationToken) };
+            foreach (var day in days.OfType<string>().Distinct(StringComparer.Ordinal))
+            {
+                await foreach (var entry in store.ListAsync(Relative(store, day), cancellationToken))
+                {
+                    if (CloudTrailKeys.Parse(entry.Key) is { Kind: CloudTrailObjectKind.Digest } key)
+                    {
+                        found.Add(key);
+                    }
+                }
+            }
+
+            return found;
+        }
+
+        /// <summary>The first or last yyyy/MM/dd/ folder under a region folder, or null when it holds none.</summary>
+        private static async Task<string?> EdgeDayAsync(IObjectStore store, string regionFolder, bool last, CancellationToken cancellationToken)
+        {
+            string? current = regionFolder;
+            for (var level = 0; level < 3 && current is not null; level++)
+            {
+                string? edge = null;
+                await foreach (var child in store.ListFoldersAsync(current, cancellationToken))
+                {
+                    if (edge is null || (last ? string.CompareOrdinal(child, edge) > 0 : string.CompareOrdinal(child, edge) < 0))
+                    {
+                        edge = child;
+                    }
+                }
+
+                current = edge is null ? null : Relative(store, edge);
+            }
+
+            return current;
+        }
+
         private static async Task<List<ObjectEntry>> CollectAsync(IObjectStore store, string folder, VerifyOptions options, CancellationToken cancellationToken)
         {
             var result = new List<ObjectEntry>();

@@ -138,7 +138,7 @@ public class VerifyCommandTests
         var cases = new (string[] Args, string Expect)[]
         {
             (["verify", "--source", dir, "--public-keys", badKeys], "keys.json"),
-            (["verify", "--source", dir], "aws cloudtrail list-public-keys --region us-east-1"),
+            (["verify", "--source", dir], $"aws cloudtrail list-public-keys --region us-east-1 --start-time {KeysWindow(dir)} --output json > public-keys.json"),
             (["verify", "--source", Path.Combine(dir, "nope"), "--public-keys", badKeys], "does not exist"),
             (["verify", "--source", dir, "--public-keys", Path.Combine(dir, "public-keys.json"), "--start", "yesterday"], "--start"),
             (["verify", "--source", dir, "--public-keys", Path.Combine(dir, "public-keys.json"), "--account", "12345"], "--account"),
@@ -158,6 +158,18 @@ public class VerifyCommandTests
             Assert.Contains(expect, result.Err, StringComparison.Ordinal);
             Assert.DoesNotContain("   at ", result.Err, StringComparison.Ordinal);
         }
+    }
+
+    /// <summary>The window the keys command must cover, read off every digest of a sample: an hour before the first, to the last.</summary>
+    private static string KeysWindow(string sample)
+    {
+        var digests = Directory.EnumerateFiles(sample, "*.json.gz", SearchOption.AllDirectories)
+            .Select(f => CloudTrailKeys.Parse(Path.GetRelativePath(sample, f).Replace('\\', '/')))
+            .Where(k => k is { Kind: CloudTrailObjectKind.Digest })
+            .Select(k => k!.Timestamp)
+            .ToList();
+        static string Iso(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture);
+        return $"{Iso(digests.Min().AddHours(-1))} --end-time {Iso(digests.Max())}";
     }
 
     [Fact]

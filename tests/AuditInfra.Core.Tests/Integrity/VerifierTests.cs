@@ -294,6 +294,61 @@ public sealed class VerifierLayoutTests : IDisposable
         Assert.Equal(2, report.Summaries.Count);
     }
 
+    /// <summary>Records every listing asked of a local copy.</summary>
+    private sealed class ListingRecorder(LocalDirectoryStore inner) : IObjectStore
+    {
+        public List<string> Listed { get; } = [];
+
+        public string Description => inner.Description;
+
+        public string? Bucket => null;
+
+        public string Prefix => inner.Prefix;
+
+        public bool IsLocal => true;
+
+        public IAsyncEnumerable<ObjectEntry> ListAsync(string subPrefix, CancellationToken cancellationToken)
+        {
+            lock (Listed)
+            {
+                Listed.Add(subPrefix);
+            }
+
+            return inner.ListAsync(subPrefix, cancellationToken);
+        }
+
+        public IAsyncEnumerable<string> ListFoldersAsync(string subPrefix, CancellationToken cancellationToken) => inner.ListFoldersAsync(subPrefix, cancellationToken);
+
+        public Task<StoredObject> OpenAsync(string key, bool withSignature, CancellationToken cancellationToken) => inner.OpenAsync(key, withSignature, cancellationToken);
+    }
+
+    [Fact]
+    public async Task The_edge_digests_of_a_chain_are_its_first_and_last_days_found_without_listing_logs_or_the_days_between()
+    {
+        var sample = SampleCorpus.Write(Path.Combine(root, "c"), new SampleOptions { Hours = 80, EventsPerLog = 1, LogsPerHour = 1, Accounts = ["111111111111"], Regions = ["eu-west-1"] });
+        var store = new ListingRecorder(new LocalDirectoryStore(sample.Directory));
+
+        var unit = Assert.Single(await SourceLayout.DiscoverAsync(store, new VerifyOptions(), CancellationToken.None));
+        var edges = await unit.EdgeDigestsAsync(store, CancellationToken.None);
+
+        var all = Directory.EnumerateFiles(sample.Directory, "*.json.gz", SearchOption.AllDirectories)
+            .Select(f => CloudTrailKeys.Parse(Path.GetRelativePath(sample.Directory, f).Replace('\\', '/')))
+            .OfType<CloudTrailKey>()
+            .Where(k => k.Kind == CloudTrailObjectKind.Digest)
+            .ToList();
+        var firstDay = all.Min(k => k.Timestamp.UtcDateTime.Date);
+        var lastDay = all.Max(k => k.Timestamp.UtcDateTime.Date);
+        Assert.True((lastDay - firstDay).TotalDays >= 3, "the sample spans at least four days");
+        Assert.Equal(
+            all.Where(k => k.Timestamp.UtcDateTime.Date == firstDay || k.Timestamp.UtcDateTime.Date == lastDay).Select(k => k.Key).Order(StringComparer.Ordinal),
+            edges.Select(k => k.Key).Order(StringComparer.Ordinal));
+        Assert.Equal(all.Min(k => k.Timestamp), edges.Min(k => k.Timestamp));
+        Assert.Equal(all.Max(k => k.Timestamp), edges.Max(k => k.Timestamp));
+        Assert.Equal(["us-east-1"], edges.Select(k => k.HomeRegion).Distinct());
+        Assert.Equal(2, store.Listed.Count);
+        Assert.All(store.Listed, prefix => Assert.Contains("/CloudTrail-Digest/eu-west-1/", prefix, StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task A_digest_moved_to_another_key_is_reported_where_it_claims_to_be()
     {
