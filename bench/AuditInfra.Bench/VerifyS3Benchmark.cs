@@ -9,8 +9,8 @@ namespace AuditInfra.Bench;
 
 /// <summary>
 /// `auditinfra verify` against `aws cloudtrail validate-logs`, both as processes, both reading the same
-/// corpus from the same S3-compatible server on loopback (s3rver) behind a proxy that adds a fixed latency
-/// to every request, as a distant region would. The AWS CLI verifies one account and region per run, so it
+/// corpus from the same S3-compatible server on loopback (s3rver), which holds every request a fixed latency
+/// before serving it, as a distant region would. The AWS CLI verifies one account and region per run, so it
 /// runs once per chain and its times are summed; the CloudTrail and Organizations calls it makes are answered
 /// by bench/tools/fake-cloudtrail.mjs from the corpus's own keys.
 /// </summary>
@@ -28,7 +28,7 @@ public static class VerifyS3Benchmark
             return 0;
         }
 
-        Console.WriteLine($"  S3: s3rver on loopback behind a proxy adding {latencyMs} ms per request; {Run(aws, ["--version"]).Output.Trim()}");
+        Console.WriteLine($"  S3: s3rver on loopback holding every request {latencyMs} ms; {Run(aws, ["--version"]).Output.Trim()}");
         foreach (var (name, shape) in corpora)
         {
             var corpus = Path.Combine(dir, "s3-" + name);
@@ -83,6 +83,14 @@ public static class VerifyS3Benchmark
                     }
                 }
 
+                // The floor over HTTP: unsigned GETs of the same objects, 64 in flight, each gunzipped and hashed
+                // in one pass and nothing else; what any client pays for these requests on this machine.
+                var floor = new List<double>();
+                for (var i = 0; i < FloorRuns; i++)
+                {
+                    floor.Add(await HttpFloorAsync(endpoint, corpus, files));
+                }
+
                 // aws cloudtrail validate-logs: one run per account and region, as it works.
                 var config = Path.Combine(storage, "aws-config");
                 File.WriteAllText(config, "[default]\nregion = us-east-1\ns3 =\n    addressing_style = path\n");
@@ -115,6 +123,8 @@ public static class VerifyS3Benchmark
 
                 var median = ours.Order().ElementAt(ours.Count / 2);
                 Console.WriteLine($"    auditinfra verify (one process, 64 concurrent requests): {string.Join(", ", ours.Select(VerifyBenchmark.S))} s; median {VerifyBenchmark.S(median)} s");
+                var floorMedian = floor.Order().ElementAt(floor.Count / 2);
+                Console.WriteLine($"    HTTP floor (in process: unsigned GETs, 64 in flight, gunzip + SHA-256 only): {string.Join(", ", floor.Select(VerifyBenchmark.S))} s; median {VerifyBenchmark.S(floorMedian)} s; verify / floor = {median / floorMedian:N2}");
                 Console.WriteLine($"    aws cloudtrail validate-logs ({shape.Accounts.Count * shape.Regions.Count} runs, one per account and region): {VerifyBenchmark.S(theirs)} s; it reported {validDigests} digests and {validLogs} logs valid");
                 Console.WriteLine($"    RATIO aws / auditinfra median = {theirs / median:N1}x (target >= 20x); slowest run {theirs / ours.Max():N1}x, fastest {theirs / ours.Min():N1}x");
             }
@@ -128,6 +138,27 @@ public static class VerifyS3Benchmark
     }
 
     private const int OursRuns = 5;
+
+    private const int FloorRuns = 3;
+
+    private static async Task<double> HttpFloorAsync(string endpoint, string corpus, List<string> files)
+    {
+        using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = VerifyOptions.DefaultRemoteParallelism });
+        var clock = Stopwatch.StartNew();
+        await Parallel.ForEachAsync(files, new ParallelOptions { MaxDegreeOfParallelism = VerifyOptions.DefaultRemoteParallelism }, async (file, ct) =>
+        {
+            var key = Path.GetRelativePath(corpus, file).Replace('\\', '/');
+            using var response = await http.GetAsync($"{endpoint}/{Bucket}/{key}", HttpCompletionOption.ResponseHeadersRead, ct);
+            response.EnsureSuccessStatusCode();
+            await using var body = await response.Content.ReadAsStreamAsync(ct);
+            var result = await GzipHash.ComputeAsync(body, null, ct);
+            if (result.Error is not null)
+            {
+                throw new InvalidOperationException($"{key}: {result.Error}");
+            }
+        });
+        return clock.Elapsed.TotalSeconds;
+    }
 
     private static int Count(string output, string label)
     {

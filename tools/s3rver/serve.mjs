@@ -102,6 +102,22 @@ store.copyObject = async function forgetfulCopyObject(srcBucket, srcKey, destBuc
     forgetObject(destBucket, destKey);
   }
 };
+// s3rver answers a range on an empty object with a Content-Length of 1 and no byte; S3 answers 416 InvalidRange.
+const { getObject } = store;
+store.getObject = async function emptyAwareGetObject(bucket, key, options) {
+  if (options && options.start !== undefined) {
+    const found = await this.getMetadata(bucket, key).catch((err) => {
+      if (err.code === 'ENOENT') return null;
+      throw err;
+    });
+    if (found && Number(found['content-length']) === 0) {
+      const object = new S3Object(bucket, key, null, found);
+      object.range = { start: options.start, end: options.end ?? 0 };
+      return object;
+    }
+  }
+  return getObject.call(this, bucket, key, options);
+};
 store.deleteObject = async function forgetfulDeleteObject(bucket, key) {
   forgetObject(bucket, key);
   try {

@@ -7,6 +7,9 @@ namespace AuditInfra.Cli.Integrity;
 /// <summary>The filters <c>verify</c> and <c>pull</c> share, read and checked in one place.</summary>
 internal sealed class IntegrityFilterOptions
 {
+    /// <summary>Whether the command proves every byte it reads itself (verify), so that S3 reads skip the SDK's own checksums.</summary>
+    public bool ContentProvenBySignedDigests { get; init; }
+
     public Option<string?> EndpointUrl { get; } = new("--endpoint-url") { Description = "An S3-compatible endpoint instead of AWS (as the AWS CLI's --endpoint-url)" };
 
     public Option<string?> OrgId { get; } = new("--org-id") { Description = "Only this organization's folder (o-...)" };
@@ -106,7 +109,7 @@ internal sealed class IntegrityFilterOptions
         IObjectStore? store = null;
         try
         {
-            store = SourceStores.Open(source, parse.GetValue(EndpointUrl), options.Parallelism);
+            store = SourceStores.Open(source, parse.GetValue(EndpointUrl), options.Parallelism, skipTransferChecksums: ContentProvenBySignedDigests);
             return await work(store, options);
         }
         catch (IntegrityInputException e)

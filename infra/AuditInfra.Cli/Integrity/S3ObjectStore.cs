@@ -24,10 +24,18 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
     private readonly ResiliencePipeline retry;
     private readonly bool ownsClient;
 
-    public S3ObjectStore(IAmazonS3 client, string bucket, string prefix, int maxRetries = 6, TimeSpan? baseDelay = null, bool ownsClient = false)
+    private readonly bool skipTransferChecksums;
+
+    /// <param name="skipTransferChecksums">
+    /// Read whole objects as the range <c>bytes=0-</c>, which the SDK does not check against the ETag's MD5 (or a
+    /// CRC): for <c>verify</c>, whose SHA-256 of every byte against the signed digests is the stronger proof of the
+    /// same bytes, that second hash only costs CPU. <c>pull</c> keeps it, as the transfer check of its copy.
+    /// </param>
+    public S3ObjectStore(IAmazonS3 client, string bucket, string prefix, int maxRetries = 6, TimeSpan? baseDelay = null, bool ownsClient = false, bool skipTransferChecksums = false)
     {
         this.client = client;
         this.ownsClient = ownsClient;
+        this.skipTransferChecksums = skipTransferChecksums;
         Bucket = bucket;
         Prefix = prefix.Length == 0 || prefix.EndsWith('/') ? prefix : prefix + "/";
         retry = new ResiliencePipelineBuilder()
@@ -66,7 +74,7 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
     /// A store for <c>s3://bucket[/prefix]</c> with the default credential chain and region, or an S3-compatible
     /// endpoint (path-style addressing, checksums only where required, as such stores expect).
     /// </summary>
-    public static S3ObjectStore Create(string url, string? endpointUrl, int maxConnections = VerifyOptions.DefaultRemoteParallelism)
+    public static S3ObjectStore Create(string url, string? endpointUrl, int maxConnections = VerifyOptions.DefaultRemoteParallelism, bool skipTransferChecksums = false)
     {
         var (bucket, prefix) = ParseUrl(url);
         var config = new AmazonS3Config
@@ -105,7 +113,7 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
             throw new IntegrityInputException($"cannot create an S3 client for {url}: {e.Message} (configure credentials as for the AWS CLI: environment, profile, or instance role)");
         }
 
-        return new S3ObjectStore(s3, bucket, prefix, ownsClient: true);
+        return new S3ObjectStore(s3, bucket, prefix, ownsClient: true, skipTransferChecksums: skipTransferChecksums);
     }
 
     /// <summary>
@@ -182,13 +190,31 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
     {
         try
         {
-            var response = await CallAsync(ct => client.GetObjectAsync(new GetObjectRequest { BucketName = Bucket, Key = key }, ct), $"read s3://{Bucket}/{key}", cancellationToken);
+            var response = await CallAsync(ct => GetAsync(key, ct), $"read s3://{Bucket}/{key}", cancellationToken);
             var signature = withSignature ? response.Metadata[SignatureMetadata] : null;
             return new StoredObject(response.ResponseStream, string.IsNullOrEmpty(signature) ? null : signature, response.ETag?.Trim('"'));
         }
         catch (AmazonS3Exception e) when (e.ErrorCode == "NoSuchKey" || (e.StatusCode == HttpStatusCode.NotFound && e.ErrorCode != "NoSuchBucket"))
         {
             throw new ObjectNotFoundException(key);
+        }
+    }
+
+    private async Task<GetObjectResponse> GetAsync(string key, CancellationToken cancellationToken)
+    {
+        if (!skipTransferChecksums)
+        {
+            return await client.GetObjectAsync(new GetObjectRequest { BucketName = Bucket, Key = key }, cancellationToken);
+        }
+
+        try
+        {
+            return await client.GetObjectAsync(new GetObjectRequest { BucketName = Bucket, Key = key, ByteRange = new ByteRange("bytes=0-") }, cancellationToken);
+        }
+        catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.RequestedRangeNotSatisfiable)
+        {
+            // An empty object has no byte 0: read it whole.
+            return await client.GetObjectAsync(new GetObjectRequest { BucketName = Bucket, Key = key }, cancellationToken);
         }
     }
 

@@ -15,7 +15,7 @@ public static class VerifyCommand
         var source = new Option<string>("--source") { Description = "s3://bucket[/prefix] or a local copy laid out like the bucket (digest signatures in K.signature files)", Required = true };
         var publicKeys = new Option<FileInfo?>("--public-keys") { Description = "The JSON printed by `aws cloudtrail list-public-keys` (several regions may be merged)" };
         var json = new Option<string?>("--json") { Description = "Write the full report as JSON to this file ('-' for standard output)" };
-        var filters = new IntegrityFilterOptions();
+        var filters = new IntegrityFilterOptions { ContentProvenBySignedDigests = true };
         var command = new Command("verify", "Verify CloudTrail log-file integrity: digest signatures, the digest chain, every log's hash, missing and unlisted files");
         command.Options.Add(source);
         command.Options.Add(publicKeys);

@@ -116,6 +116,26 @@ public sealed class S3StoreTests(S3Server server) : IClassFixture<S3Server>
     }
 
     [Fact]
+    public async Task Reads_without_the_sdks_checksums_return_whole_objects_empty_ones_included()
+    {
+        using var client = server.Client();
+        var prefix = "range-" + Guid.NewGuid().ToString("N")[..8] + "/";
+        var large = new byte[300_000];
+        new Random(7).NextBytes(large);
+        await client.PutObjectAsync(new PutObjectRequest { BucketName = Bucket, Key = prefix + "large", InputStream = new MemoryStream(large), UseChunkEncoding = false });
+        await client.PutObjectAsync(new PutObjectRequest { BucketName = Bucket, Key = prefix + "empty", ContentBody = string.Empty, UseChunkEncoding = false });
+        var store = new S3ObjectStore(client, Bucket, prefix, skipTransferChecksums: true);
+
+        foreach (var (key, expected) in new[] { ("large", large), ("empty", Array.Empty<byte>()) })
+        {
+            await using var read = await store.OpenAsync(prefix + key, withSignature: false, CancellationToken.None);
+            using var copy = new MemoryStream();
+            await read.Content.CopyToAsync(copy);
+            Assert.Equal(expected, copy.ToArray());
+        }
+    }
+
+    [Fact]
     public async Task A_missing_bucket_or_a_bad_url_exits_two_with_a_clear_message()
     {
         var dir = Path.Combine(CliRunner.TempDir(), "keys");
@@ -201,6 +221,24 @@ public sealed class S3StoreErrorTests
         Assert.Contains("s3:ListBucket", ex.Message, StringComparison.Ordinal);
         Assert.Contains("s3://audit-bucket/cloudtrail/", ex.Message, StringComparison.Ordinal);
         s3.Verify(c => c.ListObjectsV2Async(It.IsAny<ListObjectsV2Request>(), It.IsAny<CancellationToken>()), Times.Once);
+    }
+
+    [Fact]
+    public async Task Verify_reads_whole_objects_as_the_range_from_byte_zero_and_an_empty_object_whole()
+    {
+        var s3 = new Mock<IAmazonS3>(MockBehavior.Strict);
+        var requests = new List<(string Key, string? Range)>();
+        s3.Setup(c => c.GetObjectAsync(It.IsAny<GetObjectRequest>(), It.IsAny<CancellationToken>()))
+            .Callback<GetObjectRequest, CancellationToken>((r, _) => requests.Add((r.Key, r.ByteRange?.FormattedByteRange)))
+            .Returns<GetObjectRequest, CancellationToken>((r, _) => r.Key == "empty" && r.ByteRange is not null
+                ? Task.FromException<GetObjectResponse>(S3Error("InvalidRange", HttpStatusCode.RequestedRangeNotSatisfiable))
+                : Task.FromResult(new GetObjectResponse { ResponseStream = new MemoryStream() }));
+
+        await (await new S3ObjectStore(s3.Object, "bucket", "", skipTransferChecksums: true).OpenAsync("log", withSignature: false, CancellationToken.None)).DisposeAsync();
+        await (await new S3ObjectStore(s3.Object, "bucket", "", skipTransferChecksums: true).OpenAsync("empty", withSignature: false, CancellationToken.None)).DisposeAsync();
+        await (await new S3ObjectStore(s3.Object, "bucket", "").OpenAsync("pulled", withSignature: false, CancellationToken.None)).DisposeAsync();
+
+        Assert.Equal([("log", "bytes=0-"), ("empty", "bytes=0-"), ("empty", null), ("pulled", null)], requests);
     }
 
     [Fact]
