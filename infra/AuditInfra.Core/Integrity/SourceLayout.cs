@@ -70,7 +70,7 @@ public static partial class SourceLayout
             var days = new[] { await EdgeDayAsync(store, root, last: false, cancellationToken), await EdgeDayAsync(store, root, last: true, cancellationToken) };
             foreach (var day in days.OfType<string>().Distinct(StringComparer.Ordinal))
             {
-                await foreach (var entry in store.ListAsync(Relative(store, day), cancellationToken))
+                await foreach (var entry in store.ListAsync(day, cancellationToken))
                 {
                     if (CloudTrailKeys.Parse(entry.Key) is { Kind: CloudTrailObjectKind.Digest } key)
                     {
@@ -82,7 +82,7 @@ public static partial class SourceLayout
             return found;
         }
 
-        /// <summary>The first or last yyyy/MM/dd/ folder under a region folder, or null when it holds none.</summary>
+        /// <summary>The first or last yyyy/MM/dd/ folder under a region folder (relative to the store), or null when it holds none.</summary>
         private static async Task<string?> EdgeDayAsync(IObjectStore store, string regionFolder, bool last, CancellationToken cancellationToken)
         {
             string? current = regionFolder;
