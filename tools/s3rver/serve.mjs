@@ -9,8 +9,6 @@ import http from 'node:http';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 
-// s3rver 3.7.1 finds a delimiter listing's common prefixes only one directory below the prefix (it stops
-// walking deeper), where S3 groups every key below it. Listings with a delimiter are answered here as S3 does.
 const require = createRequire(import.meta.url);
 if (!process.env.S3RVER_VERBOSE) {
   // Silent, s3rver still formats a log line for every request (koa-logger, winston) and drops it: skip that work.
@@ -20,6 +18,8 @@ if (!process.env.S3RVER_VERBOSE) {
 const S3rver = require('s3rver');
 const FilesystemStore = require('s3rver/lib/stores/filesystem.js');
 const S3Object = require('s3rver/lib/models/object.js');
+// s3rver 3.7.1 finds a delimiter listing's common prefixes only one directory below the prefix (it stops
+// walking deeper), where S3 groups every key below it. Listings with a delimiter are answered here as S3 does.
 const objectSuffix = '._S3rver_object';
 const listWithoutDelimiter = FilesystemStore.prototype.listObjects;
 FilesystemStore.prototype.listObjects = async function listObjects(bucket, options) {
@@ -72,38 +72,31 @@ const forget = (bucket) => {
 };
 const store = FilesystemStore.prototype;
 const { getBucket, putBucket, deleteBucket, getSubresource, putSubresource, deleteSubresource } = store;
-const { getMetadata, putMetadata, putObject, copyObject, deleteObject } = store;
+const { getMetadata, getObject } = store;
 store.getMetadata = async function cachedGetMetadata(bucket, key) {
   const id = `${bucket}/${key}`;
   if (!metadata.has(id)) metadata.set(id, await getMetadata.call(this, bucket, key));
   return { ...metadata.get(id) };
 };
-store.putMetadata = async function forgetfulPutMetadata(bucket, key, ...rest) {
-  forgetObject(bucket, key);
-  try {
-    return await putMetadata.call(this, bucket, key, ...rest);
-  } finally {
-    forgetObject(bucket, key);
-  }
+// Every write of an object forgets its metadata before and after, so a read during the write caches nothing stale.
+const objectWrites = {
+  putMetadata: (bucket, key) => [bucket, key],
+  putObject: (object) => [object.bucket, object.key],
+  copyObject: (srcBucket, srcKey, destBucket, destKey) => [destBucket, destKey],
+  deleteObject: (bucket, key) => [bucket, key],
 };
-store.putObject = async function forgetfulPutObject(object) {
-  forgetObject(object.bucket, object.key);
-  try {
-    return await putObject.call(this, object);
-  } finally {
-    forgetObject(object.bucket, object.key);
-  }
-};
-store.copyObject = async function forgetfulCopyObject(srcBucket, srcKey, destBucket, destKey, ...rest) {
-  forgetObject(destBucket, destKey);
-  try {
-    return await copyObject.call(this, srcBucket, srcKey, destBucket, destKey, ...rest);
-  } finally {
-    forgetObject(destBucket, destKey);
-  }
-};
+for (const [name, written] of Object.entries(objectWrites)) {
+  const original = store[name];
+  store[name] = async function forgetful(...args) {
+    forgetObject(...written(...args));
+    try {
+      return await original.apply(this, args);
+    } finally {
+      forgetObject(...written(...args));
+    }
+  };
+}
 // s3rver answers a range on an empty object with a Content-Length of 1 and no byte; S3 answers 416 InvalidRange.
-const { getObject } = store;
 store.getObject = async function emptyAwareGetObject(bucket, key, options) {
   if (options && options.start !== undefined) {
     const found = await this.getMetadata(bucket, key).catch((err) => {
@@ -117,14 +110,6 @@ store.getObject = async function emptyAwareGetObject(bucket, key, options) {
     }
   }
   return getObject.call(this, bucket, key, options);
-};
-store.deleteObject = async function forgetfulDeleteObject(bucket, key) {
-  forgetObject(bucket, key);
-  try {
-    return await deleteObject.call(this, bucket, key);
-  } finally {
-    forgetObject(bucket, key);
-  }
 };
 store.getBucket = async function cachedGetBucket(bucket) {
   if (!knownBuckets.has(bucket)) knownBuckets.set(bucket, await getBucket.call(this, bucket));

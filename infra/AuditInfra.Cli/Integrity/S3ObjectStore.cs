@@ -202,19 +202,20 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
 
     private async Task<GetObjectResponse> GetAsync(string key, CancellationToken cancellationToken)
     {
+        Task<GetObjectResponse> Get(ByteRange? range) => client.GetObjectAsync(new GetObjectRequest { BucketName = Bucket, Key = key, ByteRange = range }, cancellationToken);
         if (!skipTransferChecksums)
         {
-            return await client.GetObjectAsync(new GetObjectRequest { BucketName = Bucket, Key = key }, cancellationToken);
+            return await Get(null);
         }
 
         try
         {
-            return await client.GetObjectAsync(new GetObjectRequest { BucketName = Bucket, Key = key, ByteRange = new ByteRange("bytes=0-") }, cancellationToken);
+            return await Get(new ByteRange("bytes=0-"));
         }
         catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.RequestedRangeNotSatisfiable)
         {
             // An empty object has no byte 0: read it whole.
-            return await client.GetObjectAsync(new GetObjectRequest { BucketName = Bucket, Key = key }, cancellationToken);
+            return await Get(null);
         }
     }
 
