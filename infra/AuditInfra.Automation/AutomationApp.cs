@@ -68,22 +68,47 @@ public static class AutomationApp
         Description = "The folder of `auditinfra docs`: each account's page is rewritten after its baseline is deployed",
     };
 
-    public static async Task<int> RunAsync(string[] args)
+    private static readonly Option<string?> SecretsProvider = new("--secrets-provider")
+    {
+        Description = "Secrets provider of new account stacks (DIY backends): awskms://alias/NAME?region=REGION, azurekeyvault://..., gcpkms://..., hashivault://..., or passphrase",
+    };
+
+    private static readonly Option<DirectoryInfo[]> PolicyPack = new("--policy-pack")
+    {
+        Description = "A CrossGuard policy pack folder applied to every update and preview (repeatable)",
+    };
+
+    private static readonly Option<FileInfo[]> PolicyPackConfig = new("--policy-pack-config")
+    {
+        Description = "A policy config JSON file for the --policy-pack in the same position (repeatable)",
+    };
+
+    private static readonly string[] SecretsProviderSchemes = ["awskms", "azurekeyvault", "gcpkms", "hashivault"];
+
+    /// <summary>What the commands build on: the stack deployer (Pulumi in production, a fake in tests).</summary>
+    internal sealed record Ports(Func<PulumiDeployerOptions, ILoggerFactory, IStackDeployer> Deployer)
+    {
+        public static Ports Default { get; } = new((options, loggers) => new PulumiStackDeployer(options, loggers.CreateLogger<PulumiStackDeployer>()));
+    }
+
+    public static Task<int> RunAsync(string[] args) => RunAsync(args, Ports.Default, CancellationToken.None);
+
+    internal static async Task<int> RunAsync(string[] args, Ports ports, CancellationToken cancellationToken)
     {
         var root = new RootCommand("AuditInfra rollout host: keeps the account baseline deployed to every member account.");
-        foreach (var option in new Option[] { ConfigDir, Stack, Ledger, Postgres, AccountsFile, Backend, WorkDir, Concurrency, DocsOut })
+        foreach (var option in new Option[] { ConfigDir, Stack, Ledger, Postgres, AccountsFile, Backend, WorkDir, Concurrency, DocsOut, SecretsProvider, PolicyPack, PolicyPackConfig })
         {
             option.Recursive = true;
             root.Options.Add(option);
         }
 
-        root.Subcommands.Add(RunCommand());
-        root.Subcommands.Add(RolloutCommand());
+        root.Subcommands.Add(RunCommand(ports));
+        root.Subcommands.Add(RolloutCommand(ports));
         root.Subcommands.Add(StatusCommand());
-        return await root.Parse(args).InvokeAsync();
+        return await root.Parse(args).InvokeAsync(cancellationToken: cancellationToken);
     }
 
-    private static Command RunCommand()
+    private static Command RunCommand(Ports ports)
     {
         var queueUrl = new Option<string?>("--queue-url") { Description = "The account-event queue (prod stack output accountIntakeQueueUrl); without it the host only reconciles" };
         var dlqUrl = new Option<string?>("--dlq-url") { Description = "Its dead-letter queue (output accountIntakeDeadLetterQueueUrl)" };
@@ -92,7 +117,7 @@ public static class AutomationApp
         command.Options.Add(dlqUrl);
         command.SetAction(async (parse, ct) =>
         {
-            if (Load(parse) is not { } setup)
+            if (Load(parse) is not { } setup || DeployerOptions(parse, setup) is not { } deployerOptions)
             {
                 return 2;
             }
@@ -105,9 +130,7 @@ public static class AutomationApp
             builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(60));
             var ledger = await OpenLedgerAsync(parse, ct);
             builder.Services.AddSingleton(ledger);
-            builder.Services.AddSingleton(new PulumiDeployerOptions { BackendUrl = parse.GetValue(Backend), WorkDir = parse.GetValue(WorkDir)?.FullName });
-            builder.Services.AddSingleton<PulumiStackDeployer>();
-            builder.Services.AddSingleton<IStackDeployer>(sp => Documented(parse, setup, sp.GetRequiredService<PulumiStackDeployer>()));
+            builder.Services.AddSingleton<IStackDeployer>(sp => Documented(parse, setup, ports.Deployer(deployerOptions, sp.GetRequiredService<ILoggerFactory>())));
             builder.Services.AddSingleton(sp => new RolloutEngine(
                 sp.GetRequiredService<IRolloutLedger>(), sp.GetRequiredService<IStackDeployer>(), Directory(parse), SystemClock.Instance,
                 setup.Spec, setup.Options, sp.GetRequiredService<ILoggerFactory>().CreateLogger<RolloutEngine>()));
@@ -124,21 +147,20 @@ public static class AutomationApp
         return command;
     }
 
-    private static Command RolloutCommand()
+    private static Command RolloutCommand(Ports ports)
     {
         var all = new Option<bool>("--all") { Description = "Every governed ACTIVE account of the organization" };
         var accounts = new Option<string[]>("--account") { Description = "An account id (repeatable)", AllowMultipleArgumentsPerToken = true };
-        var preview = new Option<bool>("--preview") { Description = "Preview only (pulumi preview): nothing is deployed or recorded" };
-        var policyPack = new Option<DirectoryInfo?>("--policy-pack") { Description = "A CrossGuard policy pack folder applied to the previews or updates" };
+        var preview = new Option<bool>("--preview") { Description = "Preview only (pulumi preview): nothing is deployed or recorded, no stack is created" };
         var command = new Command("rollout", "One-shot rollout (or preview) to the named accounts or to all of them; used by CI for policy-as-code previews.");
-        foreach (var option in new Option[] { all, accounts, preview, policyPack })
+        foreach (var option in new Option[] { all, accounts, preview })
         {
             command.Options.Add(option);
         }
 
         command.SetAction(async (parse, ct) =>
         {
-            if (Load(parse) is not { } setup)
+            if (Load(parse) is not { } setup || DeployerOptions(parse, setup) is not { } deployerOptions)
             {
                 return 2;
             }
@@ -157,14 +179,15 @@ public static class AutomationApp
             }
 
             using var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(Console.IsOutputRedirected ? LogLevel.Information : LogLevel.Warning));
-            var deployer = Documented(parse, setup, new PulumiStackDeployer(new PulumiDeployerOptions { BackendUrl = parse.GetValue(Backend), WorkDir = parse.GetValue(WorkDir)?.FullName }, loggers.CreateLogger<PulumiStackDeployer>()));
+            var deployer = Documented(parse, setup, ports.Deployer(deployerOptions, loggers));
             var ledger = await OpenLedgerAsync(parse, ct);
             var engine = new RolloutEngine(ledger, deployer, Directory(parse), SystemClock.Instance, setup.Spec, setup.Options, loggers.CreateLogger<RolloutEngine>());
             var targets = ids.Length > 0 ? ids : await engine.ActiveAccountsAsync(ct);
 
             if (parse.GetValue(preview))
             {
-                var previews = await engine.PreviewAsync(targets, parse.GetValue(policyPack)?.FullName, ct);
+                // The packs are in the deployer's options, applied to previews and updates alike.
+                var previews = await engine.PreviewAsync(targets, null, ct);
                 foreach (var (id, result) in previews)
                 {
                     Console.WriteLine($"{StackNames.ForAccount(id)}: {(result.Succeeded ? "ok" : "FAILED")} {result.Summary}");
@@ -207,6 +230,48 @@ public static class AutomationApp
     /// <summary>With --docs-out, deployments rewrite their account's documentation page.</summary>
     private static IStackDeployer Documented(ParseResult parse, Setup setup, IStackDeployer deployer) =>
         parse.GetValue(DocsOut) is { } docs ? new DocumentingDeployer(deployer, setup.Config, docs.FullName) : deployer;
+
+    /// <summary>How the deployer runs Pulumi; null (after a one-line error) when an option is unusable.</summary>
+    private static PulumiDeployerOptions? DeployerOptions(ParseResult parse, Setup setup)
+    {
+        var packs = parse.GetValue(PolicyPack) ?? [];
+        var configs = parse.GetValue(PolicyPackConfig) ?? [];
+        if (packs.FirstOrDefault(p => !p.Exists) is { } missingPack)
+        {
+            Console.Error.WriteLine($"--policy-pack {missingPack}: no such folder (expected a CrossGuard policy pack folder with PulumiPolicy.yaml).");
+            return null;
+        }
+
+        if (configs.FirstOrDefault(c => !c.Exists) is { } missingConfig)
+        {
+            Console.Error.WriteLine($"--policy-pack-config {missingConfig}: no such file (expected a policy config JSON file).");
+            return null;
+        }
+
+        if (configs.Length > packs.Length)
+        {
+            Console.Error.WriteLine($"--policy-pack-config: {configs.Length} config file(s) for {packs.Length} --policy-pack folder(s); give one per pack, in the same order.");
+            return null;
+        }
+
+        var secrets = parse.GetValue(SecretsProvider);
+        if (secrets is not null && secrets != "passphrase" && secrets != "default"
+            && !(Uri.TryCreate(secrets, UriKind.Absolute, out var uri) && SecretsProviderSchemes.Contains(uri.Scheme)))
+        {
+            Console.Error.WriteLine($"--secrets-provider {secrets}: expected passphrase, default, or a URL awskms://..., azurekeyvault://..., gcpkms://..., hashivault://...");
+            return null;
+        }
+
+        return new PulumiDeployerOptions
+        {
+            BackendUrl = parse.GetValue(Backend),
+            WorkDir = parse.GetValue(WorkDir)?.FullName,
+            SecretsProvider = secrets,
+            PolicyPacks = [.. packs.Select(p => p.FullName)],
+            PolicyPackConfigs = [.. configs.Select(c => c.FullName)],
+            StaleLockAfter = setup.Options.Lease,
+        };
+    }
 
     private static Setup? Load(ParseResult parse)
     {
