@@ -17,7 +17,8 @@ namespace AuditInfra.Automation;
 
 /// <summary>
 /// <c>auditinfra-automation run | rollout | status</c>: the rollout host's commands. Exit codes as
-/// the CLI's: 0 ok, 1 an account failed (or a preview found violations), 2 bad usage or input.
+/// the CLI's: 0 ok, 1 an account failed (or a preview found violations), 2 bad usage or input,
+/// 3 an unexpected error (one line on stderr, never a stack trace).
 /// </summary>
 public static class AutomationApp
 {
@@ -105,7 +106,39 @@ public static class AutomationApp
         root.Subcommands.Add(RunCommand(ports));
         root.Subcommands.Add(RolloutCommand(ports));
         root.Subcommands.Add(StatusCommand());
-        return await root.Parse(args).InvokeAsync(cancellationToken: cancellationToken);
+        var parse = root.Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            foreach (var error in parse.Errors)
+            {
+                Console.Error.WriteLine(error.Message);
+            }
+
+            return 2;
+        }
+
+        try
+        {
+            return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false }, cancellationToken);
+        }
+        catch (Exception e) when (e is FormatException or FileNotFoundException or DirectoryNotFoundException or InvalidDataException or System.Text.Json.JsonException)
+        {
+            // Bad input (an accounts file, a ledger path): one line, exit 2, as the CLI does.
+            Console.Error.WriteLine($"error: {e.Message.ReplaceLineEndings(" ")}");
+            return 2;
+        }
+        catch (OperationCanceledException)
+        {
+            // Ctrl+C or SIGTERM during a one-shot command: leases were released, nothing half-done.
+            Console.Error.WriteLine("cancelled");
+            return 130;
+        }
+        catch (Exception e)
+        {
+            // Exit 1 means an account failed; a crash is neither that nor bad input.
+            Console.Error.WriteLine($"error: unexpected {e.GetType().Name}: {e.Message.ReplaceLineEndings(" ")}");
+            return 3;
+        }
     }
 
     private static Command RunCommand(Ports ports)
@@ -141,7 +174,15 @@ public static class AutomationApp
             }
 
             builder.Services.AddHostedService(sp => new RolloutHostedService(sp.GetRequiredService<RolloutEngine>(), sp.GetService<IAccountIntake>()));
-            await builder.Build().RunAsync(ct);
+            try
+            {
+                await builder.Build().RunAsync(ct);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                // SIGTERM/Ctrl+C is how the service is meant to stop.
+            }
+
             return 0;
         });
         return command;

@@ -142,7 +142,7 @@ public sealed class AutomationAppTests : IDisposable
         var options = Assert.Single(packs);
         Assert.Equal([Pack], options.PolicyPacks);
         Assert.Equal("passphrase", options.SecretsProvider);
-        Assert.NotEqual(2, exit);
+        Assert.Equal(0, exit); // a stop request is a clean shutdown
     }
 
     [Theory]
@@ -160,5 +160,28 @@ public sealed class AutomationAppTests : IDisposable
         Assert.Single(error.Split('\n'));
         Assert.Contains(named, error, StringComparison.Ordinal);
         Assert.Empty(_options);
+    }
+
+    [Fact]
+    public async Task An_unknown_option_is_a_usage_error_exit_2()
+    {
+        var exit = await RunAsync("rollout", "--all", "--no-such-option");
+
+        Assert.Equal(2, exit);
+        Assert.Contains("--no-such-option", _error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_missing_accounts_file_is_one_line_and_exit_2_not_a_stack_trace()
+    {
+        File.Delete(Path.Combine(_folder.FullName, "accounts.json"));
+
+        var exit = await RunAsync("rollout", "--all");
+
+        Assert.Equal(2, exit);
+        var error = _error.ToString().Trim();
+        Assert.Single(error.Split('\n'));
+        Assert.Contains("accounts.json", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", error, StringComparison.Ordinal);
     }
 }
