@@ -772,11 +772,19 @@ public sealed class IntegrityVerifier(IObjectStore store, PublicKeySet keys)
         var trailNewest = run.ChainEnds.GroupBy(c => c.Trail).ToDictionary(g => g.Key, g => g.Max(c => c.LastEnd));
         var trailOf = run.ChainEnds.GroupBy(c => c.Location).ToDictionary(g => g.Key, g => g.MaxBy(c => c.LastEnd).Trail);
 
-        // The time by which a chain must have digests: its trail's newest digest, or --end when that is later.
+        var newestLog = run.Tails.GroupBy(t => t.Location).ToDictionary(g => g.Key, g => g.Max(t => t.Time));
+
+        // The time up to which a chain's digests must be delivered: its trail's newest digest, --end, or - for a
+        // trail with a single chain, which has no sibling to compare with - its newest log less the grace.
         DateTimeOffset DueBy(string location)
         {
-            var newest = trailOf.TryGetValue(location, out var trail) ? trailNewest[trail] : run.NewestDigest;
-            return end is { } e && e > newest ? e : newest;
+            var due = trailOf.TryGetValue(location, out var trail) ? trailNewest[trail] : run.NewestDigest;
+            if (end is { } e && e > due)
+            {
+                due = e;
+            }
+
+            return newestLog.TryGetValue(location, out var log) && log - ChainEndGrace > due ? log - ChainEndGrace : due;
         }
 
         var chainsEndingEarly = new HashSet<string>();
@@ -794,7 +802,7 @@ public sealed class IntegrityVerifier(IObjectStore store, PublicKeySet keys)
             run.Findings.Add(new IntegrityFinding(FindingKind.LogUnverifiable, tail.Log, $"a digest covering {Iso(tail.Time)}", tail.LastEnd is null ? "no digest for its account and region" : "no digest for that hour", "the log cannot be verified: no digest of its chain covers the hour it was delivered in"));
             if (tail.LastEnd is { } chainEnd && chainsEndingEarly.Add(tail.Location))
             {
-                run.Findings.Add(new IntegrityFinding(FindingKind.MissingHours, tail.LastDigest!, $"hourly digests until {Iso(due)} ({(end is { } e && e >= due ? "--end" : "the newest digest of the trail's chains")})", $"the chain ends at {Iso(chainEnd)} while logs were still delivered", $"the trail was logging in hours that have no digest ({MissingHoursText(chainEnd, due)}): the newest digests were removed or never delivered"));
+                run.Findings.Add(new IntegrityFinding(FindingKind.MissingHours, tail.LastDigest!, $"hourly digests until {Iso(due)} ({(end is { } e && e >= due ? "--end" : due > trailNewest.GetValueOrDefault(trailOf.GetValueOrDefault(tail.Location) ?? string.Empty) ? $"{Hours(ChainEndGrace)} before the chain's newest log" : "the newest digest of the trail's chains")})", $"the chain ends at {Iso(chainEnd)} while logs were still delivered", $"the trail was logging in hours that have no digest ({MissingHoursText(chainEnd, due)}): the newest digests were removed or never delivered"));
             }
         }
 
