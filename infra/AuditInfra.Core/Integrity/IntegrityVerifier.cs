@@ -762,13 +762,14 @@ public sealed class IntegrityVerifier(IObjectStore store, PublicKeySet keys)
 
     /// <summary>
     /// The ends of the chains, once every unit is read. A log after the last digest of its chain is awaiting its
-    /// digest only while no digest it should be in can be due: once its trail's newest digest (or --end) is more
-    /// than an hour past it, it is unverifiable and its chain is missing hours. A chain that stops before --end,
+    /// digest only while no digest it should be in can be due: once its trail's newest digest, --end, or its
+    /// chain's newest log less the grace is more than an hour past it, it is unverifiable and its chain is missing hours. A chain that stops before --end,
     /// or more than <see cref="ChainEndGrace"/> before its trail's other chains, is missing hours too.
     /// </summary>
     private static void ClassifyTails(Run run)
     {
-        var end = run.Options.End;
+        // Digests of the last hours before now may not be delivered yet: --end is held to them only up to the grace before now.
+        var end = run.Options.End is { } requested && requested > DateTimeOffset.UtcNow - ChainEndGrace ? DateTimeOffset.UtcNow - ChainEndGrace : run.Options.End;
         var trailNewest = run.ChainEnds.GroupBy(c => c.Trail).ToDictionary(g => g.Key, g => g.Max(c => c.LastEnd));
         var trailOf = run.ChainEnds.GroupBy(c => c.Location).ToDictionary(g => g.Key, g => g.MaxBy(c => c.LastEnd).Trail);
 
