@@ -201,6 +201,7 @@ public class VerifyCommandTests
             new[] { $"LogMissing {Key(dir, log)}", $"NotARegularFile {Key(dir, log)}", $"SymbolicLink {Key(dir, Path.Combine(day, "loop"))}" }.Order(StringComparer.Ordinal),
             FindingsOf(result.Out));
         File.Delete(Path.Combine(day, "loop"));
+        File.Delete(log);
     }
 
     /// <summary>The window the keys command must cover, read off every digest of a sample: an hour before the first, to the last.</summary>
