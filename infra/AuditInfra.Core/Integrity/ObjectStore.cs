@@ -311,7 +311,7 @@ public sealed class LocalDirectoryStore : IObjectStore
     /// <summary>What is at <paramref name="path"/>, without following a link in its last component.</summary>
     public static LocalEntryType TypeOf(string path) => OperatingSystem.IsLinux() ? UnixFileType.Of(path) : PortableTypeOf(path);
 
-    private static LocalEntryType PortableTypeOf(string path)
+    internal static LocalEntryType PortableTypeOf(string path)
     {
         // Without lstat's file type (outside Linux) a FIFO cannot be told from a regular file; links still are.
         FileSystemInfo info = Directory.Exists(path) ? new DirectoryInfo(path) : new FileInfo(path);
@@ -340,6 +340,10 @@ internal static class UnixFileType
     [DllImport("libc", SetLastError = true, EntryPoint = "statx")]
     private static extern int Statx(int dirfd, [MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags, uint mask, byte[] buffer);
 
+    private const int ENOSYS = 38;
+    private const int EPERM = 1;
+
+    /// <summary>The S_IFMT bits; null when nothing is there; -1 when statx is not available (old kernel, seccomp).</summary>
     private static int? ModeOf(string path)
     {
         var buffer = new byte[StatxSize];
@@ -349,12 +353,18 @@ internal static class UnixFileType
         }
 
         var errno = Marshal.GetLastPInvokeError();
-        return errno is ENOENT or ENOTDIR ? null : throw new IOException($"cannot read the type of '{path}' (errno {errno})");
+        return errno switch
+        {
+            ENOENT or ENOTDIR => null,
+            ENOSYS or EPERM => -1,
+            _ => throw new IOException($"cannot read the type of '{path}' (errno {errno})"),
+        };
     }
 
     public static LocalEntryType Of(string path) => ModeOf(path) switch
     {
         null => LocalEntryType.Missing,
+        -1 => LocalDirectoryStore.PortableTypeOf(path),
         0x8000 => LocalEntryType.Regular,
         0x4000 => LocalEntryType.Directory,
         0xA000 => LocalEntryType.SymbolicLink,
