@@ -30,6 +30,19 @@ public sealed record CloudTrailKey(
     public string ChainId => $"{Prefix}|{OrgId}|{Account}|{Region}|{TrailName}|{HomeRegion}";
 }
 
+/// <summary>An object under an account's CloudTrail or CloudTrail-Digest folder, and what its file name claims.</summary>
+public sealed record ObjectPlace(
+    string Key,
+    string Prefix,
+    string? OrgId,
+    string Account,
+    CloudTrailObjectKind Folder,
+    string? Region,
+    string FileName,
+    string? NamedAccount,
+    string? NamedRegion,
+    CloudTrailObjectKind? NamedKind);
+
 /// <summary>Parses and builds CloudTrail log and digest keys.</summary>
 public static partial class CloudTrailKeys
 {
@@ -75,6 +88,43 @@ public static partial class CloudTrailKeys
 
         var dts = DateTimeOffset.ParseExact(d.Groups["ts"].Value, "yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
         return new CloudTrailKey(key, CloudTrailObjectKind.Digest, m.Groups["prefix"].Value, org, account, region, dts, d.Groups["trail"].Value, d.Groups["home"].Value, d.Groups["backfill"].Success);
+    }
+
+    [GeneratedRegex(@"^(?<prefix>(?:.*/)?)AWSLogs/(?:(?<org>o-[a-z0-9]{10,32})/)?(?<account>\d{12})/(?<type>CloudTrail|CloudTrail-Digest)/(?<rest>.+)$")]
+    private static partial Regex FolderRegex();
+
+    [GeneratedRegex(@"^(?<account>\d{12})_(?<type>CloudTrail|CloudTrail-Digest)_(?<region>[a-z0-9-]+)_")]
+    private static partial Regex NamedPlaceRegex();
+
+    /// <summary>
+    /// Where an object sits in the layout when it is under an account's CloudTrail or CloudTrail-Digest folder,
+    /// whatever its name; null elsewhere. <see cref="ObjectPlace.NamedAccount"/> and <see cref="ObjectPlace.NamedRegion"/>
+    /// are what a CloudTrail-like file name says, so that a file moved to another account or region is told apart.
+    /// </summary>
+    public static ObjectPlace? ParsePlace(string key)
+    {
+        var m = FolderRegex().Match(key);
+        if (!m.Success)
+        {
+            return null;
+        }
+
+        var rest = m.Groups["rest"].Value;
+        var slash = rest.IndexOf('/');
+        var region = slash < 0 ? null : rest[..slash];
+        var file = key[(key.LastIndexOf('/') + 1)..];
+        var named = NamedPlaceRegex().Match(file);
+        return new ObjectPlace(
+            key,
+            m.Groups["prefix"].Value,
+            m.Groups["org"].Success ? m.Groups["org"].Value : null,
+            m.Groups["account"].Value,
+            m.Groups["type"].Value == "CloudTrail-Digest" ? CloudTrailObjectKind.Digest : CloudTrailObjectKind.Log,
+            region,
+            file,
+            named.Success ? named.Groups["account"].Value : null,
+            named.Success ? named.Groups["region"].Value : null,
+            named.Success ? (named.Groups["type"].Value == "CloudTrail-Digest" ? CloudTrailObjectKind.Digest : CloudTrailObjectKind.Log) : null);
     }
 
     /// <summary>The account's root; the prefix may be given with or without its trailing slash.</summary>

@@ -21,6 +21,12 @@ public sealed record DigestFile(
     string? PreviousDigestSignature,
     IReadOnlyList<DigestLogFile> LogFiles)
 {
+    /// <summary>
+    /// The most a digest may inflate to. A digest lists one hour's logs of one account and region, a few hundred
+    /// bytes each: even thousands of logs stay far below this, while a gzip bomb posing as a digest is stopped here.
+    /// </summary>
+    public const long MaxInflatedBytes = 16L * 1024 * 1024;
+
     public DateTimeOffset Start => DateTimeOffset.Parse(DigestStartTime, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal);
 
     public DateTimeOffset End => DateTimeOffset.Parse(DigestEndTime, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal);

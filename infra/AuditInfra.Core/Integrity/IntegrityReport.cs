@@ -51,8 +51,26 @@ public enum FindingKind
     /// <summary>A log in an hour whose digest is missing: it cannot be verified.</summary>
     LogUnverifiable,
 
-    /// <summary>A log (or digest) whose gzip is truncated or corrupt.</summary>
+    /// <summary>A log (or digest) whose gzip is truncated, corrupt, or followed by bytes that are not a gzip member; the message names which.</summary>
     CorruptGzip,
+
+    /// <summary>A digest inflating to more than <see cref="DigestFile.MaxInflatedBytes"/>: not read further (a gzip bomb).</summary>
+    DigestTooLarge,
+
+    /// <summary>An object in a log or digest folder whose name is not a CloudTrail name (including hidden and .partial files).</summary>
+    UnexpectedObject,
+
+    /// <summary>A log or digest whose file name names another account, region or kind than the folder it is in.</summary>
+    MisplacedObject,
+
+    /// <summary>A symbolic link in a local copy: never followed, since it could loop or point outside the copy.</summary>
+    SymbolicLink,
+
+    /// <summary>A FIFO, socket or device in a local copy: never opened.</summary>
+    NotARegularFile,
+
+    /// <summary>An account asked for with --account has no CloudTrail data in the source.</summary>
+    AccountWithoutData,
 }
 
 /// <summary>Informational observations: reported, never an error.</summary>
@@ -64,16 +82,16 @@ public enum NoteKind
     /// <summary>A digest delivered late for an earlier period (verified like any other).</summary>
     BackfillDigest,
 
-    /// <summary>A log newer than the last digest of its chain: its digest is not delivered yet.</summary>
+    /// <summary>A log newer than the last digest of its chain and too recent for its digest to be due (see <see cref="IntegrityVerifier.ChainEndGrace"/>).</summary>
     LogAwaitingDigest,
 
     /// <summary>The first digest read names a predecessor the source does not hold (expired by lifecycle or outside the copy).</summary>
     ChainBeforeRange,
 
-    /// <summary>A chain ends before the newest digest of the source (account left, region disabled, or digests removed at the end).</summary>
+    /// <summary>A chain ends before the newest digest of its trail's other chains, by less than <see cref="IntegrityVerifier.ChainEndGrace"/> (delivery may lag).</summary>
     ChainEndsEarly,
 
-    /// <summary>An object under AWSLogs/ that is neither a CloudTrail log nor a digest.</summary>
+    /// <summary>An object under AWSLogs/ outside any account's CloudTrail and CloudTrail-Digest folders (another service's logs).</summary>
     UnrecognizedObject,
 }
 

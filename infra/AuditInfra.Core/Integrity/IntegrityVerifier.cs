@@ -88,19 +88,33 @@ public sealed class IntegrityVerifier(IObjectStore store, PublicKeySet keys)
         });
 
         ClassifyTails(run);
+        if (store is LocalDirectoryStore local)
+        {
+            foreach (var entry in local.TakeIrregularEntries())
+            {
+                run.Findings.Add(entry.Type == LocalEntryType.SymbolicLink
+                    ? new IntegrityFinding(FindingKind.SymbolicLink, entry.Key, "a regular file or folder", entry.Description, "a symbolic link in the evidence: links are never followed (one may loop, or point outside the copy), so nothing behind it is verified")
+                    : new IntegrityFinding(FindingKind.NotARegularFile, entry.Key, "a regular file or folder", entry.Description, "a special file in the evidence: it is never opened (a FIFO would block the verification)"));
+            }
+        }
+
+        var merged = run.Summaries
+            .GroupBy(s => (s.Account, s.Region))
+            .Select(g => Merge(g.ToList()))
+            .ToList();
+        await ReportAccountsWithoutDataAsync(run, merged, cancellationToken);
 
         var findingList = run.Findings
             .OrderBy(f => f.Key, StringComparer.Ordinal)
             .ThenBy(f => f.Kind)
             .ToList();
         var findingsByChain = findingList
-            .Select(f => CloudTrailKeys.Parse(f.Key))
-            .Where(k => k is not null)
-            .GroupBy(k => (k!.Account, k.Region))
+            .Select(f => CloudTrailKeys.Parse(f.Key) is { } k ? (k.Account, Region: (string?)k.Region) : CloudTrailKeys.ParsePlace(f.Key) is { } p ? (p.Account, p.Region) : default)
+            .Where(k => k.Account is not null)
+            .GroupBy(k => k)
             .ToDictionary(g => g.Key, g => g.Count());
-        var summaries = run.Summaries
-            .GroupBy(s => (s.Account, s.Region))
-            .Select(g => Merge(g.ToList()) with { Findings = findingsByChain.GetValueOrDefault(g.Key) })
+        var summaries = merged
+            .Select(s => s with { Findings = findingsByChain.GetValueOrDefault((s.Account, s.Region)) })
             .OrderBy(s => s.Account, StringComparer.Ordinal)
             .ThenBy(s => s.Region, StringComparer.Ordinal)
             .ToList();
@@ -132,9 +146,12 @@ public sealed class IntegrityVerifier(IObjectStore store, PublicKeySet keys)
         /// <summary>Unlisted logs delivered after the last digest of their chain (or with no digest at all).</summary>
         public List<(string Log, DateTimeOffset Time, string Location, DateTimeOffset? LastEnd, string? LastDigest)> Tails { get; } = [];
 
-        public List<(string Location, DateTimeOffset LastEnd, string LastDigest)> ChainEnds { get; } = [];
+        public List<(string Location, string Trail, DateTimeOffset LastEnd, string LastDigest)> ChainEnds { get; } = [];
 
         public DateTimeOffset NewestDigest { get; set; } = DateTimeOffset.MinValue;
+
+        /// <summary>Any object in the CloudTrail layout was listed, whatever the filters.</summary>
+        public bool SawCloudTrailObject { get; set; }
 
         public int UnitsTotal { get; set; }
 
@@ -174,11 +191,23 @@ public sealed class IntegrityVerifier(IObjectStore store, PublicKeySet keys)
         await foreach (var entry in unit.ListAsync(store, options, cancellationToken))
         {
             var key = CloudTrailKeys.Parse(entry.Key);
+            if (key is not null || entry.Key.Contains("AWSLogs/", StringComparison.Ordinal))
+            {
+                run.SawCloudTrailObject = run.SawCloudTrailObject || key is not null || CloudTrailKeys.ParsePlace(entry.Key) is not null;
+            }
+
             if (key is null)
             {
-                if (entry.Key.Contains("AWSLogs/", StringComparison.Ordinal))
+                if (CloudTrailKeys.ParsePlace(entry.Key) is { } place)
                 {
-                    notes.Add(new IntegrityNote(NoteKind.UnrecognizedObject, entry.Key, "not a CloudTrail log or digest file name; not verified"));
+                    if (SelectedPlace(place, options))
+                    {
+                        findings.Add(ForeignObject(place));
+                    }
+                }
+                else if (entry.Key.Contains("AWSLogs/", StringComparison.Ordinal))
+                {
+                    notes.Add(new IntegrityNote(NoteKind.UnrecognizedObject, entry.Key, "not under an account's CloudTrail or CloudTrail-Digest folder, and not a CloudTrail log or digest file name; not verified"));
                 }
 
                 continue;
@@ -318,6 +347,28 @@ public sealed class IntegrityVerifier(IObjectStore store, PublicKeySet keys)
         }
     }
 
+    /// <summary>An object in a log or digest folder that CloudTrail did not write there: evidence of tampering, or of a copy gone wrong.</summary>
+    private static IntegrityFinding ForeignObject(ObjectPlace place)
+    {
+        var folder = place.Folder == CloudTrailObjectKind.Digest ? "digest" : "log";
+        var here = $"account {place.Account}, region {place.Region ?? "(none)"}";
+        if (place.NamedAccount is not null && (place.NamedAccount != place.Account || place.NamedRegion != place.Region || place.NamedKind != place.Folder))
+        {
+            var named = place.NamedKind == CloudTrailObjectKind.Digest ? "digest" : "log";
+            return new IntegrityFinding(FindingKind.MisplacedObject, place.Key, $"a {folder} file of {here} (the folder it is in)", $"a {named} file name of account {place.NamedAccount}, region {place.NamedRegion}", "the file name says it belongs to another account, region or folder: it was copied or moved here, and is not evidence of this folder");
+        }
+
+        var what = place.FileName.StartsWith('.') ? "a hidden file"
+            : place.FileName.EndsWith(".partial", StringComparison.Ordinal) ? "a partial download (.partial)"
+            : "a file name CloudTrail does not write";
+        return new IntegrityFinding(FindingKind.UnexpectedObject, place.Key, $"only CloudTrail {folder} files (<account>_CloudTrail{(place.Folder == CloudTrailObjectKind.Digest ? "-Digest" : string.Empty)}_<region>_..._.json.gz under YYYY/MM/DD/)", what, $"an object CloudTrail did not write is in a {folder} folder");
+    }
+
+    private static bool SelectedPlace(ObjectPlace place, VerifyOptions options) =>
+        (options.OrgId is null || place.OrgId == options.OrgId)
+        && (options.Accounts.Count == 0 || options.Accounts.Contains(place.Account))
+        && (options.Regions.Count == 0 || place.Region is null || options.Regions.Contains(place.Region));
+
     private static bool Selected(CloudTrailKey key, VerifyOptions options) =>
         (options.OrgId is null || key.OrgId == options.OrgId)
         && (options.Accounts.Count == 0 || options.Accounts.Contains(key.Account))
@@ -333,7 +384,7 @@ public sealed class IntegrityVerifier(IObjectStore store, PublicKeySet keys)
             : time >= start && time <= end;
     }
 
-    private sealed record DigestRead(CloudTrailKey Key, bool Context, string? Signature, string? Sha256, DigestFile? File, string? GzipError, string? ParseError);
+    private sealed record DigestRead(CloudTrailKey Key, bool Context, string? Signature, string? Sha256, DigestFile? File, string? GzipError, string? ParseError, GzipFault Fault = GzipFault.None);
 
     /// <summary>Remote reads that break off mid-stream are read again from the start, a few times.</summary>
     private const int RemoteReadAttempts = 3;
@@ -373,12 +424,12 @@ public sealed class IntegrityVerifier(IObjectStore store, PublicKeySet keys)
         await using var stored = await store.OpenAsync(key.Key, withSignature: true, cancellationToken);
         using var plain = new MemoryStream();
         var result = store.IsLocal
-            ? GzipHash.Compute(stored.Content, plain)
-            : await GzipHash.ComputeAsync(stored.Content, plain, cancellationToken);
+            ? GzipHash.Compute(stored.Content, plain, DigestFile.MaxInflatedBytes)
+            : await GzipHash.ComputeAsync(stored.Content, plain, cancellationToken, DigestFile.MaxInflatedBytes);
         Count(key, result);
         if (result.Error is not null)
         {
-            return new DigestRead(key, context, stored.Signature, null, null, result.Error, null);
+            return new DigestRead(key, context, stored.Signature, null, null, result.Error, null, result.Fault);
         }
 
         try
@@ -425,6 +476,12 @@ public sealed class IntegrityVerifier(IObjectStore store, PublicKeySet keys)
     private void CheckDigest(DigestRead read, ConcurrentBag<IntegrityFinding> findings)
     {
         var key = read.Key.Key;
+        if (read.Fault == GzipFault.TooLarge)
+        {
+            findings.Add(new IntegrityFinding(FindingKind.DigestTooLarge, key, $"a digest of at most {DigestFile.MaxInflatedBytes} bytes uncompressed", read.GzipError!, "the digest is not read: no CloudTrail digest is this large (a gzip bomb?)"));
+            return;
+        }
+
         if (read.GzipError is not null)
         {
             findings.Add(new IntegrityFinding(FindingKind.CorruptGzip, key, "a complete gzip digest file", read.GzipError, "the digest cannot be decompressed, so nothing it lists can be verified through it"));
@@ -649,9 +706,10 @@ public sealed class IntegrityVerifier(IObjectStore store, PublicKeySet keys)
         foreach (var (location, own) in periods)
         {
             var last = own.MaxBy(p => p.To);
+            var lastKey = CloudTrailKeys.Parse(last.Digest)!;
             lock (run)
             {
-                run.ChainEnds.Add((location, last.To, last.Digest));
+                run.ChainEnds.Add((location, $"{lastKey.Prefix}|{lastKey.OrgId}|{lastKey.TrailName}|{lastKey.HomeRegion}", last.To, last.Digest));
                 run.NewestDigest = last.To > run.NewestDigest ? last.To : run.NewestDigest;
             }
         }
@@ -697,37 +755,116 @@ public sealed class IntegrityVerifier(IObjectStore store, PublicKeySet keys)
     }
 
     /// <summary>
-    /// Logs after the last digest of their chain: awaiting their digest when the newest digest of the whole
-    /// source is no later, otherwise unverifiable, and their chain is missing hours.
+    /// How long a chain may end before the newest digest of its trail's other chains, and before --end, without
+    /// a finding: CloudTrail delivers a digest within about an hour after its period, and regions lag one another.
+    /// </summary>
+    public static readonly TimeSpan ChainEndGrace = TimeSpan.FromHours(2);
+
+    /// <summary>
+    /// The ends of the chains, once every unit is read. A log after the last digest of its chain is awaiting its
+    /// digest only while no digest it should be in can be due: once its trail's newest digest, --end, or its
+    /// chain's newest log less the grace is more than an hour past it, it is unverifiable and its chain is missing hours. A chain that stops before --end,
+    /// or more than <see cref="ChainEndGrace"/> before its trail's other chains, is missing hours too.
     /// </summary>
     private static void ClassifyTails(Run run)
     {
-        var newest = run.NewestDigest;
+        // Digests of the last hours before now may not be delivered yet: --end is held to them only up to the grace before now.
+        var end = run.Options.End is { } requested && requested > DateTimeOffset.UtcNow - ChainEndGrace ? DateTimeOffset.UtcNow - ChainEndGrace : run.Options.End;
+        var trailNewest = run.ChainEnds.GroupBy(c => c.Trail).ToDictionary(g => g.Key, g => g.Max(c => c.LastEnd));
+        var trailOf = run.ChainEnds.GroupBy(c => c.Location).ToDictionary(g => g.Key, g => g.MaxBy(c => c.LastEnd).Trail);
+
+        var newestLog = run.Tails.GroupBy(t => t.Location).ToDictionary(g => g.Key, g => g.Max(t => t.Time));
+
+        // The time up to which a chain's digests must be delivered: its trail's newest digest, --end, or - for a
+        // trail with a single chain, which has no sibling to compare with - its newest log less the grace.
+        DateTimeOffset DueBy(string location)
+        {
+            var due = trailOf.TryGetValue(location, out var trail) ? trailNewest[trail] : run.NewestDigest;
+            if (end is { } e && e > due)
+            {
+                due = e;
+            }
+
+            return newestLog.TryGetValue(location, out var log) && log - ChainEndGrace > due ? log - ChainEndGrace : due;
+        }
+
         var chainsEndingEarly = new HashSet<string>();
         foreach (var tail in run.Tails)
         {
-            if (newest <= tail.Time + Hour + Slack)
+            var due = DueBy(tail.Location);
+            if (due <= tail.Time + Hour + Slack)
             {
-                run.Notes.Add(new IntegrityNote(NoteKind.LogAwaitingDigest, tail.Log, tail.LastEnd is { } end
-                    ? $"delivered after the newest digest of its chain ({Iso(end)}): verify again once its digest is delivered"
+                run.Notes.Add(new IntegrityNote(NoteKind.LogAwaitingDigest, tail.Log, tail.LastEnd is { } lastEnd
+                    ? $"delivered after the newest digest of its chain ({Iso(lastEnd)}): verify again once its digest is delivered"
                     : "no digest for its account and region yet: verify again once one is delivered"));
                 continue;
             }
 
             run.Findings.Add(new IntegrityFinding(FindingKind.LogUnverifiable, tail.Log, $"a digest covering {Iso(tail.Time)}", tail.LastEnd is null ? "no digest for its account and region" : "no digest for that hour", "the log cannot be verified: no digest of its chain covers the hour it was delivered in"));
-            if (tail.LastEnd is { } lastEnd && chainsEndingEarly.Add(tail.Location))
+            if (tail.LastEnd is { } chainEnd && chainsEndingEarly.Add(tail.Location))
             {
-                run.Findings.Add(new IntegrityFinding(FindingKind.MissingHours, tail.LastDigest!, $"hourly digests until {Iso(newest)} (the newest digest in the source)", $"the chain ends at {Iso(lastEnd)} while logs were still delivered", "the trail was logging in hours that have no digest: the newest digests were removed or never delivered"));
+                run.Findings.Add(new IntegrityFinding(FindingKind.MissingHours, tail.LastDigest!, $"hourly digests until {Iso(due)} ({(end is { } e && e >= due ? "--end" : due > trailNewest.GetValueOrDefault(trailOf.GetValueOrDefault(tail.Location) ?? string.Empty) ? $"{Hours(ChainEndGrace)} before the chain's newest log" : "the newest digest of the trail's chains")})", $"the chain ends at {Iso(chainEnd)} while logs were still delivered", $"the trail was logging in hours that have no digest ({MissingHoursText(chainEnd, due)}): the newest digests were removed or never delivered"));
             }
         }
 
-        // Chains that stop while others go on, with no log after them: worth a note, not an error (an account can leave the organization).
-        foreach (var (location, lastEnd, lastDigest) in run.ChainEnds)
+        foreach (var (location, trail, lastEnd, lastDigest) in run.ChainEnds)
         {
-            if (!chainsEndingEarly.Contains(location) && newest - lastEnd > Hour + Slack)
+            if (chainsEndingEarly.Contains(location))
             {
-                run.Notes.Add(new IntegrityNote(NoteKind.ChainEndsEarly, lastDigest, $"the chain ends at {Iso(lastEnd)}, {Hours(newest - lastEnd)} before the newest digest in the source, with no later log"));
+                continue;
             }
+
+            var siblings = trailNewest[trail];
+            if (end is { } e && lastEnd < e - Slack)
+            {
+                run.Findings.Add(new IntegrityFinding(FindingKind.MissingHours, lastDigest, $"hourly digests until {Iso(e)} (--end)", $"the chain ends at {Iso(lastEnd)}", $"no digest for {MissingHoursText(lastEnd, e)} before --end: the chain's newest digests were removed, or the trail stopped logging"));
+            }
+            else if (siblings - lastEnd > ChainEndGrace)
+            {
+                run.Findings.Add(new IntegrityFinding(FindingKind.MissingHours, lastDigest, $"hourly digests until {Iso(siblings)} (the newest digest of the trail's other chains)", $"the chain ends at {Iso(lastEnd)}", $"no digest for {MissingHoursText(lastEnd, siblings)} while the trail's other chains go on, more than {Hours(ChainEndGrace)} of grace: the chain's newest digests were removed, or logging stopped for this account and region"));
+            }
+            else if (siblings - lastEnd > Hour + Slack)
+            {
+                run.Notes.Add(new IntegrityNote(NoteKind.ChainEndsEarly, lastDigest, $"the chain ends at {Iso(lastEnd)}, {Hours(siblings - lastEnd)} before the newest digest of the trail's other chains: within the {Hours(ChainEndGrace)} grace for late delivery"));
+            }
+        }
+    }
+
+    /// <summary>The hours from <paramref name="from"/> to <paramref name="to"/> (rounded up to the hour), named one by one when few.</summary>
+    private static string MissingHoursText(DateTimeOffset from, DateTimeOffset to)
+    {
+        var hours = (int)Math.Ceiling((to - from - Slack).TotalHours);
+        if (hours <= 0)
+        {
+            return $"{Iso(from)}..{Iso(to)}";
+        }
+
+        var named = hours <= 6 ? ": " + string.Join(", ", Enumerable.Range(0, hours).Select(i => $"{Iso(from + (i * Hour))}..{Iso(from + ((i + 1) * Hour))}")) : string.Empty;
+        return $"{hours} hour(s) from {Iso(from)} to {Iso(from + (hours * Hour))}{named}";
+    }
+
+    /// <summary>Accounts asked for that the source holds nothing of; the caller tells a source with no layout at all apart.</summary>
+    private async Task ReportAccountsWithoutDataAsync(Run run, IReadOnlyList<ChainSummary> summaries, CancellationToken cancellationToken)
+    {
+        var options = run.Options;
+        var missing = options.Accounts.Where(a => !summaries.Any(s => s.Account == a) && !run.Findings.Any(f => CloudTrailKeys.ParsePlace(f.Key)?.Account == a)).Order(StringComparer.Ordinal).ToList();
+        if (missing.Count == 0)
+        {
+            return;
+        }
+
+        // Only a source that holds CloudTrail data of other accounts shows that an account is missing from it;
+        // a source with none at all is a wrong source, which the caller reports as such.
+        var others = await SourceLayout.DiscoverAsync(store, options with { Accounts = new HashSet<string>(), Regions = new HashSet<string>() }, cancellationToken);
+        if (!others.Any(u => u.AccountRoot is not null) && !run.SawCloudTrailObject)
+        {
+            return;
+        }
+
+        foreach (var account in missing)
+        {
+            var scope = options.Regions.Count == 0 ? string.Empty : $" in region(s) {string.Join(", ", options.Regions.Order(StringComparer.Ordinal))}";
+            run.Findings.Add(new IntegrityFinding(FindingKind.AccountWithoutData, account, $"CloudTrail digests and logs of account {account}{scope}{(options.Start is null && options.End is null ? string.Empty : " in the time range")}", "none in the source", "--account names an account the source holds no CloudTrail data for: its logs and digests were removed, or were never delivered here"));
         }
     }
 

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using AuditInfra.Cli.Tests.Support;
 using AuditInfra.Core.Integrity;
@@ -148,7 +149,7 @@ public class VerifyCommandTests
             (["sample", "--out", Path.Combine(dir, "x"), "--tamper", "scribble"], "deleted-digest"),
             (["sample", "--out", Path.Combine(dir, "y"), "--hours", "4", "--tamper", "all"], "hours"),
             (["pull", dir, "--dest", Path.Combine(dir, "inside")], "inside the source"),
-            (["verify", "--source", Path.GetDirectoryName(badKeys)!, "--public-keys", Path.Combine(dir, "public-keys.json"), "--account", "999999999999"], "nothing was verified"),
+            (["verify", "--source", Path.Combine(dir, "cloudtrail", "AWSLogs", "o-a1b2c3d4e5", "111111111111", "CloudTrail", "us-east-1"), "--public-keys", Path.Combine(dir, "public-keys.json"), "--account", "999999999999"], "nothing was verified"),
             (["verify", "--source", Path.Combine(dir, "cloudtrail", "AWSLogs", "o-a1b2c3d4e5", "111111111111", "CloudTrail"), "--public-keys", Path.Combine(dir, "public-keys.json")], "nothing was verified"),
         };
         foreach (var (args, expect) in cases)
@@ -158,6 +159,49 @@ public class VerifyCommandTests
             Assert.Contains(expect, result.Err, StringComparison.Ordinal);
             Assert.DoesNotContain("   at ", result.Err, StringComparison.Ordinal);
         }
+    }
+
+    [Fact]
+    public async Task An_account_asked_for_that_the_source_holds_nothing_of_is_a_finding_not_verified()
+    {
+        var dir = await SampleAsync("--no-restart");
+        var keys = Path.Combine(dir, "public-keys.json");
+
+        var alone = await CliRunner.RunAsync("verify", "--source", dir, "--public-keys", keys, "--account", "999999999999", "--json", "-");
+        var withOther = await CliRunner.RunAsync("verify", "--source", dir, "--public-keys", keys, "--account", "333333333333", "--account", "999999999999");
+
+        Assert.Equal(1, alone.ExitCode);
+        Assert.Equal(["AccountWithoutData 999999999999"], FindingsOf(alone.Out));
+        Assert.Equal(1, withOther.ExitCode);
+        Assert.Contains("AccountWithoutData", withOther.Out, StringComparison.Ordinal);
+        Assert.DoesNotContain("Verified", withOther.Out, StringComparison.Ordinal);
+    }
+
+    [DllImport("libc", EntryPoint = "mkfifo", SetLastError = true)]
+    private static extern int MakeFifo([MarshalAs(UnmanagedType.LPUTF8Str)] string path, uint mode);
+
+    [SkippableFact]
+    public async Task A_copy_holding_a_link_loop_and_a_fifo_log_ends_in_bounded_time_with_both_as_findings()
+    {
+        Skip.IfNot(OperatingSystem.IsLinux(), "FIFOs are told from files by statx, on Linux only");
+        var dir = await SampleAsync("--no-restart", "--no-backfill");
+        var day = Path.Combine(dir, "cloudtrail", "AWSLogs", "o-a1b2c3d4e5", "222222222222", "CloudTrail", "eu-west-1", "2026", "11", "20");
+        var log = Directory.EnumerateFiles(day, "*.json.gz").Order(StringComparer.Ordinal).First();
+        File.Delete(log);
+        Assert.Equal(0, MakeFifo(log, Convert.ToUInt32("600", 8)));
+        Directory.CreateSymbolicLink(Path.Combine(day, "loop"), ".");
+        static string Key(string dir, string path) => Path.GetRelativePath(dir, path).Replace(Path.DirectorySeparatorChar, '/');
+
+        var run = CliRunner.RunAsync("verify", "--source", dir, "--public-keys", Path.Combine(dir, "public-keys.json"), "--json", "-");
+        Assert.True(await Task.WhenAny(run, Task.Delay(TimeSpan.FromSeconds(30))) == run, "verify did not finish within 30 s");
+        var result = await run;
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Equal(
+            new[] { $"LogMissing {Key(dir, log)}", $"NotARegularFile {Key(dir, log)}", $"SymbolicLink {Key(dir, Path.Combine(day, "loop"))}" }.Order(StringComparer.Ordinal),
+            FindingsOf(result.Out));
+        File.Delete(Path.Combine(day, "loop"));
+        File.Delete(log);
     }
 
     /// <summary>The window the keys command must cover, read off every digest of a sample: an hour before the first, to the last.</summary>

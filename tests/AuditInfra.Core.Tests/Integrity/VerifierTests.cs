@@ -92,13 +92,19 @@ public sealed class VerifierTests : IDisposable
     public async Task A_tamper_outside_the_time_range_is_not_read_and_the_range_boundary_link_is_still_checked()
     {
         var sample = Sample(new SampleOptions { Tampers = [TamperKind.ModifiedLog], Hours = 10, EventsPerLog = 2 });
-        var later = await VerifyAsync(sample, new VerifyOptions { Start = sample.Expected.Count > 0 ? new DateTimeOffset(2026, 11, 20, 5, 0, 0, TimeSpan.Zero) : null });
+        // The tamper lands in hour 2, before the range: its finding exists, and only the whole run reports it.
+        var tampered = Assert.Single(sample.Expected);
+        Assert.Equal(FindingKind.LogHashMismatch, tampered.Kind);
+        Assert.True(CloudTrailKeys.Parse(tampered.Key)!.Timestamp < new DateTimeOffset(2026, 11, 20, 5, 0, 0, TimeSpan.Zero));
+
+        var later = await VerifyAsync(sample, new VerifyOptions { Start = new DateTimeOffset(2026, 11, 20, 5, 0, 0, TimeSpan.Zero) });
         Assert.Empty(later.Findings);
         Assert.DoesNotContain(later.Notes, n => n.Kind == NoteKind.ChainBeforeRange);
         Assert.True(later.Summaries.Sum(s => s.Digests) < 6 * 10);
 
         var whole = await VerifyAsync(sample);
         Assert.Equal(Expected(sample), Actual(whole));
+        Assert.Equal((FindingKind.LogHashMismatch, tampered.Key), (Assert.Single(whole.Findings).Kind, whole.Findings[0].Key));
     }
 
     [Fact]
