@@ -22,13 +22,22 @@ public static class CheckCommand
         stackOptions.Stack.Required = false;
         var planFile = new Option<FileInfo?>("--plan") { Description = "Check a saved plan (auditinfra plan --json) or a policy fixture instead of a stack's configuration" };
         var json = new Option<bool>("--json") { Description = "Print the violations as JSON" };
-        var command = new Command("check", "Evaluate the design's invariants offline; exit 1 when any is violated");
+        var command = new Command("check", "Evaluate the design's invariants offline, on a stack's configuration (--stack) or on a saved plan (--plan).");
         stackOptions.AddTo(command);
         command.Options.Add(planFile);
         command.Options.Add(json);
         command.SetAction(parse =>
         {
             JsonNode plan;
+            // A plan file and a stack's configuration are two different subjects: checking one
+            // while silently ignoring the other would report on something not asked for.
+            if (parse.GetValue(planFile) is { } planGiven && (parse.GetValue(stackOptions.Stack) is { } || parse.GetValue(stackOptions.Sample)))
+            {
+                var stackGiven = parse.GetValue(stackOptions.Stack) is { } stack ? $"--stack {stack}" : "--sample";
+                io.Err.WriteLine($"check: give either --plan {planGiven.Name} or {stackGiven}, not both (--plan checks a saved plan; --stack checks a configuration)");
+                return ExitCodes.UsageOrInput;
+            }
+
             if (parse.GetValue(planFile) is { } file)
             {
                 if (!TryReadPlan(file, io, out plan))

@@ -38,9 +38,8 @@ public class CheckCommandTests
     }
 
     [Fact]
-    public async Task Plan_with_check_fails_on_a_config_that_breaks_an_invariant()
+    public async Task Plan_with_check_passes_the_sample_and_keeps_stdout_the_plan()
     {
-        // Retention below the Object Lock period is rejected by validation, so break the design through a fixture path instead:
         var good = await CliRunner.RunAsync("plan", "--stack", "prod", "--sample", "--check");
         Assert.Equal(0, good.ExitCode);
         Assert.Contains("all", good.Out);
@@ -48,6 +47,44 @@ public class CheckCommandTests
         Assert.Equal(0, json.ExitCode);
         Assert.NotNull(JsonNode.Parse(json.Out));
         Assert.Contains("invariants hold", json.Err);
+    }
+
+    [Fact]
+    public async Task A_rendered_plan_broken_by_hand_fails_the_check_naming_the_invariant()
+    {
+        // Configuration validation refuses every setting that would break an invariant, so the
+        // failure path is reached the way an edited or stale plan reaches it: a saved plan changed
+        // after rendering (not a committed fixture, so this does not depend on policy/fixtures).
+        var rendered = await CliRunner.RunAsync("plan", "--stack", "audit", "--sample", "--json");
+        Assert.Equal(0, rendered.ExitCode);
+        var plan = JsonNode.Parse(rendered.Out)!;
+        var key = plan["components"]!.AsArray().SelectMany(c => c!["resources"]!.AsArray()).Single(r => (string?)r!["name"] == "acme-audit-trail-key")!;
+        key["properties"]!["enableKeyRotation"] = false;
+        var file = Path.Combine(CliRunner.TempDir(), "plan.json");
+        await File.WriteAllTextAsync(file, plan.ToJsonString());
+
+        var result = await CliRunner.RunAsync("check", "--plan", file);
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("key-rotation", result.Out);
+        Assert.Contains("acme-audit-trail-key", result.Out);
+        Assert.Contains("check: stack audit: 1 violation(s)", result.Out);
+
+        var json = await CliRunner.RunAsync("check", "--plan", file, "--json");
+        Assert.Equal(1, json.ExitCode);
+        Assert.Equal(["key-rotation"], JsonNode.Parse(json.Out)!["violations"]!.AsArray().Select(v => (string)v!["invariant"]!).ToArray());
+    }
+
+    [Theory]
+    [InlineData("--stack", "prod")]
+    [InlineData("--sample")]
+    public async Task A_plan_file_with_a_stack_configuration_is_refused_naming_both(params string[] stackArgs)
+    {
+        var result = await CliRunner.RunAsync(["check", "--plan", Fixture("prod-trail-log-file-validation"), .. stackArgs]);
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal("", result.Out);
+        var line = Assert.Single(result.Err.TrimEnd().Split('\n'));
+        Assert.Contains("--plan prod-trail-log-file-validation.json", line);
+        Assert.Contains(string.Join(' ', stackArgs), line);
     }
 
     [Fact]
