@@ -99,7 +99,7 @@ public static class CheckCommand
                 table.AddRow(Markup.Escape(v.InvariantId), Markup.Escape(v.Resource), Markup.Escape(v.Message), Markup.Escape(string.Join(", ", Invariants.Get(v.InvariantId).Controls)));
             }
 
-            io.Console.Write(table);
+            io.Write(table, 0, 1, 3);
             io.Out.WriteLine($"check: stack {stack}: {violations.Length} violation(s)");
         }
 
