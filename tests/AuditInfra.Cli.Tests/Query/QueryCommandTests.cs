@@ -323,4 +323,34 @@ public class QueryCommandTests
         Assert.Equal(System.Text.Json.JsonValueKind.Number, rows.Single()!["n"]!.GetValueKind());
         Assert.Equal(5, (int)rows.Single()!["n"]!);
     }
+
+    [Fact]
+    public async Task A_log_file_inflating_past_the_1_GiB_bound_is_named_not_read()
+    {
+        // Valid JSON and real gzip, padded with whitespace past the bound: refused from its gzip
+        // trailer before DuckDB is asked to hold it.
+        var corpus = Corpus();
+        var dir = Path.Combine(corpus, "AWSLogs", "o-a1b2c3d4e5", Account, "CloudTrail", "us-east-1", "2026", "11", "21");
+        var huge = Path.Combine(dir, $"{Account}_CloudTrail_us-east-1_20261121T1200Z_huge000000000000.json.gz");
+        using (var gz = new GZipStream(File.Create(huge), CompressionLevel.Fastest))
+        {
+            gz.Write(Encoding.UTF8.GetBytes("""{"Records":["""));
+            var spaces = Encoding.UTF8.GetBytes(new string(' ', 1 << 20));
+            for (var i = 0; i < 1025; i++)
+            {
+                gz.Write(spaces);
+            }
+
+            gz.Write(Encoding.UTF8.GetBytes("]}"));
+        }
+
+        var refused = await CliRunner.RunAsync("query", "--source", corpus, "--account", Account, "--date", "2026-11-21");
+        Assert.Equal(2, refused.ExitCode);
+        Assert.Contains($"{huge}: inflates to 1025 MiB, more than the 1024 MiB query reads from one log file", refused.Err);
+
+        var skipped = await CliRunner.RunAsync("query", "--source", corpus, "--account", Account, "--date", "2026-11-21", "--skip-bad", "--format", "json");
+        Assert.Equal(0, skipped.ExitCode);
+        Assert.Contains($"skipped {huge}: inflates to 1025 MiB", skipped.Err);
+        Assert.Equal(["PutObject"], JsonNode.Parse(skipped.Out)!.AsArray().Select(r => (string)r!["event_name"]!).ToArray());
+    }
 }
