@@ -29,6 +29,15 @@ public sealed class DuckDbTimeline : IDisposable
     public static (DuckDbTimeline Timeline, IReadOnlyList<(string File, string Error)> Skipped) Open(IReadOnlyList<string> files, bool skipBad)
     {
         var skipped = new List<(string, string)>();
+        foreach (var file in files)
+        {
+            if (NotARegularLogFile(file) is { } reason)
+            {
+                skipped.Add((file, reason));
+            }
+        }
+
+        files = [.. files.Except(skipped.Select(s => s.Item1))];
         var inflated = files.ToDictionary(f => f, InflatedSize);
         foreach (var (file, size) in inflated.Where(x => x.Value > TimelineSql.MaximumLogFileBytes))
         {
@@ -170,6 +179,22 @@ public sealed class DuckDbTimeline : IDisposable
         Run(TimelineSql.FilesWithoutRecords(files, _maximumObjectBytes)).Rows.Select(r => (string)r[0]!);
 
     /// <summary>
+    /// Why a selected path must not be opened, or null. A link is not followed (it could lead out
+    /// of the copy); a FIFO, socket or device reports no size and would block the reader forever,
+    /// so anything shorter than the smallest gzip file (18 bytes) is refused unopened.
+    /// </summary>
+    private static string? NotARegularLogFile(string file)
+    {
+        var info = new FileInfo(file);
+        if (info.LinkTarget is { } target)
+        {
+            return $"a symbolic link (to {target}), not followed";
+        }
+
+        return info.Length < 18 ? $"malformed or truncated CloudTrail log ({info.Length} bytes: shorter than any gzip file, or not a regular file)" : null;
+    }
+
+    /// <summary>
     /// A log file's inflated size from its gzip trailer (ISIZE, the last 4 bytes), read without
     /// inflating. It is the size modulo 4 GiB of the last member: a file that lies about it only
     /// gets a smaller read limit, which DuckDB then reports for that file.
@@ -177,11 +202,6 @@ public sealed class DuckDbTimeline : IDisposable
     private static long InflatedSize(string file)
     {
         using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.None);
-        if (stream.Length < 18)
-        {
-            return 0;
-        }
-
         stream.Seek(-4, SeekOrigin.End);
         Span<byte> trailer = stackalloc byte[4];
         stream.ReadExactly(trailer);

@@ -353,4 +353,30 @@ public class QueryCommandTests
         Assert.Contains($"skipped {huge}: inflates to 1025 MiB", skipped.Err);
         Assert.Equal(["PutObject"], JsonNode.Parse(skipped.Out)!.AsArray().Select(r => (string)r!["event_name"]!).ToArray());
     }
+
+    [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+    private static extern int mkfifo(string path, uint mode);
+
+    [Fact]
+    public async Task A_fifo_or_a_link_among_the_logs_is_named_never_opened_or_followed()
+    {
+        var corpus = Corpus();
+        var dir = Path.Combine(corpus, "AWSLogs", "o-a1b2c3d4e5", Account, "CloudTrail", "us-east-1", "2026", "11", "21");
+        var fifo = Path.Combine(dir, $"{Account}_CloudTrail_us-east-1_20261121T1300Z_fifo000000000000.json.gz");
+        Assert.Equal(0, mkfifo(fifo, Convert.ToUInt32("644", 8)));
+        var outside = Path.Combine(CliRunner.TempDir(), "elsewhere.json.gz");
+        File.Copy(Directory.GetFiles(dir).Single(f => f.Contains("n1m2l3k4j5i6h7g8", StringComparison.Ordinal)), outside);
+        var link = Path.Combine(dir, $"{Account}_CloudTrail_us-east-1_20261121T1400Z_link000000000000.json.gz");
+        File.CreateSymbolicLink(link, outside);
+
+        // Opening the FIFO would block until a writer comes: the time limit turns a hang into a failure.
+        var refused = await CliRunner.RunAsync("query", "--source", corpus, "--account", Account, "--date", "2026-11-21").WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.Equal(2, refused.ExitCode);
+        Assert.Contains($"{fifo}: malformed or truncated CloudTrail log (0 bytes", refused.Err);
+        Assert.Contains($"{link}: a symbolic link (to {outside}), not followed", refused.Err);
+
+        var skipped = await CliRunner.RunAsync("query", "--source", corpus, "--account", Account, "--date", "2026-11-21", "--skip-bad", "--format", "json").WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.Equal(0, skipped.ExitCode);
+        Assert.Single(JsonNode.Parse(skipped.Out)!.AsArray());
+    }
 }
