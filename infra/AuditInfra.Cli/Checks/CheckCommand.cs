@@ -62,7 +62,20 @@ public static class CheckCommand
                 plan = StackPlanner.Plan(config, report).ToJsonNode();
             }
 
-            return Report(plan, DesignCheck.Evaluate(plan), parse.GetValue(json), io);
+            ImmutableArray<Violation> violations;
+            try
+            {
+                violations = DesignCheck.Evaluate(plan);
+            }
+            catch (Exception ex) when (parse.GetValue(planFile) is not null && ex is InvalidOperationException or InvalidCastException or FormatException)
+            {
+                // The shape was checked; a value deeper in (a policy statement that is not an
+                // object, say) is still the file's fault, not a finding: say so in one line.
+                io.Err.WriteLine($"{parse.GetValue(planFile)!.FullName}: expected a plan ('auditinfra plan --json' output): a value the check cannot read ({ex.Message})");
+                return ExitCodes.UsageOrInput;
+            }
+
+            return Report(plan, violations, parse.GetValue(json), io);
         });
         return command;
     }
@@ -119,7 +132,7 @@ public static class CheckCommand
         {
             var node = JsonNode.Parse(File.ReadAllText(file.FullName));
             // A policy fixture wraps the plan with its expected violations.
-            plan = node?["plan"] ?? node ?? new JsonObject();
+            plan = node is JsonObject wrapper && wrapper["plan"] is { } inner ? inner : node ?? new JsonObject();
         }
         catch (JsonException ex)
         {
@@ -127,12 +140,72 @@ public static class CheckCommand
             return false;
         }
 
-        if (plan["components"] is not JsonArray)
+        if (ShapeProblem(plan) is { } problem)
         {
-            io.Err.WriteLine($"{file.FullName}: expected a plan ('auditinfra plan --json' output) with a 'components' list");
+            io.Err.WriteLine($"{file.FullName}: expected a plan ('auditinfra plan --json' output): {problem}");
             return false;
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// What keeps a parsed file from being a plan the check can read, or null: the components and
+    /// resources the invariants walk, each an object, with a string type and name and an object of
+    /// properties (a preview's JSON-string values inside them are the check's own business).
+    /// </summary>
+    private static string? ShapeProblem(JsonNode plan)
+    {
+        if (plan is not JsonObject || plan["components"] is not JsonArray components)
+        {
+            return "a JSON object with a 'components' list";
+        }
+
+        if (plan["stack"] is { } stack && stack.GetValueKind() != JsonValueKind.String)
+        {
+            return "'stack' must be a string";
+        }
+
+        for (var c = 0; c < components.Count; c++)
+        {
+            if (components[c] is not JsonObject component || component["resources"] is not JsonArray resources)
+            {
+                return $"components[{c}] must be an object with a 'resources' list";
+            }
+
+            for (var r = 0; r < resources.Count; r++)
+            {
+                var at = $"components[{c}].resources[{r}]";
+                if (resources[r] is not JsonObject resource)
+                {
+                    return $"{at} must be an object";
+                }
+
+                foreach (var field in new[] { "type", "name" })
+                {
+                    if (resource[field] is not JsonValue value || value.GetValueKind() != JsonValueKind.String)
+                    {
+                        return $"{at}.{field} must be a string";
+                    }
+                }
+
+                if (resource["id"] is { } id && (id is not JsonValue || id.GetValueKind() != JsonValueKind.String))
+                {
+                    return $"{at}.id must be a string";
+                }
+
+                if (resource["properties"] is { } properties && properties is not JsonObject)
+                {
+                    return $"{at}.properties must be an object";
+                }
+
+                if (resource["protect"] is { } protect && protect.GetValueKind() is not (JsonValueKind.True or JsonValueKind.False))
+                {
+                    return $"{at}.protect must be true or false";
+                }
+            }
+        }
+
+        return null;
     }
 }
