@@ -49,7 +49,7 @@ public static class TimelineSql
             CREATE OR REPLACE VIEW cloudtrail AS
             SELECT
               {columns},
-              (SELECT string_agg(json_extract_string(x, '$.ARN'), ' ') FROM unnest(CAST(json_extract(r, '$.resources') AS JSON[])) AS t(x)) AS resources,
+              list_aggr(json_extract_string(r, '$.resources[*].ARN'), 'string_agg', ' ') AS resources,
               r AS raw
             FROM (SELECT unnest(Records) AS r FROM {ReadLogs(files, maximumObjectBytes)})
             """;

@@ -379,4 +379,51 @@ public class QueryCommandTests
         Assert.Equal(0, skipped.ExitCode);
         Assert.Single(JsonNode.Parse(skipped.Out)!.AsArray());
     }
+
+    public static TheoryData<string> HostileLogs() =>
+    [
+        """{"Records": 5}""",
+        """{"Records": "x"}""",
+        """{"Records": null}""",
+        """{"Records": [1, "a", null, [], true]}""",
+        """{"Records": [{"eventTime": 5, "recipientAccountId": 333333333333}]}""",
+        """{"Records": [{"eventTime": "2026-11-21T02:00:00Z", "recipientAccountId": "333333333333", "userIdentity": "x", "resources": 5, "sourceIPAddress": ["a"]}]}""",
+        """{"Records": [{"eventTime": "2026-11-21T02:00:00Z", "recipientAccountId": "333333333333", "resources": [1, {"ARN": 2}, "x"]}]}""",
+        """{"Records": [], "Records": [{"eventTime": "x"}]}""",
+        "[]",
+        "[1, 2]",
+        "\"text\"",
+        "{\"Records\": [" + new string('[', 5000) + new string(']', 5000) + "]}",
+        "{\"Records\": [{\"eventName\": \"\u00ff\ud800\"}]}",
+        "",
+        "{\"Records\": [",
+    ];
+
+    [Theory]
+    [MemberData(nameof(HostileLogs))]
+    public async Task A_hostile_log_file_gives_rows_or_one_line_naming_it_never_an_exception(string content)
+    {
+        var corpus = Corpus();
+        var dir = Path.Combine(corpus, "AWSLogs", "o-a1b2c3d4e5", Account, "CloudTrail", "us-east-1", "2026", "11", "21");
+        var hostile = Path.Combine(dir, $"{Account}_CloudTrail_us-east-1_20261121T1500Z_hostile000000000.json.gz");
+        using (var gz = new GZipStream(File.Create(hostile), CompressionLevel.Fastest))
+        {
+            gz.Write(Encoding.UTF8.GetBytes(content));
+        }
+
+        foreach (var format in new[] { "json", "table", "csv" })
+        {
+            var result = await CliRunner.RunAsync("query", "--source", corpus, "--account", Account, "--date", "2026-11-21", "--format", format).WaitAsync(TimeSpan.FromSeconds(60));
+            Assert.True(result.ExitCode is 0 or 2, $"exit {result.ExitCode}: {result.Err}");
+            if (result.ExitCode == 2)
+            {
+                Assert.Equal("", result.Out);
+                Assert.StartsWith($"{hostile}: ", Assert.Single(result.Err.TrimEnd().Split('\n')));
+            }
+            else if (format == "json")
+            {
+                Assert.Contains(JsonNode.Parse(result.Out)!.AsArray(), r => (string?)r!["event_name"] == "PutObject");
+            }
+        }
+    }
 }
