@@ -19,6 +19,7 @@ public static class CliApp
         root.Subcommands.Add(Integrity.VerifyCommand.Create(io));
         root.Subcommands.Add(Integrity.PullCommand.Create(io));
         root.Subcommands.Add(Integrity.SampleCommand.Create(io));
+        CommandHelp.StateExitCodes(root);
         return root;
     }
 
@@ -34,7 +35,7 @@ public static class CliApp
                 await io.Err.WriteLineAsync(error.Message);
             }
 
-            await io.Err.WriteLineAsync($"Run 'auditinfra {string.Join(' ', parse.CommandResult.Command.Name == root.Name ? [] : new[] { parse.CommandResult.Command.Name })} --help' for usage.".Replace("  ", " "));
+            await io.Err.WriteLineAsync($"Run '{CommandHelp.Path(parse.CommandResult)} --help' for usage.");
             return ExitCodes.UsageOrInput;
         }
 

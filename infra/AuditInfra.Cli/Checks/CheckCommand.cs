@@ -22,13 +22,22 @@ public static class CheckCommand
         stackOptions.Stack.Required = false;
         var planFile = new Option<FileInfo?>("--plan") { Description = "Check a saved plan (auditinfra plan --json) or a policy fixture instead of a stack's configuration" };
         var json = new Option<bool>("--json") { Description = "Print the violations as JSON" };
-        var command = new Command("check", "Evaluate the design's invariants offline; exit 1 when any is violated");
+        var command = new Command("check", "Evaluate the design's invariants offline, on a stack's configuration (--stack) or on a saved plan (--plan).");
         stackOptions.AddTo(command);
         command.Options.Add(planFile);
         command.Options.Add(json);
         command.SetAction(parse =>
         {
             JsonNode plan;
+            // A plan file and a stack's configuration are two different subjects: checking one
+            // while silently ignoring the other would report on something not asked for.
+            if (parse.GetValue(planFile) is { } planGiven && (parse.GetValue(stackOptions.Stack) is { } || parse.GetValue(stackOptions.Sample)))
+            {
+                var stackGiven = parse.GetValue(stackOptions.Stack) is { } stack ? $"--stack {stack}" : "--sample";
+                io.Err.WriteLine($"check: give either --plan {planGiven.Name} or {stackGiven}, not both (--plan checks a saved plan; --stack checks a configuration)");
+                return ExitCodes.UsageOrInput;
+            }
+
             if (parse.GetValue(planFile) is { } file)
             {
                 if (!TryReadPlan(file, io, out plan))
@@ -53,7 +62,20 @@ public static class CheckCommand
                 plan = StackPlanner.Plan(config, report).ToJsonNode();
             }
 
-            return Report(plan, DesignCheck.Evaluate(plan), parse.GetValue(json), io);
+            ImmutableArray<Violation> violations;
+            try
+            {
+                violations = DesignCheck.Evaluate(plan);
+            }
+            catch (Exception ex) when (parse.GetValue(planFile) is not null && ex is InvalidOperationException or InvalidCastException or FormatException)
+            {
+                // The shape was checked; a value deeper in (a policy statement that is not an
+                // object, say) is still the file's fault, not a finding: say so in one line.
+                io.Err.WriteLine($"{parse.GetValue(planFile)!.FullName}: expected a plan ('auditinfra plan --json' output): a value the check cannot read ({ex.Message})");
+                return ExitCodes.UsageOrInput;
+            }
+
+            return Report(plan, violations, parse.GetValue(json), io);
         });
         return command;
     }
@@ -90,7 +112,7 @@ public static class CheckCommand
                 table.AddRow(Markup.Escape(v.InvariantId), Markup.Escape(v.Resource), Markup.Escape(v.Message), Markup.Escape(string.Join(", ", Invariants.Get(v.InvariantId).Controls)));
             }
 
-            io.Console.Write(table);
+            io.Write(table, 0, 1, 3);
             io.Out.WriteLine($"check: stack {stack}: {violations.Length} violation(s)");
         }
 
@@ -110,7 +132,7 @@ public static class CheckCommand
         {
             var node = JsonNode.Parse(File.ReadAllText(file.FullName));
             // A policy fixture wraps the plan with its expected violations.
-            plan = node?["plan"] ?? node ?? new JsonObject();
+            plan = node is JsonObject wrapper && wrapper["plan"] is { } inner ? inner : node ?? new JsonObject();
         }
         catch (JsonException ex)
         {
@@ -118,12 +140,72 @@ public static class CheckCommand
             return false;
         }
 
-        if (plan["components"] is not JsonArray)
+        if (ShapeProblem(plan) is { } problem)
         {
-            io.Err.WriteLine($"{file.FullName}: expected a plan ('auditinfra plan --json' output) with a 'components' list");
+            io.Err.WriteLine($"{file.FullName}: expected a plan ('auditinfra plan --json' output): {problem}");
             return false;
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// What keeps a parsed file from being a plan the check can read, or null: the components and
+    /// resources the invariants walk, each an object, with a string type and name and an object of
+    /// properties (a preview's JSON-string values inside them are the check's own business).
+    /// </summary>
+    private static string? ShapeProblem(JsonNode plan)
+    {
+        if (plan is not JsonObject || plan["components"] is not JsonArray components)
+        {
+            return "a JSON object with a 'components' list";
+        }
+
+        if (plan["stack"] is { } stack && stack.GetValueKind() != JsonValueKind.String)
+        {
+            return "'stack' must be a string";
+        }
+
+        for (var c = 0; c < components.Count; c++)
+        {
+            if (components[c] is not JsonObject component || component["resources"] is not JsonArray resources)
+            {
+                return $"components[{c}] must be an object with a 'resources' list";
+            }
+
+            for (var r = 0; r < resources.Count; r++)
+            {
+                var at = $"components[{c}].resources[{r}]";
+                if (resources[r] is not JsonObject resource)
+                {
+                    return $"{at} must be an object";
+                }
+
+                foreach (var field in new[] { "type", "name" })
+                {
+                    if (resource[field] is not JsonValue value || value.GetValueKind() != JsonValueKind.String)
+                    {
+                        return $"{at}.{field} must be a string";
+                    }
+                }
+
+                if (resource["id"] is { } id && (id is not JsonValue || id.GetValueKind() != JsonValueKind.String))
+                {
+                    return $"{at}.id must be a string";
+                }
+
+                if (resource["properties"] is { } properties && properties is not JsonObject)
+                {
+                    return $"{at}.properties must be an object";
+                }
+
+                if (resource["protect"] is { } protect && protect.GetValueKind() is not (JsonValueKind.True or JsonValueKind.False))
+                {
+                    return $"{at}.protect must be true or false";
+                }
+            }
+        }
+
+        return null;
     }
 }

@@ -4,7 +4,8 @@ using DuckDB.NET.Data;
 
 namespace AuditInfra.Cli.Query;
 
-public sealed record QueryResult(IReadOnlyList<string> Columns, IReadOnlyList<string?[]> Rows);
+/// <summary>Rows as DuckDB typed them, so JSON can keep numbers as numbers.</summary>
+public sealed record QueryResult(IReadOnlyList<string> Columns, IReadOnlyList<object?[]> Rows);
 
 /// <summary>
 /// Runs the timeline over the selected files in an in-memory DuckDB: its JSON reader parses and
@@ -14,21 +15,52 @@ public sealed class DuckDbTimeline : IDisposable
 {
     private readonly DuckDBConnection _connection;
 
-    private DuckDbTimeline(DuckDBConnection connection) => _connection = connection;
+    private const string NoRecords = "not a CloudTrail log file (its JSON holds no Records list)";
 
-    /// <summary>Opens DuckDB over the files; returns the files it had to skip (only with skipBad).</summary>
+    private readonly long _maximumObjectBytes;
+
+    private DuckDbTimeline(DuckDBConnection connection, long maximumObjectBytes = TimelineSql.DefaultObjectBytes)
+    {
+        _connection = connection;
+        _maximumObjectBytes = maximumObjectBytes;
+    }
+
+    /// <summary>Opens DuckDB over the files; returns the files it had to skip (only with skipBad), each with what is wrong with it.</summary>
     public static (DuckDbTimeline Timeline, IReadOnlyList<(string File, string Error)> Skipped) Open(IReadOnlyList<string> files, bool skipBad)
     {
+        var skipped = new List<(string, string)>();
+        foreach (var file in files)
+        {
+            if (NotARegularLogFile(file) is { } reason)
+            {
+                skipped.Add((file, reason));
+            }
+        }
+
+        files = [.. files.Except(skipped.Select(s => s.Item1))];
+        var inflated = files.ToDictionary(f => f, InflatedSize);
+        foreach (var (file, size) in inflated.Where(x => x.Value > TimelineSql.MaximumLogFileBytes))
+        {
+            skipped.Add((file, $"inflates to {size >> 20} MiB, more than the {TimelineSql.MaximumLogFileBytes >> 20} MiB query reads from one log file"));
+        }
+
+        files = [.. files.Where(f => inflated[f] <= TimelineSql.MaximumLogFileBytes)];
+        var maximumObject = ObjectSizeFor(files.Select(f => inflated[f]));
         var connection = new DuckDBConnection("Data Source=:memory:");
         connection.Open();
-        var timeline = new DuckDbTimeline(connection);
+        var timeline = new DuckDbTimeline(connection, maximumObject);
         var readable = files.ToList();
-        var skipped = new List<(string, string)>();
+        var oversized = skipped.Count;
+
+        // DuckDB buffers twice the object size per reading thread; the limit leaves room for the rest.
+        timeline.Execute($"SET memory_limit = '{Math.Max(1024, (4 * maximumObject >> 20) + 512)}MB'; SET threads = 2;");
         try
         {
-            timeline.Execute("SET memory_limit = '1GB'; SET threads = 2;");
-            timeline.Execute(TimelineSql.CreateView(readable));
-            timeline.Execute("SELECT count(*) FROM cloudtrail");
+            // One read proves every file parses and finds those without a Records list.
+            if (files.Count > 0)
+            {
+                skipped.AddRange(timeline.FilesWithoutRecords(files).Select(f => (f, NoRecords)));
+            }
         }
         catch (DbException)
         {
@@ -37,33 +69,38 @@ public sealed class DuckDbTimeline : IDisposable
             {
                 try
                 {
-                    timeline.Execute(TimelineSql.CreateView([file]));
-                    timeline.Execute("SELECT count(*) FROM cloudtrail");
+                    skipped.AddRange(timeline.FilesWithoutRecords([file]).Select(f => (f, NoRecords)));
                 }
                 catch (DbException ex)
                 {
-                    skipped.Add((file, FirstLine(ex.Message)));
+                    skipped.Add((file, $"malformed or truncated CloudTrail log ({FirstLine(ex.Message)})"));
                 }
             }
 
-            if (skipped.Count == 0 || !skipBad)
+            if (skipped.Count == oversized)
             {
                 timeline.Dispose();
-                throw new QueryInputException(skipped.Count == 0
-                    ? "the selected logs could not be read"
-                    : string.Join(Environment.NewLine, skipped.Select(s => $"{s.Item1}: malformed or truncated CloudTrail log ({s.Item2}); rerun with --skip-bad to leave it out")));
+                throw new QueryInputException("the selected logs could not be read");
+            }
+        }
+
+        if (skipped.Count > 0)
+        {
+            if (!skipBad)
+            {
+                timeline.Dispose();
+                throw new QueryInputException(string.Join(Environment.NewLine, skipped.Select(s => $"{s.Item1}: {s.Item2}; rerun with --skip-bad to leave it out")));
             }
 
-            readable = [.. files.Except(skipped.Select(s => s.Item1))];
+            readable = [.. readable.Except(skipped.Select(s => s.Item1))];
             if (readable.Count == 0)
             {
                 timeline.Dispose();
-                throw new QueryInputException("every selected log file is malformed or truncated:" + Environment.NewLine + string.Join(Environment.NewLine, skipped.Select(s => $"{s.Item1}: {s.Item2}")));
+                throw new QueryInputException("no selected log file could be read:" + Environment.NewLine + string.Join(Environment.NewLine, skipped.Select(s => $"{s.Item1}: {s.Item2}")));
             }
-
-            timeline.Execute(TimelineSql.CreateView(readable));
         }
 
+        timeline.Execute(TimelineSql.CreateView(readable, maximumObject));
         return (timeline, skipped);
     }
 
@@ -91,7 +128,7 @@ public sealed class DuckDbTimeline : IDisposable
                 var temp = $"{target}.{Guid.NewGuid():n}.tmp";
                 using (var command = connection.CreateCommand())
                 {
-                    command.CommandText = $"COPY ({TimelineSql.ViewRows(dayFiles)}) TO {TimelineSql.Literal(temp)} (FORMAT PARQUET)";
+                    command.CommandText = $"COPY ({TimelineSql.ViewRows(dayFiles, ObjectSizeFor(dayFiles.Select(InflatedSize)))}) TO {TimelineSql.Literal(temp)} (FORMAT PARQUET)";
                     command.ExecuteNonQuery();
                 }
 
@@ -121,13 +158,13 @@ public sealed class DuckDbTimeline : IDisposable
         command.CommandText = sql;
         using var reader = command.ExecuteReader();
         var columns = Enumerable.Range(0, reader.FieldCount).Select(reader.GetName).ToList();
-        var rows = new List<string?[]>();
+        var rows = new List<object?[]>();
         while (reader.Read())
         {
-            var row = new string?[reader.FieldCount];
+            var row = new object?[reader.FieldCount];
             for (var i = 0; i < row.Length; i++)
             {
-                row[i] = reader.IsDBNull(i) ? null : Convert.ToString(reader.GetValue(i), System.Globalization.CultureInfo.InvariantCulture);
+                row[i] = reader.IsDBNull(i) ? null : reader.GetValue(i);
             }
 
             rows.Add(row);
@@ -137,6 +174,52 @@ public sealed class DuckDbTimeline : IDisposable
     }
 
     public void Dispose() => _connection.Dispose();
+
+    private IEnumerable<string> FilesWithoutRecords(IReadOnlyList<string> files) =>
+        Run(TimelineSql.FilesWithoutRecords(files, _maximumObjectBytes)).Rows.Select(r => (string)r[0]!);
+
+    /// <summary>
+    /// Why a selected path must not be opened, or null. A link is not followed (it could lead out
+    /// of the copy); a FIFO, socket or device reports no size and would block the reader forever,
+    /// so anything shorter than the smallest gzip file (18 bytes) is refused unopened.
+    /// </summary>
+    private static string? NotARegularLogFile(string file)
+    {
+        var info = new FileInfo(file);
+        if (info.LinkTarget is { } target)
+        {
+            return $"a symbolic link (to {target}), not followed";
+        }
+
+        return info.Length < 18 ? $"malformed or truncated CloudTrail log ({info.Length} bytes: shorter than any gzip file, or not a regular file)" : null;
+    }
+
+    /// <summary>
+    /// A log file's inflated size from its gzip trailer (ISIZE, the last 4 bytes), read without
+    /// inflating. It is the size modulo 4 GiB of the last member: a file that lies about it only
+    /// gets a smaller read limit, which DuckDB then reports for that file.
+    /// </summary>
+    private static long InflatedSize(string file)
+    {
+        using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.None);
+        stream.Seek(-4, SeekOrigin.End);
+        Span<byte> trailer = stackalloc byte[4];
+        stream.ReadExactly(trailer);
+        return System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(trailer);
+    }
+
+    /// <summary>The read limit for files of these inflated sizes: the next power of two above the largest.</summary>
+    private static long ObjectSizeFor(IEnumerable<long> inflatedSizes)
+    {
+        var largest = inflatedSizes.DefaultIfEmpty(0).Max();
+        var size = TimelineSql.DefaultObjectBytes;
+        while (size <= largest && size < TimelineSql.MaximumLogFileBytes)
+        {
+            size <<= 1;
+        }
+
+        return size;
+    }
 
     private void Execute(string sql)
     {

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Net;
+using System.Numerics;
 using System.Text.Json.Nodes;
 using AuditInfra.Core.Planning;
 using AuditInfra.Core.Query;
@@ -15,8 +16,8 @@ public static class QueryCommand
     {
         var source = new Option<DirectoryInfo?>("--source") { Description = "A local copy of the log bucket (its root, or a folder holding AWSLogs); required unless --athena" };
         var account = new Option<string>("--account") { Description = "The account (12 digits)", Required = true };
-        var date = new Option<string>("--date") { Description = "The day, YYYY-MM-DD (UTC)", Required = true };
-        var to = new Option<string?>("--to") { Description = "The last day of a range, YYYY-MM-DD" };
+        var date = new Option<string>("--start", "--date") { Description = "The (first) day, YYYY-MM-DD (UTC)", Required = true };
+        var to = new Option<string?>("--end", "--to") { Description = "The last day of a range, YYYY-MM-DD (default: --start)" };
         var regions = new Option<string[]>("--region") { Description = "Only these regions (repeatable)", AllowMultipleArgumentsPerToken = true };
         var principal = new Option<string?>("--principal") { Description = "Text in the principal's ARN or its session issuer's" };
         var names = new Option<string[]>("--event-name") { Description = "Only these API actions (repeatable)", AllowMultipleArgumentsPerToken = true };
@@ -25,7 +26,7 @@ public static class QueryCommand
         var ip = new Option<string?>("--ip") { Description = "Only callers in this CIDR block" };
         var format = new Option<string>("--format") { Description = "table, json or csv", DefaultValueFactory = _ => "table" };
         format.AcceptOnlyFromAmong("table", "json", "csv");
-        var limit = new Option<int?>("--limit") { Description = "At most this many rows" };
+        var limit = new Option<int?>("--limit") { Description = "At most this many rows (1 or more)" };
         var summary = new Option<bool>("--summary") { Description = "Counts by principal, event, error and source address instead of the timeline" };
         var sql = new Option<string?>("--sql") { Description = "Any SQL over the view `cloudtrail` (the timeline's columns plus account, region, event_id, error_message and raw)" };
         var skipBad = new Option<bool>("--skip-bad") { Description = "Leave out malformed or truncated files (each is named) instead of stopping" };
@@ -49,14 +50,23 @@ public static class QueryCommand
                 return ExitCodes.UsageOrInput;
             }
 
-            if (!TryDay(parse.GetValue(date)!, "--date", io, out var from) || !TryDay(parse.GetValue(to) ?? parse.GetValue(date)!, "--to", io, out var until))
+            // Errors name the option as typed: --start or its alias --date, --end or --to.
+            var startName = parse.GetResult(date)?.IdentifierToken?.Value ?? "--start";
+            var endName = parse.GetResult(to)?.IdentifierToken?.Value ?? "--end";
+            if (!TryDay(parse.GetValue(date)!, startName, io, out var from) || !TryDay(parse.GetValue(to) ?? parse.GetValue(date)!, endName, io, out var until))
             {
                 return ExitCodes.UsageOrInput;
             }
 
             if (until < from)
             {
-                io.Err.WriteLine($"--to {until:yyyy-MM-dd} is before --date {from:yyyy-MM-dd}");
+                io.Err.WriteLine($"{endName} {until:yyyy-MM-dd} is before {startName} {from:yyyy-MM-dd}");
+                return ExitCodes.UsageOrInput;
+            }
+
+            if (parse.GetValue(limit) is < 1 and var badLimit)
+            {
+                io.Err.WriteLine($"--limit: expected a number of rows of 1 or more (found {badLimit})");
                 return ExitCodes.UsageOrInput;
             }
 
@@ -122,7 +132,7 @@ public static class QueryCommand
                 {
                     foreach (var (file, error) in skipped)
                     {
-                        io.Err.WriteLine($"skipped {file}: malformed or truncated ({error})");
+                        io.Err.WriteLine($"skipped {file}: {error}");
                     }
 
                     var fmt = parse.GetValue(format)!;
@@ -132,21 +142,12 @@ public static class QueryCommand
                     }
                     else if (parse.GetValue(summary))
                     {
-                        foreach (var dimension in new[] { "principal_arn", "event_name", "error_code", "source_ip" })
-                        {
-                            var result = timeline.Run(TimelineSql.Summary(question, dimension));
-                            if (fmt == "table")
-                            {
-                                io.Out.WriteLine($"by {dimension}:");
-                            }
-
-                            Write(result with { Columns = [dimension, "events"] }, fmt, io);
-                        }
+                        WriteSummary([.. SummaryDimensions.Select(d => (d, timeline.Run(TimelineSql.Summary(question, d))))], fmt, io);
                     }
                     else
                     {
                         var result = timeline.Run(TimelineSql.Timeline(question));
-                        var rows = result.Rows.Where(r => network is not { } n || (r[5] is { } addr && IPAddress.TryParse(addr, out var a) && n.Contains(a)));
+                        var rows = result.Rows.Where(r => network is not { } n || (r[5] is string addr && IPAddress.TryParse(addr, out var a) && n.Contains(a)));
                         if (question.Limit is { } max)
                         {
                             rows = rows.Take(max);
@@ -183,18 +184,62 @@ public static class QueryCommand
         return false;
     }
 
+    private static readonly string[] SummaryDimensions = ["principal_arn", "event_name", "error_code", "source_ip"];
+
+    /// <summary>Columns whose values are ids, keys or ARNs: a table never wraps them.</summary>
+    private static readonly HashSet<string> WholeColumns = ["principal_arn", "session_issuer", "resources", "request_id", "event_id", "account", "source_ip", "event_source", "event_name", "event_time", "value"];
+
+    /// <summary>
+    /// The summary as one document per format: a JSON object of counts per dimension (counts as
+    /// numbers), one CSV table (dimension,value,events), or a table per dimension.
+    /// </summary>
+    private static void WriteSummary(IReadOnlyList<(string Dimension, QueryResult Result)> parts, string format, CliIo io)
+    {
+        switch (format)
+        {
+            case "json":
+                var document = new JsonObject();
+                foreach (var (dimension, result) in parts)
+                {
+                    document[dimension] = Json(result);
+                }
+
+                io.Out.WriteLine(document.ToJsonString(JsonFormat.Indented));
+                break;
+            case "csv":
+                io.Out.WriteLine("dimension,value,events");
+                foreach (var (dimension, result) in parts)
+                {
+                    foreach (var row in result.Rows)
+                    {
+                        io.Out.WriteLine(string.Join(',', new[] { dimension }.Concat(row.Select(Text)).Select(Csv)));
+                    }
+                }
+
+                break;
+            default:
+                foreach (var (dimension, result) in parts)
+                {
+                    io.Out.WriteLine($"by {dimension}:");
+                    Write(result with { Columns = [dimension, "events"] }, format, io);
+                }
+
+                break;
+        }
+    }
+
     private static void Write(QueryResult result, string format, CliIo io)
     {
         switch (format)
         {
             case "json":
-                io.Out.WriteLine(new JsonArray([.. result.Rows.Select(r => (JsonNode)new JsonObject(result.Columns.Select((c, i) => new KeyValuePair<string, JsonNode?>(c, r[i]))))]).ToJsonString(JsonFormat.Indented));
+                io.Out.WriteLine(Json(result).ToJsonString(JsonFormat.Indented));
                 break;
             case "csv":
                 io.Out.WriteLine(string.Join(',', result.Columns.Select(Csv)));
                 foreach (var row in result.Rows)
                 {
-                    io.Out.WriteLine(string.Join(',', row.Select(v => Csv(v ?? ""))));
+                    io.Out.WriteLine(string.Join(',', row.Select(v => Csv(Text(v)))));
                 }
 
                 break;
@@ -207,14 +252,35 @@ public static class QueryCommand
 
                 foreach (var row in result.Rows)
                 {
-                    table.AddRow(row.Select(v => Markup.Escape(v ?? "")).ToArray());
+                    table.AddRow(row.Select(v => Markup.Escape(Text(v))).ToArray());
                 }
 
-                io.Console.Write(table);
+                io.Write(table, [.. result.Columns.Select((c, i) => (c, i)).Where(x => WholeColumns.Contains(x.c)).Select(x => x.i)]);
                 io.Out.WriteLine($"{result.Rows.Count} row(s)");
                 break;
         }
     }
+
+    private static JsonArray Json(QueryResult result) =>
+        new([.. result.Rows.Select(r => (JsonNode)new JsonObject(result.Columns.Select((c, i) => new KeyValuePair<string, JsonNode?>(c, JsonValueOf(r[i])))))]);
+
+    /// <summary>Numbers and booleans stay numbers and booleans in JSON; everything else is its text.</summary>
+    private static JsonNode? JsonValueOf(object? value) => value switch
+    {
+        null => null,
+        bool b => JsonValue.Create(b),
+        double d when !double.IsFinite(d) => JsonValue.Create(Text(d)),
+        float f when !float.IsFinite(f) => JsonValue.Create(Text(f)),
+        sbyte or byte or short or ushort or int or uint or long or ulong or float or double or decimal or BigInteger => JsonNode.Parse(Text(value)),
+        _ => JsonValue.Create(Text(value)),
+    };
+
+    private static string Text(object? value) => value switch
+    {
+        null => "",
+        DateTime t => t.ToString("yyyy-MM-dd'T'HH:mm:ss.FFFFFFF", CultureInfo.InvariantCulture),
+        _ => Convert.ToString(value, CultureInfo.InvariantCulture) ?? "",
+    };
 
     private static string Csv(string value) =>
         value.IndexOfAny([',', '"', '\n', '\r']) >= 0 ? "\"" + value.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : value;

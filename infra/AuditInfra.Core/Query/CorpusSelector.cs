@@ -50,16 +50,13 @@ public static class CorpusSelector
                     continue;
                 }
 
-                foreach (var day in Days(regionDir))
+                // Only the day folders present are visited: a range as wide as 0001-01-01..9999-12-31
+                // costs what the copy holds, not one probe per calendar day.
+                foreach (var (day, dayDir) in Days(regionDir))
                 {
                     first = first is null || day < first ? day : first;
                     last = last is null || day > last ? day : last;
-                }
-
-                for (var day = from; day <= to; day = day.AddDays(1))
-                {
-                    var dayDir = Path.Combine(regionDir, day.Year.ToString("D4", CultureInfo.InvariantCulture), day.Month.ToString("D2", CultureInfo.InvariantCulture), day.Day.ToString("D2", CultureInfo.InvariantCulture));
-                    if (Directory.Exists(dayDir))
+                    if (day >= from && day <= to)
                     {
                         files.AddRange(Directory.GetFiles(dayDir, "*.json.gz").Order(StringComparer.Ordinal));
                     }
@@ -97,18 +94,18 @@ public static class CorpusSelector
         }
     }
 
-    /// <summary>The days present under a region folder (YYYY/MM/DD), read from folder names only.</summary>
-    private static IEnumerable<DateOnly> Days(string regionDir)
+    /// <summary>The days present under a region folder (YYYY/MM/DD) in calendar order, read from folder names only.</summary>
+    private static IEnumerable<(DateOnly Day, string Folder)> Days(string regionDir)
     {
-        foreach (var year in Directory.GetDirectories(regionDir))
+        foreach (var year in Directory.GetDirectories(regionDir).Order(StringComparer.Ordinal))
         {
-            foreach (var month in Directory.GetDirectories(year))
+            foreach (var month in Directory.GetDirectories(year).Order(StringComparer.Ordinal))
             {
-                foreach (var day in Directory.GetDirectories(month))
+                foreach (var day in Directory.GetDirectories(month).Order(StringComparer.Ordinal))
                 {
                     if (DateOnly.TryParseExact($"{Path.GetFileName(year)}-{Path.GetFileName(month)}-{Path.GetFileName(day)}", "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date))
                     {
-                        yield return date;
+                        yield return (date, day);
                     }
                 }
             }

@@ -17,16 +17,31 @@ public sealed record TimelineQuery(
 /// <summary>SQL for DuckDB over the selected files: the `cloudtrail` view, the timeline, the summary.</summary>
 public static class TimelineSql
 {
+    /// <summary>
+    /// The largest CloudTrail log file (inflated) a query reads. One log file is one JSON document,
+    /// and real ones reach hundreds of MB (DuckDB's default limit, 16 MB, refused valid files);
+    /// DuckDB holds a document whole, so a hostile file is bounded by this.
+    /// </summary>
+    public const long MaximumLogFileBytes = 1L << 30;
+
+    /// <summary>DuckDB's own default <c>maximum_object_size</c>, kept when every file is smaller.</summary>
+    public const long DefaultObjectBytes = 16L << 20;
+
     /// <summary>The view over Parquet files that hold <see cref="ViewRows"/> already (the query cache).</summary>
     public static string CreateViewOverParquet(IEnumerable<string> files) =>
         $"CREATE OR REPLACE VIEW cloudtrail AS SELECT * FROM read_parquet([{string.Join(", ", files.Select(Literal))}])";
 
     /// <summary>The rows of the view, from log files: what a cache file stores.</summary>
-    public static string ViewRows(IEnumerable<string> files) =>
-        CreateView(files)["CREATE OR REPLACE VIEW cloudtrail AS\n".Length..];
+    public static string ViewRows(IEnumerable<string> files, long maximumObjectBytes = DefaultObjectBytes) =>
+        CreateView(files, maximumObjectBytes)["CREATE OR REPLACE VIEW cloudtrail AS\n".Length..];
 
     /// <summary>The view every query reads: one row per record, the shared columns plus the raw record.</summary>
-    public static string CreateView(IEnumerable<string> files)
+    /// <remarks>
+    /// <paramref name="maximumObjectBytes"/> must hold the largest file inflated: DuckDB sizes its
+    /// read buffers from it (twice the size, per reading thread), so it is chosen per query from
+    /// the files rather than set once to the bound.
+    /// </remarks>
+    public static string CreateView(IEnumerable<string> files, long maximumObjectBytes = DefaultObjectBytes)
     {
         var list = string.Join(", ", files.Select(Literal));
         var columns = string.Join(",\n  ", CloudTrailColumns.All.Select(c => $"json_extract_string(r, {Literal(c.JsonPath)}) AS {c.Name}"));
@@ -34,18 +49,29 @@ public static class TimelineSql
             CREATE OR REPLACE VIEW cloudtrail AS
             SELECT
               {columns},
-              (SELECT string_agg(json_extract_string(x, '$.ARN'), ' ') FROM unnest(CAST(json_extract(r, '$.resources') AS JSON[])) AS t(x)) AS resources,
+              list_aggr(json_extract_string(r, '$.resources[*].ARN'), 'string_agg', ' ') AS resources,
               r AS raw
-            FROM (SELECT unnest(Records) AS r FROM read_json([{list}], columns = {"{"}Records: 'JSON[]'{"}"}, format = 'auto', compression = 'gzip'))
+            FROM (SELECT unnest(Records) AS r FROM {ReadLogs(files, maximumObjectBytes)})
             """;
     }
+
+    /// <summary>
+    /// The files among these that hold no <c>Records</c> list: not CloudTrail log files, though
+    /// their JSON parses. Read in the same pass that proves every file parses.
+    /// </summary>
+    public static string FilesWithoutRecords(IEnumerable<string> files, long maximumObjectBytes = DefaultObjectBytes) =>
+        $"SELECT DISTINCT filename FROM {ReadLogs(files, maximumObjectBytes, withFileName: true)} WHERE Records IS NULL ORDER BY 1";
+
+    private static string ReadLogs(IEnumerable<string> files, long maximumObjectBytes, bool withFileName = false) =>
+        $"read_json([{string.Join(", ", files.Select(Literal))}], columns = {{Records: 'JSON[]'}}, format = 'auto', compression = 'gzip', maximum_object_size = {Math.Clamp(maximumObjectBytes, DefaultObjectBytes, MaximumLogFileBytes)}{(withFileName ? ", filename = true" : "")})";
 
     public static string Timeline(TimelineQuery q)
     {
         var sql = new StringBuilder("SELECT ").Append(string.Join(", ", CloudTrailColumns.Timeline)).Append(" FROM cloudtrail");
         sql.Append(" WHERE account = ").Append(Literal(q.Account));
         sql.Append(" AND event_time >= ").Append(Literal(q.From.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture)));
-        sql.Append(" AND event_time < ").Append(Literal(q.To.AddDays(1).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture)));
+        // The day part compared, not `< To + 1 day`: the last representable day has no next day.
+        sql.Append(" AND left(event_time, 10) <= ").Append(Literal(q.To.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture)));
         if (q.Regions.Count > 0)
         {
             sql.Append(" AND region IN (").Append(string.Join(", ", q.Regions.Select(Literal))).Append(')');

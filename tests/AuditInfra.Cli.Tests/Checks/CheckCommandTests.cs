@@ -38,9 +38,8 @@ public class CheckCommandTests
     }
 
     [Fact]
-    public async Task Plan_with_check_fails_on_a_config_that_breaks_an_invariant()
+    public async Task Plan_with_check_passes_the_sample_and_keeps_stdout_the_plan()
     {
-        // Retention below the Object Lock period is rejected by validation, so break the design through a fixture path instead:
         var good = await CliRunner.RunAsync("plan", "--stack", "prod", "--sample", "--check");
         Assert.Equal(0, good.ExitCode);
         Assert.Contains("all", good.Out);
@@ -48,6 +47,44 @@ public class CheckCommandTests
         Assert.Equal(0, json.ExitCode);
         Assert.NotNull(JsonNode.Parse(json.Out));
         Assert.Contains("invariants hold", json.Err);
+    }
+
+    [Fact]
+    public async Task A_rendered_plan_broken_by_hand_fails_the_check_naming_the_invariant()
+    {
+        // Configuration validation refuses every setting that would break an invariant, so the
+        // failure path is reached the way an edited or stale plan reaches it: a saved plan changed
+        // after rendering (not a committed fixture, so this does not depend on policy/fixtures).
+        var rendered = await CliRunner.RunAsync("plan", "--stack", "audit", "--sample", "--json");
+        Assert.Equal(0, rendered.ExitCode);
+        var plan = JsonNode.Parse(rendered.Out)!;
+        var key = plan["components"]!.AsArray().SelectMany(c => c!["resources"]!.AsArray()).Single(r => (string?)r!["name"] == "acme-audit-trail-key")!;
+        key["properties"]!["enableKeyRotation"] = false;
+        var file = Path.Combine(CliRunner.TempDir(), "plan.json");
+        await File.WriteAllTextAsync(file, plan.ToJsonString());
+
+        var result = await CliRunner.RunAsync("check", "--plan", file);
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("key-rotation", result.Out);
+        Assert.Contains("acme-audit-trail-key", result.Out);
+        Assert.Contains("check: stack audit: 1 violation(s)", result.Out);
+
+        var json = await CliRunner.RunAsync("check", "--plan", file, "--json");
+        Assert.Equal(1, json.ExitCode);
+        Assert.Equal(["key-rotation"], JsonNode.Parse(json.Out)!["violations"]!.AsArray().Select(v => (string)v!["invariant"]!).ToArray());
+    }
+
+    [Theory]
+    [InlineData("--stack", "prod")]
+    [InlineData("--sample")]
+    public async Task A_plan_file_with_a_stack_configuration_is_refused_naming_both(params string[] stackArgs)
+    {
+        var result = await CliRunner.RunAsync(["check", "--plan", Fixture("prod-trail-log-file-validation"), .. stackArgs]);
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal("", result.Out);
+        var line = Assert.Single(result.Err.TrimEnd().Split('\n'));
+        Assert.Contains("--plan prod-trail-log-file-validation.json", line);
+        Assert.Contains(string.Join(' ', stackArgs), line);
     }
 
     [Fact]
@@ -67,5 +104,94 @@ public class CheckCommandTests
         var noStack = await CliRunner.RunAsync("check");
         Assert.Equal(2, noStack.ExitCode);
         Assert.Contains("--stack", noStack.Err);
+    }
+
+    [Theory]
+    [InlineData("[1,2,3]", "a JSON object with a 'components' list")]
+    [InlineData("null", "a JSON object with a 'components' list")]
+    [InlineData("{\"plan\": 7}", "a JSON object with a 'components' list")]
+    [InlineData("{\"components\": [1]}", "components[0] must be an object with a 'resources' list")]
+    [InlineData("{\"components\": [{\"resources\": [[]]}]}", "components[0].resources[0] must be an object")]
+    [InlineData("{\"components\": [{\"resources\": [{\"type\": 1, \"name\": \"x\"}]}]}", "components[0].resources[0].type must be a string")]
+    [InlineData("{\"components\": [{\"resources\": [{\"type\": \"t\", \"name\": \"x\", \"properties\": [1]}]}]}", "components[0].resources[0].properties must be an object")]
+    [InlineData("{\"stack\": [1], \"components\": []}", "'stack' must be a string")]
+    public async Task A_file_that_is_not_a_plan_is_one_line_and_exit_2(string text, string expected)
+    {
+        var file = Path.Combine(CliRunner.TempDir(), "plan.json");
+        await File.WriteAllTextAsync(file, text);
+        var result = await CliRunner.RunAsync("check", "--plan", file);
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal($"{file}: expected a plan ('auditinfra plan --json' output): {expected}", result.Err.TrimEnd());
+    }
+
+    public static TheoryData<int> Seeds() => [.. Enumerable.Range(0, 60)];
+
+    [Theory]
+    [MemberData(nameof(Seeds))]
+    public async Task Mutated_plans_give_a_verdict_or_one_line_never_an_exception(int seed)
+    {
+        // Table-driven fuzz: values of the shipped compliant plans replaced by values of other kinds.
+        var random = new Random(seed);
+        var fixture = JsonNode.Parse(await File.ReadAllTextAsync(Fixture(seed % 2 == 0 ? "audit-compliant" : "prod-compliant")))!;
+        var values = new List<(JsonNode Parent, object Key)>();
+        void Collect(JsonNode? node)
+        {
+            switch (node)
+            {
+                case JsonObject o:
+                    foreach (var (k, v) in o.ToList())
+                    {
+                        values.Add((o, k));
+                        Collect(v);
+                    }
+
+                    break;
+                case JsonArray a:
+                    for (var i = 0; i < a.Count; i++)
+                    {
+                        values.Add((a, i));
+                        Collect(a[i]);
+                    }
+
+                    break;
+            }
+        }
+
+        Collect(fixture["plan"]);
+        JsonNode?[] replacements = [null, 0, -1, 1e308, true, false, "", "x", new JsonArray(), new JsonArray(1, "a"), new JsonObject(), new JsonObject { ["a"] = 1 }];
+        for (var n = 0; n < 1 + random.Next(5); n++)
+        {
+            var (parent, key) = values[random.Next(values.Count)];
+            var value = replacements[random.Next(replacements.Length)]?.DeepClone();
+            try
+            {
+                if (parent is JsonObject o)
+                {
+                    o[(string)key] = value;
+                }
+                else if (parent is JsonArray a && (int)key < a.Count)
+                {
+                    a[(int)key] = value;
+                }
+            }
+            catch (InvalidOperationException)
+            {
+                // The node was detached by an earlier mutation of an ancestor.
+            }
+        }
+
+        var file = Path.Combine(CliRunner.TempDir(), "plan.json");
+        await File.WriteAllTextAsync(file, fixture.ToJsonString());
+        var result = await CliRunner.RunAsync("check", "--plan", file);
+        Assert.True(result.ExitCode is 0 or 1 or 2, $"exit {result.ExitCode}: {result.Err}");
+        if (result.ExitCode == 2)
+        {
+            Assert.Single(result.Err.TrimEnd().Split('\n'));
+            Assert.StartsWith(file, result.Err);
+        }
+        else
+        {
+            Assert.True(result.Out.Contains("check: stack", StringComparison.Ordinal), $"exit {result.ExitCode}: {result.Err}");
+        }
     }
 }

@@ -31,6 +31,19 @@ public class PlanCommandTests
         Assert.Equal(resources.Count, resources.Select(r => (string?)r!["name"]).Distinct().Count());
     }
 
+    [Theory]
+    [InlineData("audit")]
+    [InlineData("prod")]
+    public async Task Json_plan_of_the_sample_is_the_committed_compliant_plan(string stack)
+    {
+        // The oracle is a committed file (policy/fixtures/<stack>-compliant.json, reviewed and shared
+        // with the policy pack), not a second render: a change of the plan must be a reviewed change of it.
+        var result = await CliRunner.RunAsync("plan", "--stack", stack, "--sample", "--json");
+        Assert.Equal(0, result.ExitCode);
+        var golden = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, "fixtures", $"{stack}-compliant.json")))!["plan"];
+        Assert.True(JsonNode.DeepEquals(golden, JsonNode.Parse(result.Out)), $"`plan --stack {stack} --sample --json` differs from policy/fixtures/{stack}-compliant.json: if the design change is intended, re-render that file and rebuild the broken fixtures (docs/policy.md)");
+    }
+
     [Fact]
     public async Task Plan_reads_the_stack_file_from_the_config_dir()
     {

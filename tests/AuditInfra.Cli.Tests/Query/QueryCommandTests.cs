@@ -200,4 +200,230 @@ public class QueryCommandTests
         Assert.Equal("CreateUser", (string?)rebuilt.Last()!["event_name"]);
         Assert.Equal(plain.Count + 1, rebuilt.Count);
     }
+
+    [Fact]
+    public async Task A_log_file_inflating_past_16_MB_is_read_whole()
+    {
+        // DuckDB's default maximum_object_size (16 MB) refused such files as malformed; real ones reach hundreds of MB.
+        var root = CliRunner.TempDir();
+        var day = new DateOnly(2026, 11, 20);
+        var padding = new string('x', 400);
+        var records = Enumerable.Range(0, 40_000).Select(i => Record($"2026-11-20T{i / 3600 % 24:00}:{i / 60 % 60:00}:{i % 60:00}Z", "s3.amazonaws.com", "GetObject", edit: r => r["userAgent"] = padding)).ToArray();
+        Write(root, Account, "us-east-1", day, "big0000000000000", records);
+        var file = Directory.GetFiles(root, "*.json.gz", SearchOption.AllDirectories).Single();
+        using (var inflated = new GZipStream(File.OpenRead(file), CompressionMode.Decompress))
+        {
+            var size = 0L;
+            var buffer = new byte[1 << 16];
+            for (int read; (read = inflated.Read(buffer)) > 0;)
+            {
+                size += read;
+            }
+
+            Assert.True(size > 16L * 1024 * 1024, $"the test file inflates to only {size} bytes");
+        }
+
+        var result = await CliRunner.RunAsync("query", "--source", root, "--account", Account, "--start", "2026-11-20", "--summary", "--format", "json");
+        Assert.True(result.ExitCode == 0, result.Err);
+        Assert.Equal(40_000, (int)JsonNode.Parse(result.Out)!["event_name"]![0]!["events"]!);
+    }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("-1")]
+    public async Task A_limit_below_one_is_refused(string limit)
+    {
+        var result = await CliRunner.RunAsync("query", "--source", Corpus(), "--account", Account, "--date", "2026-11-20", "--limit", limit);
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal("", result.Out);
+        Assert.Equal($"--limit: expected a number of rows of 1 or more (found {limit})", result.Err.Trim());
+    }
+
+    [Fact]
+    public async Task A_gzip_json_file_without_records_is_named_not_counted_as_empty()
+    {
+        var corpus = Corpus();
+        var dir = Path.Combine(corpus, "AWSLogs", "o-a1b2c3d4e5", Account, "CloudTrail", "us-east-1", "2026", "11", "21");
+        var notALog = Path.Combine(dir, $"{Account}_CloudTrail_us-east-1_20261121T1100Z_norecords0000000.json.gz");
+        using (var gz = new GZipStream(File.Create(notALog), CompressionLevel.Fastest))
+        {
+            gz.Write(Encoding.UTF8.GetBytes("""{"digestStartTime":"2026-11-21T10:00:00Z","logFiles":[]}"""));
+        }
+
+        var refused = await CliRunner.RunAsync("query", "--source", corpus, "--account", Account, "--date", "2026-11-21");
+        Assert.Equal(2, refused.ExitCode);
+        Assert.Contains($"{notALog}: not a CloudTrail log file (its JSON holds no Records list)", refused.Err);
+        Assert.Equal("", refused.Out);
+
+        var skipped = await CliRunner.RunAsync("query", "--source", corpus, "--account", Account, "--date", "2026-11-21", "--skip-bad", "--format", "json");
+        Assert.Equal(0, skipped.ExitCode);
+        Assert.Contains($"skipped {notALog}: not a CloudTrail log file", skipped.Err);
+        Assert.Equal(["PutObject"], JsonNode.Parse(skipped.Out)!.AsArray().Select(r => (string)r!["event_name"]!).ToArray());
+    }
+
+    [Fact]
+    public async Task The_widest_range_of_days_reads_what_the_copy_holds()
+    {
+        var corpus = Corpus();
+        var rows = await Json("--source", corpus, "--account", Account, "--date", "0001-01-01", "--to", "9999-12-31", "--skip-bad");
+        Assert.Equal(6, rows.Count);
+        Assert.Equal("PutObject", (string?)rows.Last()!["event_name"]);
+
+        var athena = await CliRunner.RunAsync("query", "--athena", "--account", Account, "--start", "0001-01-01", "--end", "9999-12-31");
+        Assert.Equal(0, athena.ExitCode);
+        Assert.Contains("BETWEEN '0001/01/01' AND '9999/12/31'", athena.Out);
+    }
+
+    [Fact]
+    public async Task Start_and_end_are_the_range_and_date_and_to_their_aliases()
+    {
+        var corpus = Corpus();
+        var byStart = await Json("--source", corpus, "--account", Account, "--start", "2026-11-20", "--end", "2026-11-21");
+        var byDate = await Json("--source", corpus, "--account", Account, "--date", "2026-11-20", "--to", "2026-11-21");
+        Assert.Equal(6, byStart.Count);
+        Assert.Equal(byDate.Select(r => (string?)r!["event_id"]), byStart.Select(r => (string?)r!["event_id"]));
+
+        var reversed = await CliRunner.RunAsync("query", "--source", corpus, "--account", Account, "--start", "2026-11-21", "--end", "2026-11-20");
+        Assert.Equal(2, reversed.ExitCode);
+        Assert.Equal("--end 2026-11-20 is before --start 2026-11-21", reversed.Err.Trim());
+
+        var badEnd = await CliRunner.RunAsync("query", "--source", corpus, "--account", Account, "--start", "2026-11-20", "--to", "soon");
+        Assert.Equal(2, badEnd.ExitCode);
+        Assert.Equal("--to: expected a day as YYYY-MM-DD (found \"soon\")", badEnd.Err.Trim());
+    }
+
+    [Fact]
+    public async Task The_summary_is_one_json_document_with_counts_as_numbers_or_one_csv_table()
+    {
+        var corpus = Corpus();
+        var json = await CliRunner.RunAsync("query", "--source", corpus, "--account", Account, "--date", "2026-11-20", "--summary", "--format", "json");
+        Assert.Equal(0, json.ExitCode);
+        var summary = JsonNode.Parse(json.Out)!.AsObject();
+        Assert.Equal(["principal_arn", "event_name", "error_code", "source_ip"], summary.Select(p => p.Key).ToArray());
+        var byIp = summary["source_ip"]!.AsArray();
+        Assert.Equal("10.1.2.3", (string?)byIp[0]!["value"]);
+        Assert.Equal(System.Text.Json.JsonValueKind.Number, byIp[0]!["events"]!.GetValueKind());
+        Assert.Equal(4, (int)byIp[0]!["events"]!);
+        Assert.Equal(5, summary["event_name"]!.AsArray().Sum(r => (int)r!["events"]!));
+
+        var csv = await CliRunner.RunAsync("query", "--source", corpus, "--account", Account, "--date", "2026-11-20", "--summary", "--format", "csv");
+        Assert.Equal(0, csv.ExitCode);
+        var lines = csv.Out.TrimEnd().Split('\n').Select(l => l.TrimEnd('\r')).ToArray();
+        Assert.Equal("dimension,value,events", lines[0]);
+        Assert.Single(lines, l => l.StartsWith("dimension,", StringComparison.Ordinal));
+        Assert.Contains("source_ip,10.1.2.3,4", lines);
+        Assert.Contains("event_name,ScheduleKeyDeletion,1", lines);
+        Assert.All(lines.Skip(1), l => Assert.Matches(@",\d+$", l));
+    }
+
+    [Fact]
+    public async Task Sql_results_keep_numbers_as_numbers_in_json()
+    {
+        var rows = await Json("--source", Corpus(), "--account", Account, "--date", "2026-11-20", "--sql", "SELECT count(*) AS n, 'x' AS s FROM cloudtrail");
+        Assert.Equal(System.Text.Json.JsonValueKind.Number, rows.Single()!["n"]!.GetValueKind());
+        Assert.Equal(5, (int)rows.Single()!["n"]!);
+    }
+
+    [Fact]
+    public async Task A_log_file_inflating_past_the_1_GiB_bound_is_named_not_read()
+    {
+        // Valid JSON and real gzip, padded with whitespace past the bound: refused from its gzip
+        // trailer before DuckDB is asked to hold it.
+        var corpus = Corpus();
+        var dir = Path.Combine(corpus, "AWSLogs", "o-a1b2c3d4e5", Account, "CloudTrail", "us-east-1", "2026", "11", "21");
+        var huge = Path.Combine(dir, $"{Account}_CloudTrail_us-east-1_20261121T1200Z_huge000000000000.json.gz");
+        using (var gz = new GZipStream(File.Create(huge), CompressionLevel.Fastest))
+        {
+            gz.Write(Encoding.UTF8.GetBytes("""{"Records":["""));
+            var spaces = Encoding.UTF8.GetBytes(new string(' ', 1 << 20));
+            for (var i = 0; i < 1025; i++)
+            {
+                gz.Write(spaces);
+            }
+
+            gz.Write(Encoding.UTF8.GetBytes("]}"));
+        }
+
+        var refused = await CliRunner.RunAsync("query", "--source", corpus, "--account", Account, "--date", "2026-11-21");
+        Assert.Equal(2, refused.ExitCode);
+        Assert.Contains($"{huge}: inflates to 1025 MiB, more than the 1024 MiB query reads from one log file", refused.Err);
+
+        var skipped = await CliRunner.RunAsync("query", "--source", corpus, "--account", Account, "--date", "2026-11-21", "--skip-bad", "--format", "json");
+        Assert.Equal(0, skipped.ExitCode);
+        Assert.Contains($"skipped {huge}: inflates to 1025 MiB", skipped.Err);
+        Assert.Equal(["PutObject"], JsonNode.Parse(skipped.Out)!.AsArray().Select(r => (string)r!["event_name"]!).ToArray());
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+    private static extern int mkfifo(string path, uint mode);
+
+    [Fact]
+    public async Task A_fifo_or_a_link_among_the_logs_is_named_never_opened_or_followed()
+    {
+        var corpus = Corpus();
+        var dir = Path.Combine(corpus, "AWSLogs", "o-a1b2c3d4e5", Account, "CloudTrail", "us-east-1", "2026", "11", "21");
+        var fifo = Path.Combine(dir, $"{Account}_CloudTrail_us-east-1_20261121T1300Z_fifo000000000000.json.gz");
+        Assert.Equal(0, mkfifo(fifo, Convert.ToUInt32("644", 8)));
+        var outside = Path.Combine(CliRunner.TempDir(), "elsewhere.json.gz");
+        File.Copy(Directory.GetFiles(dir).Single(f => f.Contains("n1m2l3k4j5i6h7g8", StringComparison.Ordinal)), outside);
+        var link = Path.Combine(dir, $"{Account}_CloudTrail_us-east-1_20261121T1400Z_link000000000000.json.gz");
+        File.CreateSymbolicLink(link, outside);
+
+        // Opening the FIFO would block until a writer comes: the time limit turns a hang into a failure.
+        var refused = await CliRunner.RunAsync("query", "--source", corpus, "--account", Account, "--date", "2026-11-21").WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.Equal(2, refused.ExitCode);
+        Assert.Contains($"{fifo}: malformed or truncated CloudTrail log (0 bytes", refused.Err);
+        Assert.Contains($"{link}: a symbolic link (to {outside}), not followed", refused.Err);
+
+        var skipped = await CliRunner.RunAsync("query", "--source", corpus, "--account", Account, "--date", "2026-11-21", "--skip-bad", "--format", "json").WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.Equal(0, skipped.ExitCode);
+        Assert.Single(JsonNode.Parse(skipped.Out)!.AsArray());
+    }
+
+    public static TheoryData<string> HostileLogs() =>
+    [
+        """{"Records": 5}""",
+        """{"Records": "x"}""",
+        """{"Records": null}""",
+        """{"Records": [1, "a", null, [], true]}""",
+        """{"Records": [{"eventTime": 5, "recipientAccountId": 333333333333}]}""",
+        """{"Records": [{"eventTime": "2026-11-21T02:00:00Z", "recipientAccountId": "333333333333", "userIdentity": "x", "resources": 5, "sourceIPAddress": ["a"]}]}""",
+        """{"Records": [{"eventTime": "2026-11-21T02:00:00Z", "recipientAccountId": "333333333333", "resources": [1, {"ARN": 2}, "x"]}]}""",
+        """{"Records": [], "Records": [{"eventTime": "x"}]}""",
+        "[]",
+        "[1, 2]",
+        "\"text\"",
+        "{\"Records\": [" + new string('[', 5000) + new string(']', 5000) + "]}",
+        "{\"Records\": [{\"eventName\": \"\u00ff\ud800\"}]}",
+        "",
+        "{\"Records\": [",
+    ];
+
+    [Theory]
+    [MemberData(nameof(HostileLogs))]
+    public async Task A_hostile_log_file_gives_rows_or_one_line_naming_it_never_an_exception(string content)
+    {
+        var corpus = Corpus();
+        var dir = Path.Combine(corpus, "AWSLogs", "o-a1b2c3d4e5", Account, "CloudTrail", "us-east-1", "2026", "11", "21");
+        var hostile = Path.Combine(dir, $"{Account}_CloudTrail_us-east-1_20261121T1500Z_hostile000000000.json.gz");
+        using (var gz = new GZipStream(File.Create(hostile), CompressionLevel.Fastest))
+        {
+            gz.Write(Encoding.UTF8.GetBytes(content));
+        }
+
+        foreach (var format in new[] { "json", "table", "csv" })
+        {
+            var result = await CliRunner.RunAsync("query", "--source", corpus, "--account", Account, "--date", "2026-11-21", "--format", format).WaitAsync(TimeSpan.FromSeconds(60));
+            Assert.True(result.ExitCode is 0 or 2, $"exit {result.ExitCode}: {result.Err}");
+            if (result.ExitCode == 2)
+            {
+                Assert.Equal("", result.Out);
+                Assert.StartsWith($"{hostile}: ", Assert.Single(result.Err.TrimEnd().Split('\n')));
+            }
+            else if (format == "json")
+            {
+                Assert.Contains(JsonNode.Parse(result.Out)!.AsArray(), r => (string?)r!["event_name"] == "PutObject");
+            }
+        }
+    }
 }
