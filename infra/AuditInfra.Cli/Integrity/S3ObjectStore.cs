@@ -44,10 +44,11 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
     /// CRC): for <c>verify</c>, whose SHA-256 of every byte against the signed digests is the stronger proof of the
     /// same bytes, that second hash only costs CPU. <c>pull</c> keeps it, as the transfer check of its copy.
     /// </param>
-    public S3ObjectStore(IAmazonS3 client, string bucket, string prefix, int maxRetries = 6, TimeSpan? baseDelay = null, bool ownsClient = false, bool skipTransferChecksums = false)
+    /// <param name="endpointName">How the endpoint is named in errors (the --endpoint-url, or S3).</param>
+    public S3ObjectStore(IAmazonS3 client, string bucket, string prefix, int maxRetries = 6, TimeSpan? baseDelay = null, bool ownsClient = false, bool skipTransferChecksums = false, string endpointName = "S3")
     {
         this.client = client;
-        endpointName = client.Config?.ServiceURL is { Length: > 0 } url ? url.TrimEnd('/') : "S3";
+        this.endpointName = endpointName;
         this.ownsClient = ownsClient;
         this.skipTransferChecksums = skipTransferChecksums;
         Bucket = bucket;
@@ -131,7 +132,7 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
             throw new IntegrityInputException($"cannot create an S3 client for {url}: {e.Message} (configure credentials as for the AWS CLI: environment, profile, or instance role)");
         }
 
-        return new S3ObjectStore(s3, bucket, prefix, ownsClient: true, skipTransferChecksums: skipTransferChecksums);
+        return new S3ObjectStore(s3, bucket, prefix, ownsClient: true, skipTransferChecksums: skipTransferChecksums, endpointName: endpointUrl?.TrimEnd('/') ?? "S3");
     }
 
     /// <summary>

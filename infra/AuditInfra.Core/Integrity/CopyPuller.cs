@@ -75,7 +75,16 @@ public sealed class CopyPuller(IObjectStore source, string destination)
         }
 
         Directory.CreateDirectory(destination);
-        var manifestPath = ContainedPath.Resolve(destination, ManifestFileName);
+        string manifestPath;
+        try
+        {
+            manifestPath = ContainedPath.Resolve(destination, ManifestFileName);
+        }
+        catch (UnsafePathException e)
+        {
+            throw new IntegrityInputException($"{Path.Combine(destination, ManifestFileName)}: {e.Message}; the pull manifest must be a file of the copy itself");
+        }
+
         var manifest = ReadManifest(manifestPath);
         var results = new ConcurrentBag<PullItem>();
         long bytes = 0;
