@@ -277,6 +277,12 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
         {
             throw new IntegrityInputException($"cannot {what}: {OneLine(e.Message)} (is the endpoint reachable?)", e);
         }
+        catch (Exception e) when (e is not IntegrityInputException and not AmazonServiceException and not OperationCanceledException)
+        {
+            // The endpoint is as untrusted as the bucket: an answer the SDK cannot process (a malformed ETag, a broken
+            // listing) is an input error naming the endpoint, not a crash.
+            throw new IntegrityInputException($"cannot {what}: {endpointName} gave an answer that cannot be processed ({e.GetType().Name}: {OneLine(e.Message)})", e);
+        }
     }
 
     /// <summary>Why the endpoint could not be used at all (refused, unresolvable, silent past the timeouts), or null for other errors.</summary>
