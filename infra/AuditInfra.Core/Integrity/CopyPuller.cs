@@ -168,7 +168,8 @@ public sealed class CopyPuller(IObjectStore source, string destination)
             && (entry.ETag is null || known.ETag is null || known.ETag == entry.ETag))
         {
             // Size alone would miss a same-size change made after the pull: the manifest's SHA-256 decides.
-            var current = await HashFileAsync(path, cancellationToken);
+            // An empty file has nothing to hash (and a FIFO, which also reports 0 bytes, must never be opened).
+            var current = entry.Size == 0 ? EmptySha256 : await HashFileAsync(path, cancellationToken);
             if (!string.Equals(current, known.Sha256, StringComparison.OrdinalIgnoreCase))
             {
                 return new PullItem(entry.Key, PullOutcome.Conflict, $"the local file changed since it was pulled (SHA-256 {current}, pulled as {known.Sha256}); kept as it is — move it aside to pull again");
@@ -180,7 +181,7 @@ public sealed class CopyPuller(IObjectStore source, string destination)
                 {
                     AtomicFile.WriteAllText(signaturePath, known.Signature);
                 }
-                else if (!string.Equals(File.ReadAllText(signaturePath).Trim(), known.Signature, StringComparison.OrdinalIgnoreCase))
+                else if (!string.Equals(ReadLocalSignature(signaturePath), known.Signature, StringComparison.OrdinalIgnoreCase))
                 {
                     return new PullItem(entry.Key, PullOutcome.Conflict, $"the local {LocalDirectoryStore.SignatureSuffix} changed since it was pulled (the manifest records the source's x-amz-meta-signature); kept as it is");
                 }
@@ -223,14 +224,22 @@ public sealed class CopyPuller(IObjectStore source, string destination)
 
         if (File.Exists(path))
         {
-            var local = await HashFileAsync(path, cancellationToken);
+            var localLength = new FileInfo(path).Length;
+            if (localLength != length)
+            {
+                // A different size settles it without opening the local entry, which may not even be a regular file.
+                File.Delete(partial);
+                return new PullItem(entry.Key, PullOutcome.Conflict, $"the local file ({localLength} bytes) differs from the source ({length} bytes); kept as it is — move it aside to pull again");
+            }
+
+            var local = length == 0 ? EmptySha256 : await HashFileAsync(path, cancellationToken);
             File.Delete(partial);
             if (local != sha)
             {
                 return new PullItem(entry.Key, PullOutcome.Conflict, $"the local file (SHA-256 {local}) differs from the source (SHA-256 {sha}); kept as it is — move it aside to pull again");
             }
 
-            var localSignature = isDigest && File.Exists(signaturePath) ? File.ReadAllText(signaturePath).Trim() : null;
+            var localSignature = isDigest && File.Exists(signaturePath) ? ReadLocalSignature(signaturePath) : null;
             if (isDigest && signature is not null && localSignature is not null && !string.Equals(localSignature, signature, StringComparison.OrdinalIgnoreCase))
             {
                 return new PullItem(entry.Key, PullOutcome.Conflict, "the local .signature differs from the source's x-amz-meta-signature; kept as it is");
@@ -247,7 +256,7 @@ public sealed class CopyPuller(IObjectStore source, string destination)
 
         if (isDigest && signature is not null)
         {
-            if (File.Exists(signaturePath) && !string.Equals(File.ReadAllText(signaturePath).Trim(), signature, StringComparison.OrdinalIgnoreCase))
+            if (File.Exists(signaturePath) && !string.Equals(ReadLocalSignature(signaturePath), signature, StringComparison.OrdinalIgnoreCase))
             {
                 File.Delete(partial);
                 return new PullItem(entry.Key, PullOutcome.Conflict, "a local .signature that differs from the source's x-amz-meta-signature is already there; kept as it is");
@@ -330,6 +339,15 @@ public sealed class CopyPuller(IObjectStore source, string destination)
         }
 
         return (Convert.ToHexStringLower(hash.GetHashAndReset()), total);
+    }
+
+    private static readonly string EmptySha256 = Convert.ToHexStringLower(SHA256.HashData([]));
+
+    /// <summary>A local signature's text; an entry of no bytes or far more than a signature is never opened, and never matches.</summary>
+    private static string ReadLocalSignature(string path)
+    {
+        var length = new FileInfo(path).Length;
+        return length is > 0 and <= 4096 ? File.ReadAllText(path).Trim() : $"({length} bytes: not a signature)";
     }
 
     private static async Task<string> HashFileAsync(string path, CancellationToken cancellationToken)

@@ -91,6 +91,39 @@ public class PullSafetyTests
         Assert.Equal(changedSignature, File.ReadAllText(signature));
     }
 
+    [Fact]
+    public async Task A_fifo_in_place_of_a_pulled_log_or_signature_is_a_conflict_and_is_never_opened()
+    {
+        Assert.False(OperatingSystem.IsWindows(), "FIFOs are a Unix matter");
+        var dir = Path.Combine(CliRunner.TempDir(), "corpus");
+        Assert.Equal(0, (await CliRunner.RunAsync("sample", "--out", dir, "--hours", "3", "--events-per-log", "1", "--no-restart", "--no-backfill")).ExitCode);
+        var copy = Path.Combine(CliRunner.TempDir(), "copy");
+        Assert.Equal(0, (await CliRunner.RunAsync("pull", "--source", dir, "--out", copy)).ExitCode);
+        var log = Directory.EnumerateFiles(copy, "*_CloudTrail_*.json.gz", SearchOption.AllDirectories).Order(StringComparer.Ordinal).First();
+        var signature = Directory.EnumerateFiles(copy, "*.signature", SearchOption.AllDirectories).Order(StringComparer.Ordinal).First();
+        foreach (var path in new[] { log, signature })
+        {
+            File.Delete(path);
+            Assert.Equal(0, MakeFifo(path, Convert.ToUInt32("644", 8)));
+        }
+
+        // Without a manifest every file is compared with the source, as on a first pull into an existing copy.
+        File.Delete(Path.Combine(copy, CopyPuller.ManifestFileName));
+        var run = CliRunner.RunAsync("pull", "--source", dir, "--out", copy, "--json");
+        var finished = await Task.WhenAny(run, Task.Delay(TimeSpan.FromSeconds(60)));
+
+        Assert.True(finished == run, "pull blocked on a FIFO");
+        var result = await run;
+        Assert.True(result.ExitCode == 1, result.Out + result.Err);
+        var conflicts = JsonDocument.Parse(result.Out).RootElement.GetProperty("conflicts").EnumerateArray().Select(c => c.GetProperty("key").GetString()).ToList();
+        Assert.Contains(Path.GetRelativePath(copy, log).Replace('\\', '/'), conflicts);
+        Assert.Contains(Path.GetRelativePath(copy, signature[..^".signature".Length]).Replace('\\', '/'), conflicts);
+        Assert.Equal(0, new FileInfo(log).Length);
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "mkfifo", SetLastError = true)]
+    private static extern int MakeFifo(string path, uint mode);
+
     [Theory]
     [InlineData("../../x")]
     [InlineData("/abs")]
