@@ -14,8 +14,8 @@ public static class DocsCommand
         var stack = new StackConfigOptions("audit", "prod");
         var accounts = new Option<FileInfo?>("--accounts") { Description = "The JSON of `aws organizations list-accounts --output json`: every account gets a page" };
         var verifyReport = new Option<FileInfo?>("--verify-report") { Description = "Verification summaries per account and region, shown as evidence" };
-        var output = new Option<DirectoryInfo>("--out") { Description = "The folder to write the Markdown and HTML site to (replaced as a whole)", Required = true };
-        var json = new Option<bool>("--json") { Description = "Print the files written as JSON" };
+        var output = new Option<DirectoryInfo>("--out") { Description = "The folder of the Markdown and HTML site: new, empty, or an earlier site (only the site's own files are replaced)", Required = true };
+        var json = new Option<bool>("--json") { Description = "Print the files written as JSON on standard output" };
         var command = new Command("docs", "Write the organization's audit documentation (index, one page per account, control matrix) as Markdown and self-contained HTML");
         stack.AddTo(command);
         command.Options.Add(accounts);
@@ -49,9 +49,14 @@ public static class DocsCommand
             {
                 files = SiteWriter.Write(site, outDir.FullName);
             }
+            catch (SiteOutputException ex)
+            {
+                io.Err.WriteLine(ex.Message);
+                return ExitCodes.UsageOrInput;
+            }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
-                io.Err.WriteLine($"{outDir.FullName}: cannot write the documentation ({ex.Message}); nothing was changed there");
+                io.Err.WriteLine($"{outDir.FullName}: cannot write the documentation ({ex.Message.ReplaceLineEndings(" ")}); the pages already written are complete and listed in {SiteWriter.MarkerFileName}");
                 return ExitCodes.UsageOrInput;
             }
 

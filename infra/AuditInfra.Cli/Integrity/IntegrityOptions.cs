@@ -117,6 +117,11 @@ internal sealed class IntegrityFilterOptions
             await io.Err.WriteLineAsync(e.Message);
             return ExitCodes.UsageOrInput;
         }
+        catch (Core.UnsafePathException e)
+        {
+            await io.Err.WriteLineAsync($"{failure}: {e.Message}");
+            return ExitCodes.UsageOrInput;
+        }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or Amazon.Runtime.AmazonServiceException or Amazon.Runtime.AmazonClientException or HttpRequestException)
         {
             await io.Err.WriteLineAsync($"{failure}: {e.Message}");

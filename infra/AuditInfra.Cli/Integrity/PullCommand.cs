@@ -10,21 +10,38 @@ public static class PullCommand
 {
     public static Command Create(CliIo io)
     {
-        var source = new Argument<string>("source") { Description = "s3://bucket[/prefix] (or a local copy, to copy it)" };
-        var dest = new Option<DirectoryInfo>("--dest") { Description = "The directory of the copy (created if needed; a second run resumes)", Required = true };
-        var json = new Option<bool>("--json") { Description = "Print the pull report as JSON" };
+        var sourceArgument = new Argument<string?>("source") { Description = "The same as --source (kept for scripts written before --source)", Arity = ArgumentArity.ZeroOrOne };
+        var sourceOption = new Option<string?>("--source") { Description = "s3://bucket[/prefix] (or a local copy, to copy it)" };
+        var output = new Option<DirectoryInfo>("--out", "--dest") { Description = "The folder of the copy (created at the first object written; a second run resumes)", Required = true };
+        var json = new Option<bool>("--json") { Description = "Print the pull report as JSON on standard output" };
         var filters = new IntegrityFilterOptions();
-        var command = new Command("pull", "Copy logs, digests and their signatures (.signature files) for offline verification: resumable, checksummed, never overwriting a differing file");
-        command.Arguments.Add(source);
-        command.Options.Add(dest);
+        var command = new Command("pull", "Copy logs, digests and their signatures (.signature files) for offline verification: resumable, checksummed, never overwriting a differing file. Exit codes: 0 complete, 1 conflicts, failed or rejected objects, 2 usage or input errors");
+        command.Arguments.Add(sourceArgument);
+        command.Options.Add(sourceOption);
+        command.Options.Add(output);
         command.Options.Add(json);
         filters.AddTo(command);
-        command.SetAction((parse, cancellationToken) => filters.RunAsync(io, parse, parse.GetValue(source)!, "pull failed", async (store, options) =>
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var (positional, named) = (parse.GetValue(sourceArgument), parse.GetValue(sourceOption));
+            if (positional is not null && named is not null && positional != named)
             {
-                var destination = parse.GetValue(dest)!.FullName;
+                await io.Err.WriteLineAsync($"pull: two sources given ('{positional}' and --source '{named}'); give one, with --source");
+                return ExitCodes.UsageOrInput;
+            }
+
+            if ((named ?? positional) is not { } source)
+            {
+                await io.Err.WriteLineAsync("pull: --source is required (s3://bucket[/prefix] or a local copy)");
+                return ExitCodes.UsageOrInput;
+            }
+
+            return await filters.RunAsync(io, parse, source, "pull failed", async (store, options) =>
+            {
+                var destination = parse.GetValue(output)!.FullName;
                 if (store is LocalDirectoryStore local && (destination == local.Root || destination.StartsWith(local.Root + Path.DirectorySeparatorChar, StringComparison.Ordinal)))
                 {
-                    await io.Err.WriteLineAsync($"--dest {destination} is inside the source {local.Root}: choose a directory outside it");
+                    await io.Err.WriteLineAsync($"--out {destination} is inside the source {local.Root}: choose a folder outside it");
                     return ExitCodes.UsageOrInput;
                 }
 
@@ -36,7 +53,7 @@ public static class PullCommand
                 else
                 {
                     io.Console.MarkupLine($"{report.Downloaded} object(s) downloaded ({(report.BytesDownloaded / 1024.0 / 1024.0).ToString("N1", CultureInfo.InvariantCulture)} MiB), {report.AlreadyPresent} already present, into {Markup.Escape(report.Destination)}");
-                    foreach (var item in report.Conflicts.Concat(report.Failures))
+                    foreach (var item in report.Conflicts.Concat(report.Failures).Concat(report.Rejected))
                     {
                         io.Console.MarkupLine($"[red]{item.Outcome}[/] {Markup.Escape(item.Key)}: {Markup.Escape(item.Message ?? string.Empty)}");
                     }
@@ -48,7 +65,8 @@ public static class PullCommand
                 }
 
                 return report.Complete ? ExitCodes.Ok : ExitCodes.Findings;
-            }));
+            });
+        });
         return command;
     }
 }

@@ -20,8 +20,21 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
 
     private static readonly HashSet<string> RetriedCodes = new(StringComparer.Ordinal) { "SlowDown", "Throttling", "ThrottlingException", "RequestTimeout", "InternalError", "ServiceUnavailable", "RequestLimitExceeded" };
 
+    /// <summary>How long a connection may take to open: a refused or unroutable endpoint must not stall a run.</summary>
+    public static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// How long a request may wait for the response headers (S3 answers in milliseconds) and a read of the body for its
+    /// next bytes; the whole object may take as long as it needs while bytes keep coming.
+    /// </summary>
+    public static readonly TimeSpan ResponseTimeout = TimeSpan.FromSeconds(6);
+
+    /// <summary>The SDK's own retries of a failed or timed-out request; with the timeouts above, a dead endpoint ends the run in under 30 s.</summary>
+    public const int SdkRetries = 2;
+
     private readonly IAmazonS3 client;
     private readonly ResiliencePipeline retry;
+    private readonly string endpointName;
     private readonly bool ownsClient;
 
     private readonly bool skipTransferChecksums;
@@ -31,9 +44,11 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
     /// CRC): for <c>verify</c>, whose SHA-256 of every byte against the signed digests is the stronger proof of the
     /// same bytes, that second hash only costs CPU. <c>pull</c> keeps it, as the transfer check of its copy.
     /// </param>
-    public S3ObjectStore(IAmazonS3 client, string bucket, string prefix, int maxRetries = 6, TimeSpan? baseDelay = null, bool ownsClient = false, bool skipTransferChecksums = false)
+    /// <param name="endpointName">How the endpoint is named in errors (the --endpoint-url, or S3).</param>
+    public S3ObjectStore(IAmazonS3 client, string bucket, string prefix, int maxRetries = 6, TimeSpan? baseDelay = null, bool ownsClient = false, bool skipTransferChecksums = false, string endpointName = "S3")
     {
         this.client = client;
+        this.endpointName = endpointName;
         this.ownsClient = ownsClient;
         this.skipTransferChecksums = skipTransferChecksums;
         Bucket = bucket;
@@ -41,7 +56,9 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
         retry = new ResiliencePipelineBuilder()
             .AddRetry(new RetryStrategyOptions
             {
-                ShouldHandle = new PredicateBuilder().Handle<AmazonServiceException>(IsRetried).Handle<HttpRequestException>().Handle<IOException>(),
+                // Throttling only: the SDK already retries network errors and timeouts (SdkRetries), and retrying those
+                // again here multiplied a refused connection into seconds of waiting.
+                ShouldHandle = new PredicateBuilder().Handle<AmazonServiceException>(IsRetried),
                 MaxRetryAttempts = maxRetries,
                 BackoffType = DelayBackoffType.Exponential,
                 UseJitter = true,
@@ -80,9 +97,11 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
         var config = new AmazonS3Config
         {
             RetryMode = RequestRetryMode.Standard,
-            MaxErrorRetry = 2,
+            MaxErrorRetry = SdkRetries,
             MaxConnectionsPerServer = maxConnections,
-            Timeout = TimeSpan.FromMinutes(2),
+            ConnectTimeout = ConnectTimeout,
+            // With streamed responses this bounds the wait for the headers; body reads are bounded by ReadTimeoutStream.
+            Timeout = ResponseTimeout,
         };
         if (endpointUrl is not null)
         {
@@ -113,7 +132,7 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
             throw new IntegrityInputException($"cannot create an S3 client for {url}: {e.Message} (configure credentials as for the AWS CLI: environment, profile, or instance role)");
         }
 
-        return new S3ObjectStore(s3, bucket, prefix, ownsClient: true, skipTransferChecksums: skipTransferChecksums);
+        return new S3ObjectStore(s3, bucket, prefix, ownsClient: true, skipTransferChecksums: skipTransferChecksums, endpointName: endpointUrl?.TrimEnd('/') ?? "S3");
     }
 
     /// <summary>
@@ -192,7 +211,7 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
         {
             var response = await CallAsync(ct => GetAsync(key, ct), $"read s3://{Bucket}/{key}", cancellationToken);
             var signature = withSignature ? response.Metadata[SignatureMetadata] : null;
-            return new StoredObject(response.ResponseStream, string.IsNullOrEmpty(signature) ? null : signature, response.ETag?.Trim('"'));
+            return new StoredObject(new ReadTimeoutStream(response.ResponseStream, ResponseTimeout, $"{endpointName} stopped sending s3://{Bucket}/{key}"), string.IsNullOrEmpty(signature) ? null : signature, response.ETag?.Trim('"'));
         }
         catch (AmazonS3Exception e) when (e.ErrorCode == "NoSuchKey" || (e.StatusCode == HttpStatusCode.NotFound && e.ErrorCode != "NoSuchBucket"))
         {
@@ -246,15 +265,53 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
         {
             throw new IntegrityInputException($"cannot {what}: still throttled or failing after retries ({e.ErrorCode ?? e.StatusCode.ToString()}: {e.Message}); try again later or lower --parallel", e);
         }
+        catch (Exception e) when (Unreachable(e, cancellationToken) is { } reason)
+        {
+            throw new IntegrityInputException($"cannot {what}: {reason} (tried {SdkRetries + 1} times); check --endpoint-url, the network and any proxy", e);
+        }
         catch (AmazonClientException e)
         {
-            throw new IntegrityInputException($"cannot {what}: {e.Message} (configure AWS credentials as for the AWS CLI, and --endpoint-url for S3-compatible stores)", e);
+            throw new IntegrityInputException($"cannot {what}: {OneLine(e.Message)} (configure AWS credentials as for the AWS CLI, and --endpoint-url for S3-compatible stores)", e);
         }
         catch (HttpRequestException e)
         {
-            throw new IntegrityInputException($"cannot {what}: {e.Message} (is the endpoint reachable?)", e);
+            throw new IntegrityInputException($"cannot {what}: {OneLine(e.Message)} (is the endpoint reachable?)", e);
+        }
+        catch (Exception e) when (e is not IntegrityInputException and not AmazonServiceException and not OperationCanceledException)
+        {
+            // The endpoint is as untrusted as the bucket: an answer the SDK cannot process (a malformed ETag, a broken
+            // listing) is an input error naming the endpoint, not a crash.
+            throw new IntegrityInputException($"cannot {what}: {endpointName} gave an answer that cannot be processed ({e.GetType().Name}: {OneLine(e.Message)})", e);
         }
     }
+
+    /// <summary>Why the endpoint could not be used at all (refused, unresolvable, silent past the timeouts), or null for other errors.</summary>
+    private string? Unreachable(Exception error, CancellationToken cancellationToken)
+    {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return null;
+        }
+
+        for (var e = error; e is not null; e = e.InnerException)
+        {
+            switch (e)
+            {
+                case System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.ConnectionRefused }:
+                    return $"connection refused by {endpointName}";
+                case System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.HostNotFound or System.Net.Sockets.SocketError.TryAgain or System.Net.Sockets.SocketError.NoData }:
+                    return $"{endpointName}: host not found";
+                case System.Net.Sockets.SocketException socket:
+                    return $"{endpointName}: {OneLine(socket.Message)}";
+                case TimeoutException or OperationCanceledException:
+                    return $"{endpointName} did not answer within {ResponseTimeout.TotalSeconds:0} s (connect timeout {ConnectTimeout.TotalSeconds:0} s)";
+            }
+        }
+
+        return null;
+    }
+
+    private static string OneLine(string text) => text.ReplaceLineEndings(" ");
 
     public void Dispose()
     {
@@ -263,4 +320,74 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
             client.Dispose();
         }
     }
+}
+
+/// <summary>
+/// A response body whose every read must bring bytes within a timeout: an endpoint that stops sending mid-object
+/// ends the read with a clear error instead of holding the run forever.
+/// </summary>
+internal sealed class ReadTimeoutStream(Stream inner, TimeSpan timeout, string stalled) : Stream
+{
+    public override bool CanRead => true;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => false;
+
+    public override long Length => inner.Length;
+
+    public override long Position
+    {
+        get => inner.Position;
+        set => throw new NotSupportedException();
+    }
+
+    public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+
+    public override int Read(Span<byte> buffer)
+    {
+        var rented = new byte[buffer.Length];
+        var read = Read(rented, 0, rented.Length);
+        rented.AsSpan(0, read).CopyTo(buffer);
+        return read;
+    }
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(timeout);
+        try
+        {
+            return await inner.ReadAsync(buffer, deadline.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new IntegrityInputException($"{stalled}: no bytes for {timeout.TotalSeconds:0} s");
+        }
+    }
+
+    public override void Flush()
+    {
+    }
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            inner.Dispose();
+        }
+
+        base.Dispose(disposing);
+    }
+
+    public override ValueTask DisposeAsync() => inner.DisposeAsync();
 }

@@ -68,8 +68,14 @@ public static class SampleCommand
                 Tampers = tampers.Distinct().ToList(),
                 Seed = parse.GetValue(seed),
                 Bucket = parse.GetValue(bucket)!,
-                Prefix = parse.GetValue(keyPrefix)!.Trim('/'),
+                Prefix = parse.GetValue(keyPrefix)!.TrimEnd('/'),
             };
+            if (options.Prefix.Length > 0 && Core.ContainedPath.Problem(options.Prefix) is { } prefixProblem)
+            {
+                io.Err.WriteLine($"--key-prefix \"{parse.GetValue(keyPrefix)}\": {prefixProblem}; expected plain relative segments such as cloudtrail or org/cloudtrail, which stay inside --out");
+                return ExitCodes.UsageOrInput;
+            }
+
             if (parse.GetValue(start) is { } startText)
             {
                 if (IntegrityFilterOptions.ParseTime(startText) is not { } time)

@@ -14,14 +14,34 @@ public static class VerifyCommand
     {
         var source = new Option<string>("--source") { Description = "s3://bucket[/prefix] or a local copy laid out like the bucket (digest signatures in K.signature files)", Required = true };
         var publicKeys = new Option<FileInfo?>("--public-keys") { Description = "The JSON printed by `aws cloudtrail list-public-keys` (several regions may be merged)" };
-        var json = new Option<string?>("--json") { Description = "Write the full report as JSON to this file ('-' for standard output)" };
+        // A flag, as in every command; "--json -" (its old form for standard output) is still read the same way.
+        var json = new Option<string?>("--json") { Description = "Print the full report as JSON on standard output (instead of the summary)", Arity = ArgumentArity.ZeroOrOne };
+        var reportFile = new Option<FileInfo?>("--report") { Description = "Also write the full report as JSON to this file (what docs --verify-report reads)" };
         var filters = new IntegrityFilterOptions { ContentProvenBySignedDigests = true };
         var command = new Command("verify", "Verify CloudTrail log-file integrity: digest signatures, the digest chain, every log's hash, missing and unlisted files");
         command.Options.Add(source);
         command.Options.Add(publicKeys);
         command.Options.Add(json);
+        command.Options.Add(reportFile);
         filters.AddTo(command);
-        command.SetAction((parse, cancellationToken) => filters.RunAsync(io, parse, parse.GetValue(source)!, "cannot read the source", async (store, options) =>
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            if (parse.GetValue(json) is { } jsonValue && jsonValue != "-")
+            {
+                await io.Err.WriteLineAsync($"--json is a flag (the report as JSON on standard output); write the report to a file with --report {jsonValue}");
+                return ExitCodes.UsageOrInput;
+            }
+
+            var printJson = parse.GetResult(json) is not null;
+            var reportPath = parse.GetValue(reportFile)?.FullName;
+            // Checked before the run, which can take hours, rather than when the report is ready.
+            if (reportPath is not null && ReportFileProblem(reportPath) is { } problem)
+            {
+                await io.Err.WriteLineAsync($"--report {reportPath}: {problem}");
+                return ExitCodes.UsageOrInput;
+            }
+
+            return await filters.RunAsync(io, parse, parse.GetValue(source)!, "cannot read the source", async (store, options) =>
             {
                 if (parse.GetValue(publicKeys) is not { } keysFile)
                 {
@@ -39,31 +59,50 @@ public static class VerifyCommand
                     return ExitCodes.UsageOrInput;
                 }
 
-                var jsonTarget = parse.GetValue(json);
-                if (jsonTarget == "-")
+                if (reportPath is not null)
+                {
+                    Core.AtomicFile.WriteAllText(reportPath, report.ToJson());
+                }
+
+                if (printJson)
                 {
                     await io.Out.WriteLineAsync(report.ToJson());
                 }
                 else
                 {
-                    if (jsonTarget is not null)
-                    {
-                        var directory = Path.GetDirectoryName(Path.GetFullPath(jsonTarget))!;
-                        if (!Directory.Exists(directory))
-                        {
-                            await io.Err.WriteLineAsync($"--json {jsonTarget}: the directory '{directory}' does not exist");
-                            return ExitCodes.UsageOrInput;
-                        }
-
-                        Core.AtomicFile.WriteAllText(jsonTarget, report.ToJson());
-                    }
-
                     WriteHuman(io, report);
                 }
 
                 return report.Clean ? ExitCodes.Ok : ExitCodes.Findings;
-            }));
+            });
+        });
         return command;
+    }
+
+    /// <summary>Why the report cannot be written at <paramref name="path"/>, found by writing a probe beside it; null when it can.</summary>
+    private static string? ReportFileProblem(string path)
+    {
+        var directory = Path.GetDirectoryName(path)!;
+        if (!Directory.Exists(directory))
+        {
+            return $"the folder '{directory}' does not exist";
+        }
+
+        if (Directory.Exists(path))
+        {
+            return "is a folder; expected a file name";
+        }
+
+        var probe = Path.Combine(directory, $".{Path.GetFileName(path)}.{Guid.NewGuid():n}.probe");
+        try
+        {
+            new FileStream(probe, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.DeleteOnClose).Dispose();
+            return null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return $"cannot write in '{directory}' ({e.Message})";
+        }
     }
 
     /// <summary>The exact list-public-keys command for this source: its trails' home regions and the time span of its digests.</summary>
@@ -161,7 +200,7 @@ public static class VerifyCommand
 
         if (report.Findings.Count > FindingsShown)
         {
-            console.MarkupLine($"... and {report.Findings.Count - FindingsShown} more findings (write them all with --json FILE)");
+            console.MarkupLine($"... and {report.Findings.Count - FindingsShown} more findings (all of them with --json, or --report FILE)");
         }
 
         foreach (var group in report.Notes.GroupBy(n => n.Kind))

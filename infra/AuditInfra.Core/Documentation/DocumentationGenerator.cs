@@ -161,7 +161,7 @@ public static class DocumentationGenerator
             new Paragraph("Copy the logs, digests and signatures (a forensically preserved copy), verify their integrity, then ask what happened:"),
             new CodeBlock(string.Join('\n',
                 $"aws cloudtrail list-public-keys --region {region} > keys.json",
-                $"auditinfra pull s3://{bucket}/{config.S3KeyPrefix} --dest ./logs --account {account.Id}",
+                $"auditinfra pull --source s3://{bucket}/{config.S3KeyPrefix} --out ./logs --account {account.Id}",
                 $"auditinfra verify --source ./logs --public-keys keys.json --account {account.Id} --region {region}",
                 $"auditinfra query --source ./logs --account {account.Id} --date YYYY-MM-DD")),
             new Paragraph("The same integrity check with the AWS CLI (slower, and without the checks listed in the README's verify section):"),

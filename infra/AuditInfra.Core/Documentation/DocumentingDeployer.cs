@@ -6,7 +6,8 @@ namespace AuditInfra.Core.Documentation;
 /// <summary>
 /// Decorates the rollout's deployer: after an account's baseline is deployed, that account's
 /// documentation page is rewritten (Markdown and HTML, each replaced atomically) with the
-/// version now deployed, so the docs follow the fleet without a separate run.
+/// version now deployed, so the docs follow the fleet without a separate run. The folder follows the rules of
+/// <see cref="SiteWriter"/>: an earlier site, or new or empty.
 /// </summary>
 public sealed class DocumentingDeployer(IStackDeployer inner, AuditConfig config, string docsDirectory, Func<DateTimeOffset>? now = null) : IStackDeployer
 {
@@ -14,8 +15,9 @@ public sealed class DocumentingDeployer(IStackDeployer inner, AuditConfig config
     {
         var result = await inner.DeployAsync(request, cancellationToken).ConfigureAwait(false);
         var page = DocumentationGenerator.AccountPageAfterRollout(config, new OrgAccount(request.AccountId, "", "ACTIVE"), request.Version, (now ?? (() => DateTimeOffset.UtcNow))());
-        AtomicFile.WriteAllText(Path.Combine(docsDirectory, page.Path + ".md"), Renderers.Markdown(page));
-        AtomicFile.WriteAllText(Path.Combine(docsDirectory, page.Path + ".html"), Renderers.Html(page));
+        // Through the site's writer, so the page is listed in the site's marker: a later `auditinfra docs` run
+        // into the same folder then knows it as its own instead of refusing it as someone else's file.
+        SiteWriter.WritePages([page], docsDirectory, removeStale: false);
         return result;
     }
 

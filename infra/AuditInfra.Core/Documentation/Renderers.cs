@@ -126,51 +126,151 @@ public static partial class Renderers
     private static partial Regex LinkPattern();
 }
 
-/// <summary>Writes a site to a folder all at once: built beside it, then swapped in; never half-written.</summary>
+/// <summary>The site cannot be written where asked (a folder that is not the site's, a file it did not write): nothing was written.</summary>
+public sealed class SiteOutputException(string message) : Exception(message);
+
+/// <summary>
+/// Writes the site's own files into a folder, each replaced atomically, and nothing else: the folder may hold
+/// other things (a checkout, an auditor's notes). The marker file <see cref="MarkerFileName"/> says the folder is
+/// a site and lists the files written there; only those are ever replaced or removed. A non-empty folder without
+/// it is refused, as is any file in the way that the marker does not list.
+/// </summary>
 public static class SiteWriter
 {
-    public static IReadOnlyList<string> Write(DocSite site, string outDirectory)
+    public const string MarkerFileName = ".auditinfra-docs";
+
+    private const string MarkerHeader = "# Written by `auditinfra docs`: the files listed below are the site's own, and only they are ever replaced or removed here.";
+
+    public static IReadOnlyList<string> Write(DocSite site, string outDirectory) => WritePages(site.Pages, outDirectory, removeStale: true);
+
+    /// <param name="removeStale">Remove the files of earlier runs that these pages no longer include (a whole site is being written).</param>
+    public static IReadOnlyList<string> WritePages(IEnumerable<DocPage> pages, string outDirectory, bool removeStale)
     {
-        var target = Path.GetFullPath(outDirectory);
-        var parent = Path.GetDirectoryName(target) ?? ".";
-        Directory.CreateDirectory(parent);
-        var staging = Path.Combine(parent, $".{Path.GetFileName(target)}.staging-{Guid.NewGuid():n}");
-        var written = new List<string>();
-        try
+        var target = Path.TrimEndingDirectorySeparator(Path.GetFullPath(outDirectory));
+        if (File.Exists(target) && !Directory.Exists(target))
         {
-            foreach (var page in site.Pages)
+            throw new SiteOutputException($"{target}: is a file; expected a folder for the site");
+        }
+
+        if (new FileInfo(target).LinkTarget is not null)
+        {
+            throw new SiteOutputException($"{target}: is a link; give the folder it points to, which is where the site would be written");
+        }
+
+        var markerPath = Path.Combine(target, MarkerFileName);
+        var owned = new HashSet<string>(StringComparer.Ordinal);
+        if (Directory.Exists(target))
+        {
+            if (new FileInfo(markerPath).LinkTarget is not null)
             {
-                foreach (var (extension, content) in new[] { ("md", Renderers.Markdown(page)), ("html", Renderers.Html(page)) })
+                throw new SiteOutputException($"{markerPath}: is a link; the site's marker must be a file of its own");
+            }
+
+            if (File.Exists(markerPath))
+            {
+                owned = ReadMarker(markerPath);
+            }
+            else if (Directory.EnumerateFileSystemEntries(target).Any())
+            {
+                throw new SiteOutputException($"{target}: the folder is not empty and was not written by `auditinfra docs` (no {MarkerFileName} file in it); choose a new or empty folder");
+            }
+        }
+
+        // Every name is checked before anything is written, so a refusal leaves the folder as it was.
+        var files = new List<(string Relative, string Full, string Content)>();
+        foreach (var page in pages)
+        {
+            foreach (var (relative, content) in new[] { ($"{page.Path}.md", Renderers.Markdown(page)), ($"{page.Path}.html", Renderers.Html(page)) })
+            {
+                string full;
+                try
                 {
-                    var relative = $"{page.Path}.{extension}";
-                    var path = Path.Combine(staging, relative);
-                    Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-                    File.WriteAllText(path, content);
-                    written.Add(relative);
+                    full = ContainedPath.Resolve(target, relative);
                 }
-            }
+                catch (UnsafePathException e)
+                {
+                    throw new SiteOutputException($"{target}: cannot write the page '{relative}' there: {e.Message}");
+                }
 
-            string? previous = null;
-            if (Directory.Exists(target))
-            {
-                previous = Path.Combine(parent, $".{Path.GetFileName(target)}.previous-{Guid.NewGuid():n}");
-                Directory.Move(target, previous);
-            }
+                if ((File.Exists(full) || Directory.Exists(full)) && !owned.Contains(relative))
+                {
+                    throw new SiteOutputException($"{full}: already there and not written by `auditinfra docs`; move it aside or choose another folder");
+                }
 
-            Directory.Move(staging, target);
-            if (previous is not null)
-            {
-                Directory.Delete(previous, recursive: true);
+                files.Add((relative, full, content));
             }
+        }
 
+        var written = files.Select(f => f.Relative).ToList();
+        // The new names are claimed before they are written, so an interrupted run leaves every file it wrote listed as its own.
+        AtomicFile.WriteAllText(markerPath, Marker(owned.Union(written)));
+        foreach (var file in files)
+        {
+            AtomicFile.WriteAllText(file.Full, file.Content);
+        }
+
+        if (!removeStale)
+        {
             return written;
         }
-        finally
+
+        foreach (var stale in owned.Except(written))
         {
-            if (Directory.Exists(staging))
+            RemoveStale(target, stale);
+        }
+
+        AtomicFile.WriteAllText(markerPath, Marker(written));
+        return written;
+    }
+
+    private static string Marker(IEnumerable<string> files) =>
+        string.Join('\n', [MarkerHeader, .. files.Distinct().Order(StringComparer.Ordinal)]) + "\n";
+
+    /// <summary>The files the marker lists; a line that is not a page of a site is ignored, so a doctored marker cannot name anything else.</summary>
+    private static HashSet<string> ReadMarker(string path)
+    {
+        var info = new FileInfo(path);
+        if (info.Length > 16 * 1024 * 1024)
+        {
+            throw new SiteOutputException($"{path}: {info.Length} bytes, far more than a site's list of files; remove it only if the folder holds nothing but the site");
+        }
+
+        return File.ReadLines(path)
+            .Select(line => line.Trim())
+            .Where(line => line.Length > 0 && !line.StartsWith('#') && IsPageFile(line) && ContainedPath.Problem(line) is null)
+            .ToHashSet(StringComparer.Ordinal);
+    }
+
+    private static bool IsPageFile(string relative) =>
+        relative.EndsWith(".md", StringComparison.Ordinal) || relative.EndsWith(".html", StringComparison.Ordinal);
+
+    private static void RemoveStale(string target, string relative)
+    {
+        string full;
+        try
+        {
+            full = ContainedPath.Resolve(target, relative);
+        }
+        catch (UnsafePathException)
+        {
+            return;
+        }
+
+        if (!File.Exists(full))
+        {
+            return;
+        }
+
+        File.Delete(full);
+        // Folders the site made (accounts/) go when its last page does; anything else in them keeps them.
+        for (var folder = Path.GetDirectoryName(full)!; folder.Length > target.Length && folder.StartsWith(target + Path.DirectorySeparatorChar, StringComparison.Ordinal); folder = Path.GetDirectoryName(folder)!)
+        {
+            if (Directory.EnumerateFileSystemEntries(folder).Any())
             {
-                Directory.Delete(staging, recursive: true);
+                break;
             }
+
+            Directory.Delete(folder);
         }
     }
 }

@@ -155,6 +155,11 @@ public static class SampleCorpus
 
     private static void Validate(SampleOptions options)
     {
+        if (options.Prefix.Length > 0 && ContainedPath.Problem(options.Prefix) is { } prefixProblem)
+        {
+            throw new ArgumentException($"the key prefix \"{options.Prefix}\" cannot be a folder inside the corpus: {prefixProblem}");
+        }
+
         if (options.Hours < 3)
         {
             throw new ArgumentException("--hours must be at least 3");

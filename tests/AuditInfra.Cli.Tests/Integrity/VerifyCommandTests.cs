@@ -37,7 +37,7 @@ public class VerifyCommandTests
         var jsonFile = Path.Combine(Path.GetDirectoryName(dir)!, "report.json");
 
         var toStdout = await CliRunner.RunAsync("verify", "--source", dir, "--public-keys", Path.Combine(dir, "public-keys.json"), "--json", "-");
-        var toFile = await CliRunner.RunAsync("verify", "--source", dir, "--public-keys", Path.Combine(dir, "public-keys.json"), "--json", jsonFile);
+        var toFile = await CliRunner.RunAsync("verify", "--source", dir, "--public-keys", Path.Combine(dir, "public-keys.json"), "--report", jsonFile);
 
         Assert.Equal(1, toStdout.ExitCode);
         Assert.Equal(1, toFile.ExitCode);
@@ -144,7 +144,7 @@ public class VerifyCommandTests
             (["verify", "--source", dir, "--public-keys", Path.Combine(dir, "public-keys.json"), "--start", "yesterday"], "--start"),
             (["verify", "--source", dir, "--public-keys", Path.Combine(dir, "public-keys.json"), "--account", "12345"], "--account"),
             (["verify", "--source", dir, "--public-keys", Path.Combine(dir, "public-keys.json"), "--org-id", "acme"], "--org-id"),
-            (["verify", "--source", dir, "--public-keys", Path.Combine(dir, "public-keys.json"), "--json", "/no/such/dir/report.json"], "does not exist"),
+            (["verify", "--source", dir, "--public-keys", Path.Combine(dir, "public-keys.json"), "--report", "/no/such/dir/report.json"], "does not exist"),
             (["sample", "--out", dir], "not empty"),
             (["sample", "--out", Path.Combine(dir, "x"), "--tamper", "scribble"], "deleted-digest"),
             (["sample", "--out", Path.Combine(dir, "y"), "--hours", "4", "--tamper", "all"], "hours"),
@@ -236,7 +236,7 @@ public class VerifyCommandTests
         var tampered = CloudTrailKeys.Parse(ExpectedOf(dir).Single().Split(' ')[1])!;
         var work = Path.GetDirectoryName(dir)!;
         var report = Path.Combine(work, "verify.json");
-        Assert.Equal(1, (await CliRunner.RunAsync("verify", "--source", dir, "--public-keys", Path.Combine(dir, "public-keys.json"), "--json", report)).ExitCode);
+        Assert.Equal(1, (await CliRunner.RunAsync("verify", "--source", dir, "--public-keys", Path.Combine(dir, "public-keys.json"), "--report", report)).ExitCode);
         var accounts = Path.Combine(work, "accounts.json");
         File.WriteAllText(accounts, """{"Accounts":[{"Id":"111111111111","Name":"Management","Status":"ACTIVE"},{"Id":"222222222222","Name":"Log Archive","Status":"ACTIVE"},{"Id":"333333333333","Name":"Payments Prod","Status":"ACTIVE"}]}""");
         var site = Path.Combine(work, "site");

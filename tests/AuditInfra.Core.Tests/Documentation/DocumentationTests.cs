@@ -144,15 +144,36 @@ public class DocumentationTests
     }
 
     [Fact]
-    public void Writing_replaces_the_previous_site_whole_and_leaves_no_staging_behind()
+    public void Writing_again_replaces_the_sites_pages_removes_its_stale_ones_and_leaves_no_temporary_behind()
     {
         var parent = Directory.CreateTempSubdirectory("auditinfra-site").FullName;
         var dir = Path.Combine(parent, "site");
-        Directory.CreateDirectory(dir);
-        File.WriteAllText(Path.Combine(dir, "stale.html"), "old");
-        SiteWriter.Write(DocumentationGenerator.Build(Config), dir);
-        Assert.False(File.Exists(Path.Combine(dir, "stale.html")));
+        SiteWriter.Write(DocumentationGenerator.Build(Config, AccountList.Read(AccountsFile(ThreeAccounts))), dir);
+        Assert.True(File.Exists(Path.Combine(dir, "accounts", "444444444444.html")));
+
+        var files = SiteWriter.Write(DocumentationGenerator.Build(Config), dir);
+
+        Assert.False(File.Exists(Path.Combine(dir, "accounts", "444444444444.html")));
         Assert.True(File.Exists(Path.Combine(dir, "index.md")));
+        var listed = File.ReadAllLines(Path.Combine(dir, SiteWriter.MarkerFileName)).Where(l => !l.StartsWith('#')).ToList();
+        Assert.Equal(files.Order(StringComparer.Ordinal), listed);
+        Assert.Equal([.. files.Append(SiteWriter.MarkerFileName).Order(StringComparer.Ordinal)], Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(dir, f)).Order(StringComparer.Ordinal));
         Assert.Equal(["site"], Directory.GetFileSystemEntries(parent).Select(p => Path.GetFileName(p)!).ToArray());
+    }
+
+    [Fact]
+    public void A_doctored_marker_cannot_make_the_writer_remove_anything_but_its_own_pages()
+    {
+        var parent = Directory.CreateTempSubdirectory("auditinfra-site").FullName;
+        var dir = Path.Combine(parent, "site");
+        SiteWriter.Write(DocumentationGenerator.Build(Config), dir);
+        File.WriteAllText(Path.Combine(parent, "outside.md"), "not the site's");
+        File.WriteAllText(Path.Combine(dir, "notes.txt"), "not a page");
+        File.AppendAllLines(Path.Combine(dir, SiteWriter.MarkerFileName), ["../outside.md", "notes.txt", "/etc/hostname.md"]);
+
+        SiteWriter.Write(DocumentationGenerator.Build(Config), dir);
+
+        Assert.Equal("not the site's", File.ReadAllText(Path.Combine(parent, "outside.md")));
+        Assert.Equal("not a page", File.ReadAllText(Path.Combine(dir, "notes.txt")));
     }
 }

@@ -42,4 +42,33 @@ public class DocumentingDeployerTests
         await Assert.ThrowsAsync<DeploymentException>(() => new DocumentingDeployer(inner.Object, Config, docs).DeployAsync(Request("333333333333"), CancellationToken.None));
         Assert.Equal("previous page", await File.ReadAllTextAsync(page));
     }
+
+    [Fact]
+    public async Task A_page_written_after_a_rollout_is_the_sites_own_for_the_next_docs_run()
+    {
+        var docs = Path.Combine(Directory.CreateTempSubdirectory("auditinfra-docs").FullName, "site");
+        var inner = new Mock<IStackDeployer>();
+        inner.Setup(d => d.DeployAsync(It.IsAny<DeploymentRequest>(), It.IsAny<CancellationToken>())).ReturnsAsync(new DeploymentResult("ok"));
+        await new DocumentingDeployer(inner.Object, Config, docs).DeployAsync(Request("333333333333"), CancellationToken.None);
+
+        var files = SiteWriter.Write(DocumentationGenerator.Build(Config), docs);
+
+        Assert.False(File.Exists(Path.Combine(docs, "accounts", "333333333333.md")), "the rollout's page of an account the site no longer lists stays");
+        Assert.Equal([.. files.Append(SiteWriter.MarkerFileName).Order(StringComparer.Ordinal)], Directory.EnumerateFiles(docs, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(docs, f)).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_rollout_never_overwrites_a_page_file_the_site_did_not_write()
+    {
+        var docs = Directory.CreateTempSubdirectory("auditinfra-docs").FullName;
+        Directory.CreateDirectory(Path.Combine(docs, "accounts"));
+        var page = Path.Combine(docs, "accounts", "333333333333.md");
+        await File.WriteAllTextAsync(page, "an auditor's own notes");
+        var inner = new Mock<IStackDeployer>();
+        inner.Setup(d => d.DeployAsync(It.IsAny<DeploymentRequest>(), It.IsAny<CancellationToken>())).ReturnsAsync(new DeploymentResult("ok"));
+
+        await Assert.ThrowsAsync<SiteOutputException>(() => new DocumentingDeployer(inner.Object, Config, docs).DeployAsync(Request("333333333333"), CancellationToken.None));
+
+        Assert.Equal("an auditor's own notes", await File.ReadAllTextAsync(page));
+    }
 }
