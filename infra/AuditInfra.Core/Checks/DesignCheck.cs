@@ -32,6 +32,7 @@ public static class DesignCheck
         CheckGuardrails(resources, Fail);
         CheckDetection(resources, Fail);
         CheckLockdown(stack, resources, Fail);
+        CheckActingRoleExempt(stack, resources, Fail);
         return [.. violations];
     }
 
@@ -252,6 +253,67 @@ public static class DesignCheck
             fail("audit-account-lockdown", "(stack audit)", "no attached SCP denies writes to the log objects outside the deployment and break-glass roles");
         }
     }
+
+    /// <summary>
+    /// Every deny of every attached SCP exempts each role the audit stack's AWS providers assume:
+    /// otherwise the stack locks itself out of the audit account once the SCP is attached.
+    /// </summary>
+    private static void CheckActingRoleExempt(string stack, List<Res> resources, Action<string, string, string> fail)
+    {
+        if (stack != "audit")
+        {
+            return;
+        }
+
+        var actingRoles = resources.Where(r => r.Type == "pulumi:providers:aws")
+            .SelectMany(p => AssumedRoles(p.Properties["assumeRoles"]).Select(role => (Provider: p.Name, Role: role)))
+            .ToList();
+        var attachments = resources.Where(r => r.Type == "aws:organizations/policyAttachment:PolicyAttachment").ToList();
+        foreach (var scp in resources.Where(r => r.Type == "aws:organizations/policy:Policy" && attachments.Any(a => RefersTo(a.Properties["policyId"], r))))
+        {
+            foreach (var (statement, index) in Statements(scp.Properties["content"]).Select((s, i) => (s, i)).Where(x => Text(x.s?["Effect"]) == "Deny"))
+            {
+                var exempt = ExemptPrincipalPatterns(statement);
+                foreach (var (provider, role) in actingRoles.Where(a => !exempt.Any(pattern => ArnLike(pattern, a.Role))))
+                {
+                    var sid = Text(statement?["Sid"]) ?? $"#{index}";
+                    fail("audit-stack-role-exempt", scp.Name, $"statement {sid} denies {role}, the role provider '{provider}' assumes to build inside the audit account: once attached, every later update there is denied (exempt that role: it is deploymentRoleArn)");
+                }
+            }
+        }
+    }
+
+    /// <summary>The role ARNs a provider assumes: assumeRoles is a list (a JSON string in a preview's provider inputs).</summary>
+    private static List<string> AssumedRoles(JsonNode? assumeRoles)
+    {
+        if (Text(assumeRoles) is { } json)
+        {
+            try
+            {
+                assumeRoles = JsonNode.Parse(json);
+            }
+            catch (System.Text.Json.JsonException)
+            {
+                return [];
+            }
+        }
+
+        return assumeRoles switch
+        {
+            JsonArray list => [.. list.Select(r => Text(r?["roleArn"])).OfType<string>()],
+            JsonObject single => [.. new[] { Text(single["roleArn"]) }.OfType<string>()],
+            _ => [],
+        };
+    }
+
+    /// <summary>The principals a deny leaves out: aws:PrincipalArn under a negated ARN or string operator.</summary>
+    private static List<string> ExemptPrincipalPatterns(JsonNode? statement) =>
+        [.. new[] { "ArnNotLike", "ArnNotEquals", "StringNotLike", "StringNotEquals" }
+            .SelectMany(op => Strings(statement?["Condition"]?[op]?["aws:PrincipalArn"]))];
+
+    /// <summary>IAM's ArnLike: '*' any run of characters, '?' one character, nothing else special.</summary>
+    private static bool ArnLike(string pattern, string arn) =>
+        System.Text.RegularExpressions.Regex.IsMatch(arn, "^" + System.Text.RegularExpressions.Regex.Escape(pattern).Replace(@"\*", ".*").Replace(@"\?", ".") + "$");
 
     private static void CheckDetection(List<Res> resources, Action<string, string, string> fail)
     {

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using AuditInfra.Core.Configuration;
 using AuditInfra.Core.Naming;
+using AuditInfra.Core.Planning;
 using AuditInfra.Core.Policies;
 using AuditInfra.Core.Storage;
 
@@ -44,6 +45,9 @@ public sealed record OrganizationTrailDesign(
     TrailSettings Settings,
     ImmutableSortedDictionary<string, string> Tags)
 {
+    /// <summary>Deleting or replacing the trail stops the organization's audit record.</summary>
+    public ResourceGuard Guard { get; init; } = new(Protect: true);
+
     /// <summary>What the audit stack must export for this trail, by output name.</summary>
     public static readonly ImmutableArray<string> RequiredAuditOutputs = ["logBucketName", "trailKeyArn", "logArchiveReady"];
 }

@@ -86,7 +86,7 @@ public static class OrganizationTrailPlan
             dependsOn = [RolePolicyName(design)];
         }
 
-        resources.Add(new PlannedResource("aws:cloudtrail/trail:Trail", TrailResourceName(design), trail) { Protect = true, DependsOn = dependsOn });
+        resources.Add(new PlannedResource("aws:cloudtrail/trail:Trail", TrailResourceName(design), trail) { Protect = design.Guard.Protect, RetainOnDelete = design.Guard.RetainOnDelete, DependsOn = dependsOn });
 
         return new PlannedComponent(ComponentType, design.Names.Logical("organization-trail-component"), resources.ToImmutable())
         {
