@@ -27,6 +27,7 @@ type EngineResource = {
   props: Record<string, any>;
   opts?: { protect?: boolean };
   propertyDependencies?: Record<string, { urn: string }[]>;
+  provider?: { type: string; name: string; urn: string; props: Record<string, any> };
 };
 
 export function toAuditResource(r: EngineResource): AuditResource {
@@ -34,7 +35,8 @@ export function toAuditResource(r: EngineResource): AuditResource {
   for (const [prop, list] of Object.entries(r.propertyDependencies ?? {})) {
     deps[prop] = (list ?? []).map((d) => d.urn);
   }
-  return { type: r.type, name: r.name, urn: r.urn, props: r.props ?? {}, protect: r.opts?.protect === true, propertyDependencies: deps };
+  const provider = r.provider ? { type: r.provider.type, name: r.provider.name, urn: r.provider.urn, props: r.provider.props ?? {} } : undefined;
+  return { type: r.type, name: r.name, urn: r.urn, props: r.props ?? {}, protect: r.opts?.protect === true, propertyDependencies: deps, provider };
 }
 
 /** The policy's configuration: the schema defaults, overridden by what the pack config gives. */
