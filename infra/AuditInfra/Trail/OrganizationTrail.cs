@@ -131,7 +131,8 @@ public sealed class OrganizationTrail : ComponentResource
         Trail = new Pulumi.Aws.CloudTrail.Trail(OrganizationTrailPlan.TrailResourceName(design), trailArgs, new CustomResourceOptions
         {
             Parent = this,
-            Protect = true,
+            Protect = design.Guard.Protect,
+            RetainOnDelete = design.Guard.RetainOnDelete,
             DependsOn = dependsOn,
         });
         TrailArn = Trail.Arn;
