@@ -41,6 +41,11 @@ public sealed record AuditAccountDesign(
 
     public const string ProviderSessionName = "auditinfra-audit-stack";
 
+    /// <summary>Pulumi.Aws's ProviderArgs defaults, written out: the plan shows every input the provider gets.</summary>
+    public const bool ProviderSkipCredentialsValidation = false;
+
+    public const bool ProviderSkipRegionValidation = true;
+
     public string AccountLogicalName => Names.Logical("audit-account");
 
     public string OuLogicalName => Names.Logical("security-ou");
@@ -172,6 +177,8 @@ public static class AuditAccountPlan
             ["region"] = design.Names.Config.HomeRegion,
             ["allowedAccountIds"] = new JsonArray(design.AccountId),
             ["assumeRoles"] = new JsonArray(new JsonObject { ["roleArn"] = design.DeploymentRoleArn, ["sessionName"] = AuditAccountDesign.ProviderSessionName }),
+            ["skipCredentialsValidation"] = AuditAccountDesign.ProviderSkipCredentialsValidation,
+            ["skipRegionValidation"] = AuditAccountDesign.ProviderSkipRegionValidation,
         }));
 
         foreach (var role in design.Roles)

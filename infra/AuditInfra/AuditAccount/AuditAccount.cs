@@ -66,6 +66,8 @@ public sealed class AuditAccount : ComponentResource
         {
             Region = design.Names.Config.HomeRegion,
             AllowedAccountIds = { accountId },
+            SkipCredentialsValidation = AuditAccountDesign.ProviderSkipCredentialsValidation,
+            SkipRegionValidation = AuditAccountDesign.ProviderSkipRegionValidation,
             AssumeRoles =
             {
                 new ProviderAssumeRoleArgs

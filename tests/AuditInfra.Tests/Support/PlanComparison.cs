@@ -80,8 +80,8 @@ public static partial class PlanComparison
                     continue;
                 }
 
-                var actualValue = Normalize(key, actual[key]);
-                var expectedValue = Normalize(key, value);
+                var actualValue = Normalize(recorded.Type, actual[key]);
+                var expectedValue = Normalize(recorded.Type, value);
                 if (!JsonNode.DeepEquals(expectedValue, actualValue))
                 {
                     problems.Add($"{planned.Name}.{key}: planned {expectedValue?.ToJsonString()} but the program set {actualValue?.ToJsonString()}");
@@ -127,10 +127,14 @@ public static partial class PlanComparison
         }
     }
 
-    /// <summary>Policies travel as JSON strings: compare them parsed.</summary>
-    private static JsonNode? Normalize(string key, JsonNode? value)
+    /// <summary>
+    /// Policies travel as JSON strings: compare them parsed. A provider gets every non-string input
+    /// as JSON text (Pulumi.Aws marks them json: true), booleans included.
+    /// </summary>
+    private static JsonNode? Normalize(string type, JsonNode? value)
     {
-        if (value is JsonValue v && v.TryGetValue<string>(out var text) && (text.StartsWith('{') || text.StartsWith('[')))
+        if (value is JsonValue v && v.TryGetValue<string>(out var text)
+            && (text.StartsWith('{') || text.StartsWith('[') || (type.StartsWith("pulumi:providers:", StringComparison.Ordinal) && text is "true" or "false")))
         {
             try
             {

@@ -99,6 +99,10 @@ public static class PulumiTests
         public object? GetService(Type serviceType) => serviceType == typeof(ObservedStack) ? create() : null;
     }
 
+    /// <summary>A component as the stack plans it (with the provider the stack gives it).</summary>
+    public static Core.Planning.PlannedComponent PlannedComponent(AuditConfig config, string type) =>
+        Core.Stacks.StackPlanner.Plan(config).Components.Single(c => c.Type == type);
+
     public static Task<T> ValueAsync<T>(Output<T> output)
     {
         var completion = new TaskCompletionSource<T>();
