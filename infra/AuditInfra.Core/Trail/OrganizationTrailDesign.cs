@@ -26,7 +26,13 @@ public sealed record TrailCloudWatchDesign(
     PolicyDocument LogKeyPolicy,
     string RoleName,
     PolicyDocument RoleTrustPolicy,
-    PolicyDocument RolePolicy);
+    PolicyDocument RolePolicy)
+{
+    /// <summary>The log group's own key: rotated, and a month to notice a scheduled deletion.</summary>
+    public bool LogKeyRotation { get; init; } = true;
+
+    public int LogKeyDeletionWindowInDays { get; init; } = 30;
+}
 
 /// <summary>The organization trail in the management account, writing to the audit account's archive.</summary>
 public sealed record OrganizationTrailDesign(

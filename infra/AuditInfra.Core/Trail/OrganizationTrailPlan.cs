@@ -61,8 +61,8 @@ public static class OrganizationTrailPlan
             resources.Add(new PlannedResource("aws:kms/key:Key", LogKeyName(design), new JsonObject
             {
                 ["description"] = $"Encrypts the CloudWatch Logs copy of trail '{design.Name}'",
-                ["enableKeyRotation"] = true,
-                ["deletionWindowInDays"] = 30,
+                ["enableKeyRotation"] = cw.LogKeyRotation,
+                ["deletionWindowInDays"] = cw.LogKeyDeletionWindowInDays,
                 ["policy"] = cw.LogKeyPolicy.ToJsonNode(),
             }));
             resources.Add(new PlannedResource("aws:cloudwatch/logGroup:LogGroup", LogGroupName(design), new JsonObject
