@@ -272,6 +272,29 @@ const auditStackRoleExempt: StackCheck = (resources, _config, tags) => {
   return findings;
 };
 
+/**
+ * As the offline check: every lock-down attachment of the audit stack depends on each resource
+ * created through a provider that assumes a role (inside the audit account). The engine expands a
+ * dependency on a component into its children, so the dependencies name the resources themselves.
+ */
+const auditLockdownAfterContents: StackCheck = (resources, _config, tags) => {
+  if (!stackRoles(resources, tags).includes("audit")) return [];
+  const inside = resources.filter((r) => r.provider?.type === Types.awsProvider && assumedRoles(get(r.provider.props, "assumeRoles")).length > 0);
+  const scps = byType(resources, Types.organizationsPolicy);
+  const findings: Finding[] = [];
+  for (const attachment of byType(resources, Types.organizationsPolicyAttachment)) {
+    if (!scps.some((p) => links(attachment, "policyId", p) || attachedByArn(get(attachment.props, "policyId"), p))) continue;
+    const waitsFor = new Set(attachment.dependencies ?? []);
+    for (const r of inside.filter((r) => !waitsFor.has(r.urn))) {
+      findings.push({
+        message: `the lock-down attachment '${attachment.name}' does not wait for '${r.name}', built inside the audit account through provider '${r.provider!.name}': on the first run the lock-down can be attached before it exists and deny creating it`,
+        urn: attachment.urn,
+      });
+    }
+  }
+  return findings;
+};
+
 /** A provider's assumeRoles: a list in the plan, a JSON string among the engine's provider inputs. */
 function assumedRoles(value: unknown): string[] {
   const list = asDocument(value);
@@ -396,6 +419,7 @@ export const specs: readonly PolicySpec[] = [
   { id: "event-rules-enabled", kind: "resource", resourceType: Types.eventRule, resourceCheck: ruleEnabled },
   { id: "audit-account-lockdown", kind: "stack", stackCheck: auditAccountLockdown },
   { id: "audit-stack-role-exempt", kind: "stack", stackCheck: auditStackRoleExempt },
+  { id: "audit-lockdown-after-contents", kind: "stack", stackCheck: auditLockdownAfterContents },
   { id: "guardrails-attached", kind: "stack", stackCheck: guardrailsAttached },
 ];
 

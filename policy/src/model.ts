@@ -32,8 +32,10 @@ export interface AuditResource {
   readonly protect: boolean;
   /** URNs each top-level input depends on (the engine's propertyDependencies; empty offline). */
   readonly propertyDependencies?: Readonly<Record<string, readonly string[]>>;
-  /** The provider the engine creates the resource through (absent offline: providers are resources of the plan). */
+  /** The provider the resource is created through (the engine's, or the plan's effective provider). */
   readonly provider?: ProviderView;
+  /** URNs of the resources it depends on (the engine's dependencies: a component stands for its children). */
+  readonly dependencies?: readonly string[];
 }
 
 /** A provider resource as the engine shows it to a policy. */

@@ -28,6 +28,7 @@ type EngineResource = {
   opts?: { protect?: boolean };
   propertyDependencies?: Record<string, { urn: string }[]>;
   provider?: { type: string; name: string; urn: string; props: Record<string, any> };
+  dependencies?: ({ urn: string } | undefined)[];
 };
 
 export function toAuditResource(r: EngineResource): AuditResource {
@@ -36,7 +37,8 @@ export function toAuditResource(r: EngineResource): AuditResource {
     deps[prop] = (list ?? []).map((d) => d.urn);
   }
   const provider = r.provider ? { type: r.provider.type, name: r.provider.name, urn: r.provider.urn, props: r.provider.props ?? {} } : undefined;
-  return { type: r.type, name: r.name, urn: r.urn, props: r.props ?? {}, protect: r.opts?.protect === true, propertyDependencies: deps, provider };
+  const dependencies = (r.dependencies ?? []).filter((d): d is { urn: string } => d !== undefined).map((d) => d.urn);
+  return { type: r.type, name: r.name, urn: r.urn, props: r.props ?? {}, protect: r.opts?.protect === true, propertyDependencies: deps, provider, dependencies };
 }
 
 /** The policy's configuration: the schema defaults, overridden by what the pack config gives. */

@@ -44,6 +44,17 @@ describe("the role the audit stack acts through, at preview time", () => {
     assert.equal(run("audit-stack-role-exempt", [lockdown(["arn:aws:iam::222222222222:role/auditinfra-?"]), attach, inside("arn:aws:iam::222222222222:role/auditinfra-deployment")], tags).length, 1);
   });
 
+  test("the lock-down attachment must depend on each resource created through the assuming provider", () => {
+    const deploy = "arn:aws:iam::222222222222:role/auditinfra-deployment";
+    const tags = { "auditinfra:role": "audit" };
+    const role = inside(deploy);
+    const waiting = { ...attach, dependencies: [role.urn] };
+    assert.deepEqual(run("audit-lockdown-after-contents", [lockdown([deploy]), waiting, role], tags), []);
+    const messages = run("audit-lockdown-after-contents", [lockdown([deploy]), attach, role], tags);
+    assert.equal(messages.length, 1);
+    assert.match(messages[0], /does not wait for 'auditor'/);
+  });
+
   test("an SCP that is not attached locks nobody out; the prod stack is not checked", () => {
     const role = "arn:aws:iam::222222222222:role/OrganizationAccountAccessRole";
     assert.deepEqual(run("audit-stack-role-exempt", [lockdown([]), inside(role)], { "auditinfra:role": "audit" }), []);

@@ -20,8 +20,7 @@ public static class DesignCheck
     {
         var stack = (string?)plan["stack"] ?? "";
         var resources = (plan["components"]?.AsArray() ?? [])
-            .SelectMany(c => c!["resources"]?.AsArray() ?? [])
-            .Select(r => new Res(r!))
+            .SelectMany(c => (c!["resources"]?.AsArray() ?? []).Select(r => new Res(r!, c)))
             .ToList();
         var violations = new List<Violation>();
         void Fail(string id, string resource, string message) => violations.Add(new Violation(Invariants.Get(id).Id, resource, message));
@@ -33,6 +32,7 @@ public static class DesignCheck
         CheckDetection(resources, Fail);
         CheckLockdown(stack, resources, Fail);
         CheckActingRoleExempt(stack, resources, Fail);
+        CheckLockdownAfterContents(stack, resources, Fail);
         return [.. violations];
     }
 
@@ -283,6 +283,31 @@ public static class DesignCheck
         }
     }
 
+    /// <summary>
+    /// Every lock-down attachment of the audit stack waits for everything the stack builds inside
+    /// the audit account (through a provider that assumes a role there): named itself or by its
+    /// component in the attachment's dependsOn. Otherwise the first run races its own lock-down.
+    /// </summary>
+    private static void CheckLockdownAfterContents(string stack, List<Res> resources, Action<string, string, string> fail)
+    {
+        if (stack != "audit")
+        {
+            return;
+        }
+
+        var assumingProviders = resources.Where(r => r.Type == "pulumi:providers:aws" && AssumedRoles(r.Properties["assumeRoles"]).Count > 0)
+            .Select(r => r.Name).ToHashSet();
+        var inside = resources.Where(r => r.EffectiveProvider is { } p && assumingProviders.Contains(p)).ToList();
+        var scps = resources.Where(r => r.Type == "aws:organizations/policy:Policy").ToList();
+        foreach (var attachment in resources.Where(r => r.Type == "aws:organizations/policyAttachment:PolicyAttachment" && scps.Any(p => RefersTo(r.Properties["policyId"], p))))
+        {
+            foreach (var missing in inside.Where(r => !attachment.DependsOn.Contains(r.Name) && !attachment.DependsOn.Contains(r.Component)))
+            {
+                fail("audit-lockdown-after-contents", attachment.Name, $"does not wait for '{missing.Name}', built inside the audit account through provider '{missing.EffectiveProvider}': on the first run the lock-down can be attached before it exists and deny creating it");
+            }
+        }
+    }
+
     /// <summary>The role ARNs a provider assumes: assumeRoles is a list (a JSON string in a preview's provider inputs).</summary>
     private static List<string> AssumedRoles(JsonNode? assumeRoles)
     {
@@ -409,8 +434,16 @@ public static class DesignCheck
         _ => [],
     };
 
-    private sealed class Res(JsonNode node)
+    private sealed class Res(JsonNode node, JsonNode? component)
     {
+        /// <summary>The component the resource belongs to (its parent).</summary>
+        public string Component { get; } = (string?)component?["name"] ?? "";
+
+        /// <summary>The provider resource it is created through: its own, else its component's; null: the default provider.</summary>
+        public string? EffectiveProvider { get; } = (string?)node["provider"] ?? (string?)component?["provider"];
+
+        public HashSet<string> DependsOn { get; } = [.. (node["dependsOn"] as JsonArray ?? []).Select(d => (string?)d).OfType<string>()];
+
         public string Type { get; } = (string?)node["type"] ?? "";
 
         public string Name { get; } = (string?)node["name"] ?? "";
