@@ -239,6 +239,74 @@ const auditAccountLockdown: StackCheck = (resources, _config, tags) => {
   return locked ? [] : [{ message: "no attached SCP denies writes to the log objects outside the deployment and break-glass roles" }];
 };
 
+/**
+ * As the offline check: every Deny of every attached SCP exempts (aws:PrincipalArn under
+ * ArnNotLike, ArnNotEquals, StringNotLike or StringNotEquals) each role the audit stack's AWS
+ * providers assume; otherwise the stack locks itself out of the audit account once it is attached.
+ */
+const auditStackRoleExempt: StackCheck = (resources, _config, tags) => {
+  if (!stackRoles(resources, tags).includes("audit")) return [];
+  const providers = new Map<string, { name: string; props: Record<string, any> }>();
+  for (const r of byType(resources, Types.awsProvider)) providers.set(r.urn || r.name, r);
+  for (const r of resources) {
+    if (r.provider?.type === Types.awsProvider) providers.set(r.provider.urn || r.provider.name, r.provider);
+  }
+  const acting = [...providers.values()].flatMap((p) => assumedRoles(get(p.props, "assumeRoles")).map((role) => ({ provider: p.name, role })));
+  const attachments = byType(resources, Types.organizationsPolicyAttachment);
+  const findings: Finding[] = [];
+  for (const scp of byType(resources, Types.organizationsPolicy)) {
+    if (!attachments.some((a) => links(a, "policyId", scp) || attachedByArn(get(a.props, "policyId"), scp))) continue;
+    statements(asDocument(get(scp.props, "content"))).forEach((s, index) => {
+      if (get(s, "Effect") !== "Deny") return;
+      const exempt = ["ArnNotLike", "ArnNotEquals", "StringNotLike", "StringNotEquals"].flatMap((op) => strings(get(s, "Condition", op, "aws:PrincipalArn")));
+      for (const { provider, role } of acting) {
+        if (exempt.some((pattern) => arnLike(pattern, role))) continue;
+        const sid = text(get(s, "Sid")) ?? `#${index}`;
+        findings.push({
+          message: `statement ${sid} of '${scp.name}' denies ${role}, the role provider '${provider}' assumes to build inside the audit account: once attached, every later update there is denied (exempt that role: it is deploymentRoleArn)`,
+          urn: scp.urn,
+        });
+      }
+    });
+  }
+  return findings;
+};
+
+/**
+ * As the offline check: every lock-down attachment of the audit stack depends on each resource
+ * created through a provider that assumes a role (inside the audit account). The engine expands a
+ * dependency on a component into its children, so the dependencies name the resources themselves.
+ */
+const auditLockdownAfterContents: StackCheck = (resources, _config, tags) => {
+  if (!stackRoles(resources, tags).includes("audit")) return [];
+  const inside = resources.filter((r) => r.provider?.type === Types.awsProvider && assumedRoles(get(r.provider.props, "assumeRoles")).length > 0);
+  const scps = byType(resources, Types.organizationsPolicy);
+  const findings: Finding[] = [];
+  for (const attachment of byType(resources, Types.organizationsPolicyAttachment)) {
+    if (!scps.some((p) => links(attachment, "policyId", p) || attachedByArn(get(attachment.props, "policyId"), p))) continue;
+    const waitsFor = new Set(attachment.dependencies ?? []);
+    for (const r of inside.filter((r) => !waitsFor.has(r.urn))) {
+      findings.push({
+        message: `the lock-down attachment '${attachment.name}' does not wait for '${r.name}', built inside the audit account through provider '${r.provider!.name}': on the first run the lock-down can be attached before it exists and deny creating it`,
+        urn: attachment.urn,
+      });
+    }
+  }
+  return findings;
+};
+
+/** A provider's assumeRoles: a list in the plan, a JSON string among the engine's provider inputs. */
+function assumedRoles(value: unknown): string[] {
+  const list = asDocument(value);
+  return asArray(list).map((r) => text(get(r, "roleArn"))).filter((r): r is string => r !== undefined);
+}
+
+/** IAM's ArnLike: '*' any run of characters, '?' one character. */
+function arnLike(pattern: string, arn: string): boolean {
+  const regex = pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
+  return new RegExp(`^${regex}$`).test(arn);
+}
+
 // ---- detection ------------------------------------------------------------------------------------
 
 /**
@@ -350,6 +418,8 @@ export const specs: readonly PolicySpec[] = [
   },
   { id: "event-rules-enabled", kind: "resource", resourceType: Types.eventRule, resourceCheck: ruleEnabled },
   { id: "audit-account-lockdown", kind: "stack", stackCheck: auditAccountLockdown },
+  { id: "audit-stack-role-exempt", kind: "stack", stackCheck: auditStackRoleExempt },
+  { id: "audit-lockdown-after-contents", kind: "stack", stackCheck: auditLockdownAfterContents },
   { id: "guardrails-attached", kind: "stack", stackCheck: guardrailsAttached },
 ];
 

@@ -13,13 +13,15 @@ export interface PlannedResourceJson {
   dependsOn?: string[];
   protect?: boolean;
   retainOnDelete?: boolean;
+  /** The provider resource (by name) it is created through; absent: its component's. */
+  provider?: string;
 }
 
 export interface StackPlanJson {
   stack: string;
   account?: string;
   region?: string;
-  components: { type: string; name: string; resources: PlannedResourceJson[] }[];
+  components: { type: string; name: string; provider?: string; resources: PlannedResourceJson[] }[];
 }
 
 export interface Violation {
@@ -43,16 +45,44 @@ interface FakeResource {
   urn: string;
   props: Record<string, any>;
   opts: { protect: boolean; ignoreChanges: string[]; aliases: string[]; customTimeouts: {}; additionalSecretOutputs: string[] };
+  provider?: { type: string; name: string; urn: string; props: Record<string, any> };
+  dependencies: { urn: string }[];
 }
 
-/** The plan's resources, components included (the engine passes component resources too). */
+/**
+ * The plan's resources, components included (the engine passes component resources too), each
+ * with its effective provider and its dependencies as the engine shows them: a dependency on a
+ * component stands for the component's resources.
+ */
 export function planResources(plan: StackPlanJson): FakeResource[] {
   const out: FakeResource[] = [];
   const opts = (protect: boolean) => ({ protect, ignoreChanges: [], aliases: [], customTimeouts: {}, additionalSecretOutputs: [] });
+  const urns = new Map<string, string[]>();
+  const byName = new Map<string, { type: string; urn: string; props: Record<string, any> }>();
   for (const c of plan.components) {
-    out.push({ type: c.type, name: c.name, urn: urnOf(plan.stack, c.type, c.name), props: {}, opts: opts(false) });
+    const children = c.resources.map((r) => urnOf(plan.stack, `${c.type}$${r.type}`, r.name));
+    urns.set(c.name, children);
+    c.resources.forEach((r, i) => {
+      urns.set(r.name, [children[i]]);
+      byName.set(r.name, { type: r.type, urn: children[i], props: r.properties ?? {} });
+    });
+  }
+  const providerOf = (name: string | undefined) => {
+    const p = name === undefined ? undefined : byName.get(name);
+    return p === undefined ? undefined : { type: p.type, name: name!, urn: p.urn, props: p.props };
+  };
+  for (const c of plan.components) {
+    out.push({ type: c.type, name: c.name, urn: urnOf(plan.stack, c.type, c.name), props: {}, opts: opts(false), dependencies: [] });
     for (const r of c.resources) {
-      out.push({ type: r.type, name: r.name, urn: urnOf(plan.stack, `${c.type}$${r.type}`, r.name), props: r.properties ?? {}, opts: opts(r.protect === true) });
+      out.push({
+        type: r.type,
+        name: r.name,
+        urn: urnOf(plan.stack, `${c.type}$${r.type}`, r.name),
+        props: r.properties ?? {},
+        opts: opts(r.protect === true),
+        provider: providerOf(r.provider ?? c.provider),
+        dependencies: (r.dependsOn ?? []).flatMap((d) => urns.get(d) ?? []).map((urn) => ({ urn })),
+      });
     }
   }
   return out;
@@ -85,7 +115,7 @@ export function evaluatePlan(plan: StackPlanJson, options: EvaluateOptions = {})
       }
     }
     if ("validateStack" in policy) {
-      const stackResources = resources.map((r) => ({ ...r, dependencies: [], propertyDependencies: {}, isType: () => false, asType: () => undefined })) as unknown as PolicyResource[];
+      const stackResources = resources.map((r) => ({ ...r, propertyDependencies: {}, isType: () => false, asType: () => undefined })) as unknown as PolicyResource[];
       (policy as StackValidationPolicy).validateStack(
         { resources: stackResources, stackTags: tags, getConfig, notApplicable },
         (message: string, urn?: string) => violations.push({ policy: policy.name, message, urn }),

@@ -19,6 +19,7 @@ export const Types = {
   eventRule: "aws:cloudwatch/eventRule:EventRule",
   organizationsPolicy: "aws:organizations/policy:Policy",
   organizationsPolicyAttachment: "aws:organizations/policyAttachment:PolicyAttachment",
+  awsProvider: "pulumi:providers:aws",
   logArchiveComponent: "auditinfra:storage:LogArchive",
   organizationTrailComponent: "auditinfra:trail:OrganizationTrail",
 } as const;
@@ -31,6 +32,18 @@ export interface AuditResource {
   readonly protect: boolean;
   /** URNs each top-level input depends on (the engine's propertyDependencies; empty offline). */
   readonly propertyDependencies?: Readonly<Record<string, readonly string[]>>;
+  /** The provider the resource is created through (the engine's, or the plan's effective provider). */
+  readonly provider?: ProviderView;
+  /** URNs of the resources it depends on (the engine's dependencies: a component stands for its children). */
+  readonly dependencies?: readonly string[];
+}
+
+/** A provider resource as the engine shows it to a policy. */
+export interface ProviderView {
+  readonly type: string;
+  readonly name: string;
+  readonly urn: string;
+  readonly props: Record<string, any>;
 }
 
 /** A violation found by a check: the message and, for stack checks, the resource it is about. */

@@ -27,6 +27,8 @@ type EngineResource = {
   props: Record<string, any>;
   opts?: { protect?: boolean };
   propertyDependencies?: Record<string, { urn: string }[]>;
+  provider?: { type: string; name: string; urn: string; props: Record<string, any> };
+  dependencies?: ({ urn: string } | undefined)[];
 };
 
 export function toAuditResource(r: EngineResource): AuditResource {
@@ -34,7 +36,9 @@ export function toAuditResource(r: EngineResource): AuditResource {
   for (const [prop, list] of Object.entries(r.propertyDependencies ?? {})) {
     deps[prop] = (list ?? []).map((d) => d.urn);
   }
-  return { type: r.type, name: r.name, urn: r.urn, props: r.props ?? {}, protect: r.opts?.protect === true, propertyDependencies: deps };
+  const provider = r.provider ? { type: r.provider.type, name: r.provider.name, urn: r.provider.urn, props: r.provider.props ?? {} } : undefined;
+  const dependencies = (r.dependencies ?? []).filter((d): d is { urn: string } => d !== undefined).map((d) => d.urn);
+  return { type: r.type, name: r.name, urn: r.urn, props: r.props ?? {}, protect: r.opts?.protect === true, propertyDependencies: deps, provider, dependencies };
 }
 
 /** The policy's configuration: the schema defaults, overridden by what the pack config gives. */

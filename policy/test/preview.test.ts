@@ -20,6 +20,48 @@ function res(type: string, name: string, props: Record<string, any>, extra: Part
   return { type, name, urn: `urn:pulumi:audit::auditinfra::${type}::${name}`, props, protect: false, ...extra };
 }
 
+describe("the role the audit stack acts through, at preview time", () => {
+  const lockdown = (exempt: string[]) => res("aws:organizations/policy:Policy", "lockdown", {
+    type: "SERVICE_CONTROL_POLICY",
+    content: JSON.stringify({ Statement: [{ Sid: "DenyWrites", Effect: "Deny", Action: "s3:PutObject", Resource: "*", Condition: { ArnNotLike: { "aws:PrincipalArn": exempt } } }] }),
+  });
+  const attach = res("aws:organizations/policyAttachment:PolicyAttachment", "lockdown-attachment", { policyId: "${lockdown.id}", targetId: "ou-ab12-security1" });
+  // The engine shows a resource's provider on the resource, with provider inputs as JSON strings.
+  const provider = (role: string) => ({ type: "pulumi:providers:aws", name: "audit-provider", urn: "urn:pulumi:audit::auditinfra::pulumi:providers:aws::audit-provider", props: { assumeRoles: JSON.stringify([{ roleArn: role }]) } });
+  const inside = (role: string) => res("aws:iam/role:Role", "auditor", {}, { provider: provider(role) });
+
+  test("a provider seen only on the resources it creates is checked against every deny", () => {
+    const deploy = "arn:aws:iam::222222222222:role/auditinfra-deployment";
+    assert.deepEqual(run("audit-stack-role-exempt", [lockdown([deploy]), attach, inside(deploy)], { "auditinfra:role": "audit" }), []);
+    const messages = run("audit-stack-role-exempt", [lockdown([deploy]), attach, inside("arn:aws:iam::222222222222:role/OrganizationAccountAccessRole")], { "auditinfra:role": "audit" });
+    assert.equal(messages.length, 1);
+    assert.match(messages[0], /statement DenyWrites of 'lockdown' denies arn:aws:iam::222222222222:role\/OrganizationAccountAccessRole/);
+  });
+
+  test("an ArnNotLike wildcard exempts the role it matches, and only that", () => {
+    const tags = { "auditinfra:role": "audit" };
+    assert.deepEqual(run("audit-stack-role-exempt", [lockdown(["arn:aws:iam::222222222222:role/auditinfra-*"]), attach, inside("arn:aws:iam::222222222222:role/auditinfra-deployment")], tags), []);
+    assert.equal(run("audit-stack-role-exempt", [lockdown(["arn:aws:iam::222222222222:role/auditinfra-?"]), attach, inside("arn:aws:iam::222222222222:role/auditinfra-deployment")], tags).length, 1);
+  });
+
+  test("the lock-down attachment must depend on each resource created through the assuming provider", () => {
+    const deploy = "arn:aws:iam::222222222222:role/auditinfra-deployment";
+    const tags = { "auditinfra:role": "audit" };
+    const role = inside(deploy);
+    const waiting = { ...attach, dependencies: [role.urn] };
+    assert.deepEqual(run("audit-lockdown-after-contents", [lockdown([deploy]), waiting, role], tags), []);
+    const messages = run("audit-lockdown-after-contents", [lockdown([deploy]), attach, role], tags);
+    assert.equal(messages.length, 1);
+    assert.match(messages[0], /does not wait for 'auditor'/);
+  });
+
+  test("an SCP that is not attached locks nobody out; the prod stack is not checked", () => {
+    const role = "arn:aws:iam::222222222222:role/OrganizationAccountAccessRole";
+    assert.deepEqual(run("audit-stack-role-exempt", [lockdown([]), inside(role)], { "auditinfra:role": "audit" }), []);
+    assert.deepEqual(run("audit-stack-role-exempt", [lockdown([]), attach, inside(role)], { "auditinfra:role": "management" }), []);
+  });
+});
+
 describe("identification at preview time", () => {
   test("a sub-resource whose bucket input is unknown still links through propertyDependencies", () => {
     const bucket = res("aws:s3/bucket:Bucket", "logs", { bucket: "acme-logs" }, { protect: true });

@@ -106,6 +106,20 @@ describe("deploy.yml", () => {
   });
 });
 
+describe("stack credentials", () => {
+  const roleOf = (job: any) => job.steps.find((s: any) => String(s.uses ?? "").startsWith("aws-actions/configure-aws-credentials@")).with["role-to-assume"];
+
+  test("the audit stack runs with management-account credentials, as prod does (it manages the account, its OU and SCP)", () => {
+    assert.equal(roleOf(deploy.jobs.audit), roleOf(deploy.jobs.prod));
+    assert.equal(roleOf(deploy.jobs.audit), "${{ vars.PROD_DEPLOY_ROLE_ARN }}");
+    assert.equal(roleOf(preview.jobs.preview), "${{ vars.PROD_PREVIEW_ROLE_ARN }}");
+  });
+
+  test("no workflow uses an audit-account role: the program assumes the deployment role itself", () => {
+    for (const name of ["preview.yml", "deploy.yml"]) assert.doesNotMatch(read(name), /AUDIT_(DEPLOY|PREVIEW)_ROLE_ARN/, name);
+  });
+});
+
 describe("credentials", () => {
   for (const [name, wf] of [["preview.yml", preview], ["deploy.yml", deploy]] as const) {
     test(`${name}: AWS through OIDC role assumption only, the pack built from the lockfile`, () => {

@@ -15,24 +15,62 @@ public sealed record RoleDesign(string LogicalName, string Name, PolicyDocument 
 /// The dedicated audit account: created (with a Security OU if asked) or adopted, locked down by
 /// an SCP on its OU, with an auditor role and a break-glass role inside it.
 /// </summary>
+/// <param name="DeploymentRoleArn">
+/// The one role the audit stack acts through inside the account: the provider assumes it and the
+/// lock-down exempts it, so both read this value (a provider assuming any other role is denied by
+/// the lock-down as soon as it is attached).
+/// </param>
+/// <param name="NewAccountRoleName">The role Organizations creates in a new account: the deployment role's name.</param>
+/// <param name="InAccountComponents">
+/// The components the audit stack builds inside the account through the provider: the lock-down
+/// attaches only after them and the roles, so the first run never races its own SCP.
+/// </param>
 public sealed record AuditAccountDesign(
     ResourceNames Names,
     AuditAccountSettings Settings,
     string AccountId,
-    string AssumedRoleArn,
+    string DeploymentRoleArn,
+    string NewAccountRoleName,
     ImmutableArray<ServiceControlPolicyDesign> LockdownPolicies,
     RoleDesign AuditorRole,
     RoleDesign? BreakGlassRole,
+    ImmutableArray<string> InAccountComponents,
     ImmutableSortedDictionary<string, string> Tags)
 {
     public const string ComponentType = "auditinfra:auditaccount:AuditAccount";
+
+    public const string ProviderSessionName = "auditinfra-audit-stack";
+
+    /// <summary>Pulumi.Aws's ProviderArgs defaults, written out: the plan shows every input the provider gets.</summary>
+    public const bool ProviderSkipCredentialsValidation = false;
+
+    public const bool ProviderSkipRegionValidation = true;
 
     public string AccountLogicalName => Names.Logical("audit-account");
 
     public string OuLogicalName => Names.Logical("security-ou");
 
+    public string ProviderName => Names.Logical("audit-account-provider");
+
+    /// <summary>The OU holds the lock-down: deleting it with the stack would drop the SCP's target.</summary>
+    public ResourceGuard Ou { get; init; } = new(Protect: true);
+
+    /// <summary>An account is never closed by a destroy: it holds the logs.</summary>
+    public ResourceGuard Account { get; init; } = new(Protect: true, RetainOnDelete: true);
+
     /// <summary>The OU the lock-down attaches to: the configured one, or the created one's id.</summary>
     public string SecurityOuTarget => Settings.SecurityOuId ?? PlannedResource.Ref(OuLogicalName, "id");
+
+    public IEnumerable<RoleDesign> Roles => new[] { AuditorRole, BreakGlassRole }.OfType<RoleDesign>();
+
+    /// <summary>Everything inside the account, by resource name: the roles with their policies, then the components.</summary>
+    public ImmutableArray<string> LockdownDependsOn =>
+    [
+        .. Roles.SelectMany(r => new[] { r.LogicalName }
+            .Concat(r.InlinePolicy is null ? [] : [AuditAccountPlan.InlinePolicyName(r)])
+            .Concat(r.ManagedPolicyArns.Select((_, i) => AuditAccountPlan.AttachmentName(r, i)))),
+        .. InAccountComponents,
+    ];
 }
 
 public static class AuditAccountDesigner
@@ -68,15 +106,40 @@ public static class AuditAccountDesigner
                 3600)
             : null;
 
-        return new AuditAccountDesign(names, settings, audit, $"arn:{names.Partition}:iam::{audit}:role/{settings.RoleName}", lockdown, auditor, breakGlass, DesignTags.For(config, "AuditAccount"));
+        // Validation keeps the deployment role inside the audit account (CheckDeploymentRole).
+        var deploymentRole = config.DeploymentRoleArn;
+        var newAccountRole = settings.RoleName ?? deploymentRole.Split('/')[^1];
+        return new AuditAccountDesign(
+            names,
+            settings,
+            audit,
+            deploymentRole,
+            newAccountRole,
+            lockdown,
+            auditor,
+            breakGlass,
+            [names.Logical(InAccountComponentNames.LogArchive), names.Logical(InAccountComponentNames.DetectionHub), names.Logical(InAccountComponentNames.QueryLayer)],
+            DesignTags.For(config, "AuditAccount"));
     }
+}
+
+/// <summary>The names (before the prefix) of the components the audit stack builds inside the audit account.</summary>
+public static class InAccountComponentNames
+{
+    public const string LogArchive = "log-archive";
+    public const string DetectionHub = "detection-hub";
+    public const string QueryLayer = "query-layer";
 }
 
 public static class AuditAccountPlan
 {
     public static string AttachmentName(RoleDesign role, int index) => $"{role.LogicalName}-managed-{index + 1}";
 
-    public static string ProviderName(AuditAccountDesign design) => design.Names.Logical("audit-account-provider");
+    public static string InlinePolicyName(RoleDesign role) => $"{role.LogicalName}-policy";
+
+    public static string LockdownAttachmentName(ServiceControlPolicyDesign scp) => $"{scp.LogicalName}-attachment";
+
+    public static string ProviderName(AuditAccountDesign design) => design.ProviderName;
 
     public static PlannedComponent Render(AuditAccountDesign design)
     {
@@ -91,7 +154,7 @@ public static class AuditAccountPlan
                 ["parentId"] = settings.SecurityOuParentId,
                 ["tags"] = tags.DeepClone(),
             })
-            { Protect = true });
+            { Protect = design.Ou.Protect, RetainOnDelete = design.Ou.RetainOnDelete });
         }
 
         if (settings.Mode == AuditAccountMode.Create)
@@ -101,27 +164,24 @@ public static class AuditAccountPlan
                 ["name"] = settings.AccountName,
                 ["email"] = settings.Email,
                 ["parentId"] = design.SecurityOuTarget,
-                ["roleName"] = settings.RoleName,
+                ["roleName"] = design.NewAccountRoleName,
                 ["iamUserAccessToBilling"] = "DENY",
                 ["closeOnDeletion"] = false,
                 ["tags"] = tags.DeepClone(),
             })
-            { Protect = true, RetainOnDelete = true });
+            { Protect = design.Account.Protect, RetainOnDelete = design.Account.RetainOnDelete });
         }
 
-        resources.Add(new PlannedResource("pulumi:providers:aws", ProviderName(design), new JsonObject
+        resources.Add(new PlannedResource("pulumi:providers:aws", design.ProviderName, new JsonObject
         {
             ["region"] = design.Names.Config.HomeRegion,
             ["allowedAccountIds"] = new JsonArray(design.AccountId),
-            ["assumeRoles"] = new JsonArray(new JsonObject { ["roleArn"] = design.AssumedRoleArn, ["sessionName"] = "auditinfra-audit-stack" }),
+            ["assumeRoles"] = new JsonArray(new JsonObject { ["roleArn"] = design.DeploymentRoleArn, ["sessionName"] = AuditAccountDesign.ProviderSessionName }),
+            ["skipCredentialsValidation"] = AuditAccountDesign.ProviderSkipCredentialsValidation,
+            ["skipRegionValidation"] = AuditAccountDesign.ProviderSkipRegionValidation,
         }));
 
-        foreach (var scp in design.LockdownPolicies)
-        {
-            resources.AddRange(scp.Plan([design.SecurityOuTarget], design.Tags, _ => $"{scp.LogicalName}-attachment"));
-        }
-
-        foreach (var role in new[] { design.AuditorRole, design.BreakGlassRole }.OfType<RoleDesign>())
+        foreach (var role in design.Roles)
         {
             var properties = new JsonObject
             {
@@ -130,31 +190,40 @@ public static class AuditAccountPlan
                 ["maxSessionDuration"] = role.MaxSessionDurationSeconds,
                 ["tags"] = tags.DeepClone(),
             };
-            resources.Add(new PlannedResource("aws:iam/role:Role", role.LogicalName, properties));
+            resources.Add(new PlannedResource("aws:iam/role:Role", role.LogicalName, properties) { Provider = design.ProviderName });
             foreach (var (arn, i) in role.ManagedPolicyArns.Select((a, i) => (a, i)))
             {
                 resources.Add(new PlannedResource("aws:iam/rolePolicyAttachment:RolePolicyAttachment", AttachmentName(role, i), new JsonObject
                 {
                     ["role"] = PlannedResource.Ref(role.LogicalName, "name"),
                     ["policyArn"] = arn,
-                }));
+                })
+                { Provider = design.ProviderName });
             }
 
             if (role.InlinePolicy is { } inline)
             {
-                resources.Add(new PlannedResource("aws:iam/rolePolicy:RolePolicy", $"{role.LogicalName}-policy", new JsonObject
+                resources.Add(new PlannedResource("aws:iam/rolePolicy:RolePolicy", InlinePolicyName(role), new JsonObject
                 {
                     ["role"] = PlannedResource.Ref(role.LogicalName, "id"),
                     ["policy"] = inline.ToJsonNode(),
-                }));
+                })
+                { Provider = design.ProviderName });
             }
+        }
+
+        // The lock-down last: attached before the account's contents exist, it would deny building them.
+        foreach (var scp in design.LockdownPolicies)
+        {
+            resources.AddRange(scp.Plan([design.SecurityOuTarget], design.Tags, _ => LockdownAttachmentName(scp))
+                .Select(r => r.Type == "aws:organizations/policyAttachment:PolicyAttachment" ? r with { DependsOn = design.LockdownDependsOn } : r));
         }
 
         var notes = ImmutableArray.CreateBuilder<string>();
         notes.Add(settings.Mode == AuditAccountMode.Create
             ? $"Creates account '{settings.AccountName}' ({settings.Email}); it is retained (never closed) when the stack is destroyed. First run: Organizations returns the new account's id; the program stops before building anything inside it unless that id equals auditinfra:auditAccountId — set it in both stack files and run again. A new account can take several minutes before its role can be assumed: if the provider reports AccessDenied on sts:AssumeRole, wait and re-run."
             : $"Adopts account {design.AccountId} (e.g. Control Tower's Log Archive): nothing about the account itself is created, changed or closed.");
-        notes.Add($"Everything inside the audit account is created through a provider assuming {design.AssumedRoleArn}.");
+        notes.Add($"Everything inside the audit account is created through a provider assuming the deployment role {design.DeploymentRoleArn}, the role the lock-down exempts; the lock-down is attached only after everything inside the account exists. The audit stack runs with management-account credentials that may assume that role.");
         notes.Add($"Lock-down: only {string.Join(" and ", GuardrailPolicies.ExemptPrincipals(design.Names.Config))} can write to the logs or change the log bucket, trail key, detection hub or CloudTrail in the audit account; no IAM users or access keys; security services stay on" + (settings.DenyRegionsOutsideGoverned ? "; regions outside the governed ones are denied." : "."));
         notes.Add(design.BreakGlassRole is null
             ? "Break-glass: the configured break-glass role lives outside the audit account and is not created here."

@@ -29,8 +29,12 @@ public sealed record AuditAccountSettings
     /// <summary>The root or OU under which a created Security OU goes.</summary>
     public string? SecurityOuParentId { get; init; }
 
-    /// <summary>The role the stack assumes in the audit account (and the one Organizations creates in a new account).</summary>
-    public string RoleName { get; init; } = "OrganizationAccountAccessRole";
+    /// <summary>
+    /// The role Organizations creates in a new account; null: the deployment role's name. The audit
+    /// stack acts in the account through the deployment role (the role the lock-down exempts), so a
+    /// given name must be that role's.
+    /// </summary>
+    public string? RoleName { get; init; }
 
     public string AuditorRoleName { get; init; } = "auditinfra-auditor";
 
@@ -56,7 +60,7 @@ public sealed record AuditAccountSettings
             SecurityOuId = scope.String("securityOuId", check: AwsFormats.OrganizationalUnitId),
             CreateSecurityOuName = scope.String("createSecurityOuName", check: v => v.Length is >= 1 and <= 128 ? null : "an OU name of 1 to 128 characters"),
             SecurityOuParentId = scope.String("securityOuParentId", check: v => AwsFormats.RootId(v) is null || AwsFormats.OrganizationalUnitId(v) is null ? null : "a root id (r-…) or an OU id (ou-…)"),
-            RoleName = scope.String("roleName", defaultValue: "OrganizationAccountAccessRole", check: AwsFormats.RoleName)!,
+            RoleName = scope.String("roleName", check: AwsFormats.RoleName),
             AuditorRoleName = scope.String("auditorRoleName", defaultValue: "auditinfra-auditor", check: AwsFormats.RoleName)!,
             AuditorHumanPrincipals = scope.StringList("auditorHumanPrincipals", check: AwsFormats.PrincipalArn),
             AuditorAutomationPrincipals = scope.StringList("auditorAutomationPrincipals", check: AwsFormats.PrincipalArn),
@@ -78,5 +82,37 @@ public sealed record AuditAccountSettings
         }
 
         return settings;
+    }
+
+    /// <summary>
+    /// The audit stack builds everything inside the audit account through a provider that assumes
+    /// the deployment role, and the lock-down SCP exempts that role: it must live in the audit
+    /// account, and a new account must be created with it (Organizations creates the role at path /).
+    /// </summary>
+    public static void CheckDeploymentRole(ConfigScope root, ConfigScope scope, AuditAccountSettings settings, string deploymentRoleArn, string auditAccountId)
+    {
+        if (deploymentRoleArn.Length == 0 || auditAccountId.Length == 0)
+        {
+            return;
+        }
+
+        var parts = deploymentRoleArn.Split(':');
+        var resource = parts[5];
+        var name = resource.Split('/')[^1];
+        if (parts[4] != auditAccountId)
+        {
+            root.Error("deploymentRoleArn", $"must be a role in the audit account {auditAccountId} (found account {parts[4]}): the audit stack builds everything inside that account through it, and the lock-down SCP exempts only it and breakGlassRoleArn");
+            return;
+        }
+
+        if (settings.RoleName is { } roleName && roleName != name)
+        {
+            scope.Error("roleName", $"must be '{name}', the deployment role's name, or be left out: the audit stack acts in the audit account through deploymentRoleArn, the only role besides break-glass the lock-down exempts");
+        }
+
+        if (settings.Mode == AuditAccountMode.Create && resource.Count(c => c == '/') > 1)
+        {
+            root.Error("deploymentRoleArn", "must have no path (arn:<partition>:iam::<account>:role/<name>) with auditAccount.mode create: Organizations creates the new account's role, the deployment role, at path /");
+        }
     }
 }

@@ -20,8 +20,7 @@ public static class DesignCheck
     {
         var stack = (string?)plan["stack"] ?? "";
         var resources = (plan["components"]?.AsArray() ?? [])
-            .SelectMany(c => c!["resources"]?.AsArray() ?? [])
-            .Select(r => new Res(r!))
+            .SelectMany(c => (c!["resources"]?.AsArray() ?? []).Select(r => new Res(r!, c)))
             .ToList();
         var violations = new List<Violation>();
         void Fail(string id, string resource, string message) => violations.Add(new Violation(Invariants.Get(id).Id, resource, message));
@@ -32,6 +31,8 @@ public static class DesignCheck
         CheckGuardrails(resources, Fail);
         CheckDetection(resources, Fail);
         CheckLockdown(stack, resources, Fail);
+        CheckActingRoleExempt(stack, resources, Fail);
+        CheckLockdownAfterContents(stack, resources, Fail);
         return [.. violations];
     }
 
@@ -253,6 +254,92 @@ public static class DesignCheck
         }
     }
 
+    /// <summary>
+    /// Every deny of every attached SCP exempts each role the audit stack's AWS providers assume:
+    /// otherwise the stack locks itself out of the audit account once the SCP is attached.
+    /// </summary>
+    private static void CheckActingRoleExempt(string stack, List<Res> resources, Action<string, string, string> fail)
+    {
+        if (stack != "audit")
+        {
+            return;
+        }
+
+        var actingRoles = resources.Where(r => r.Type == "pulumi:providers:aws")
+            .SelectMany(p => AssumedRoles(p.Properties["assumeRoles"]).Select(role => (Provider: p.Name, Role: role)))
+            .ToList();
+        var attachments = resources.Where(r => r.Type == "aws:organizations/policyAttachment:PolicyAttachment").ToList();
+        foreach (var scp in resources.Where(r => r.Type == "aws:organizations/policy:Policy" && attachments.Any(a => RefersTo(a.Properties["policyId"], r))))
+        {
+            foreach (var (statement, index) in Statements(scp.Properties["content"]).Select((s, i) => (s, i)).Where(x => Text(x.s?["Effect"]) == "Deny"))
+            {
+                var exempt = ExemptPrincipalPatterns(statement);
+                foreach (var (provider, role) in actingRoles.Where(a => !exempt.Any(pattern => ArnLike(pattern, a.Role))))
+                {
+                    var sid = Text(statement?["Sid"]) ?? $"#{index}";
+                    fail("audit-stack-role-exempt", scp.Name, $"statement {sid} denies {role}, the role provider '{provider}' assumes to build inside the audit account: once attached, every later update there is denied (exempt that role: it is deploymentRoleArn)");
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Every lock-down attachment of the audit stack waits for everything the stack builds inside
+    /// the audit account (through a provider that assumes a role there): named itself or by its
+    /// component in the attachment's dependsOn. Otherwise the first run races its own lock-down.
+    /// </summary>
+    private static void CheckLockdownAfterContents(string stack, List<Res> resources, Action<string, string, string> fail)
+    {
+        if (stack != "audit")
+        {
+            return;
+        }
+
+        var assumingProviders = resources.Where(r => r.Type == "pulumi:providers:aws" && AssumedRoles(r.Properties["assumeRoles"]).Count > 0)
+            .Select(r => r.Name).ToHashSet();
+        var inside = resources.Where(r => r.EffectiveProvider is { } p && assumingProviders.Contains(p)).ToList();
+        var scps = resources.Where(r => r.Type == "aws:organizations/policy:Policy").ToList();
+        foreach (var attachment in resources.Where(r => r.Type == "aws:organizations/policyAttachment:PolicyAttachment" && scps.Any(p => RefersTo(r.Properties["policyId"], p))))
+        {
+            foreach (var missing in inside.Where(r => !attachment.DependsOn.Contains(r.Name) && !attachment.DependsOn.Contains(r.Component)))
+            {
+                fail("audit-lockdown-after-contents", attachment.Name, $"does not wait for '{missing.Name}', built inside the audit account through provider '{missing.EffectiveProvider}': on the first run the lock-down can be attached before it exists and deny creating it");
+            }
+        }
+    }
+
+    /// <summary>The role ARNs a provider assumes: assumeRoles is a list (a JSON string in a preview's provider inputs).</summary>
+    private static List<string> AssumedRoles(JsonNode? assumeRoles)
+    {
+        if (Text(assumeRoles) is { } json)
+        {
+            try
+            {
+                assumeRoles = JsonNode.Parse(json);
+            }
+            catch (System.Text.Json.JsonException)
+            {
+                return [];
+            }
+        }
+
+        return assumeRoles switch
+        {
+            JsonArray list => [.. list.Select(r => Text(r?["roleArn"])).OfType<string>()],
+            JsonObject single => [.. new[] { Text(single["roleArn"]) }.OfType<string>()],
+            _ => [],
+        };
+    }
+
+    /// <summary>The principals a deny leaves out: aws:PrincipalArn under a negated ARN or string operator.</summary>
+    private static List<string> ExemptPrincipalPatterns(JsonNode? statement) =>
+        [.. new[] { "ArnNotLike", "ArnNotEquals", "StringNotLike", "StringNotEquals" }
+            .SelectMany(op => Strings(statement?["Condition"]?[op]?["aws:PrincipalArn"]))];
+
+    /// <summary>IAM's ArnLike: '*' any run of characters, '?' one character, nothing else special.</summary>
+    private static bool ArnLike(string pattern, string arn) =>
+        System.Text.RegularExpressions.Regex.IsMatch(arn, "^" + System.Text.RegularExpressions.Regex.Escape(pattern).Replace(@"\*", ".*").Replace(@"\?", ".") + "$");
+
     private static void CheckDetection(List<Res> resources, Action<string, string, string> fail)
     {
         foreach (var policy in resources.Where(r => r.Type == "aws:cloudwatch/eventBusPolicy:EventBusPolicy"))
@@ -347,8 +434,16 @@ public static class DesignCheck
         _ => [],
     };
 
-    private sealed class Res(JsonNode node)
+    private sealed class Res(JsonNode node, JsonNode? component)
     {
+        /// <summary>The component the resource belongs to (its parent).</summary>
+        public string Component { get; } = (string?)component?["name"] ?? "";
+
+        /// <summary>The provider resource it is created through: its own, else its component's; null: the default provider.</summary>
+        public string? EffectiveProvider { get; } = (string?)node["provider"] ?? (string?)component?["provider"];
+
+        public HashSet<string> DependsOn { get; } = [.. (node["dependsOn"] as JsonArray ?? []).Select(d => (string?)d).OfType<string>()];
+
         public string Type { get; } = (string?)node["type"] ?? "";
 
         public string Name { get; } = (string?)node["name"] ?? "";

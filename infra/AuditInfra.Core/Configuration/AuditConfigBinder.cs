@@ -78,6 +78,11 @@ public static class AuditConfigBinder
         var auditAccount = Stacks.StackRoles.FromStackName(raw.StackName) == Stacks.StackRole.Audit || root.Has("auditAccount")
             ? AuditAccount.AuditAccountSettings.Bind(auditAccountScope)
             : new AuditAccount.AuditAccountSettings();
+        if (Stacks.StackRoles.FromStackName(raw.StackName) == Stacks.StackRole.Audit || root.Has("auditAccount"))
+        {
+            AuditAccount.AuditAccountSettings.CheckDeploymentRole(root, auditAccountScope, auditAccount, deploymentRole, organization.AuditAccountId);
+        }
+
         var trail = Trail.TrailSettings.Bind(root.Section("trail"), organization);
         var guardrails = Guardrails.GuardrailSettings.Bind(root.Section("guardrails"), required: Stacks.StackRoles.FromStackName(raw.StackName) == Stacks.StackRole.Management);
         root.ReportUnknownKeys();

@@ -10,6 +10,9 @@ namespace AuditInfra.Core.Detection;
 
 public sealed record DetectionRuleDesign(DetectionRule Detection, string LogicalName, string RuleName, string Description);
 
+/// <summary>The topic's own key: rotated, and a month to notice a scheduled deletion.</summary>
+public sealed record TopicKeyDesign(string Description, bool EnableKeyRotation, int DeletionWindowInDays);
+
 /// <summary>
 /// The audit account's detection hub: a central bus accepting events only from this
 /// organization, one rule per enabled detection, an encrypted SNS topic as default target, extra
@@ -34,6 +37,16 @@ public sealed record DetectionHubDesign(
     public const int MaximumEventAgeInSeconds = 86400;
 
     public const int MaximumRetryAttempts = 185;
+
+    public TopicKeyDesign TopicKey { get; init; } = new("Encrypts the AuditInfra detection topic", EnableKeyRotation: true, DeletionWindowInDays: 30);
+
+    /// <summary>SQS's longest retention (14 days): time to notice and replay failed deliveries.</summary>
+    public int DeadLetterRetentionSeconds { get; init; } = 1_209_600;
+
+    public bool DeadLetterSqsManagedSse { get; init; } = true;
+
+    /// <summary>Detection rules are always on (the offline check and the policy pack reject a disabled one).</summary>
+    public string RuleState { get; init; } = "ENABLED";
 }
 
 public static class DetectionHubDesigner
@@ -140,9 +153,9 @@ public static class DetectionHubPlan
         }));
         resources.Add(new PlannedResource("aws:kms/key:Key", key, new JsonObject
         {
-            ["description"] = "Encrypts the AuditInfra detection topic",
-            ["enableKeyRotation"] = true,
-            ["deletionWindowInDays"] = 30,
+            ["description"] = design.TopicKey.Description,
+            ["enableKeyRotation"] = design.TopicKey.EnableKeyRotation,
+            ["deletionWindowInDays"] = design.TopicKey.DeletionWindowInDays,
             ["policy"] = design.TopicKeyPolicy.ToJsonNode(),
             ["tags"] = tags.DeepClone(),
         }));
@@ -160,8 +173,8 @@ public static class DetectionHubPlan
         resources.Add(new PlannedResource("aws:sqs/queue:Queue", dlq, new JsonObject
         {
             ["name"] = design.DeadLetterQueueName,
-            ["messageRetentionSeconds"] = 1209600,
-            ["sqsManagedSseEnabled"] = true,
+            ["messageRetentionSeconds"] = design.DeadLetterRetentionSeconds,
+            ["sqsManagedSseEnabled"] = design.DeadLetterSqsManagedSse,
             ["tags"] = tags.DeepClone(),
         }));
         resources.Add(new PlannedResource("aws:sqs/queuePolicy:QueuePolicy", $"{dlq}-policy", new JsonObject
@@ -177,7 +190,7 @@ public static class DetectionHubPlan
                 ["eventBusName"] = PlannedResource.Ref(bus, "name"),
                 ["description"] = rule.Description,
                 ["eventPattern"] = rule.Detection.PatternJson,
-                ["state"] = "ENABLED",
+                ["state"] = design.RuleState,
                 ["tags"] = tags.DeepClone(),
             }));
             var targets = new[] { PlannedResource.Ref(topic, "arn") }.Concat(design.ExtraTargetArns).ToList();
@@ -209,7 +222,7 @@ public static class DetectionHubPlan
             [
                 $"Catalog {DetectionCatalog.Version}: {design.Rules.Length} detections on bus {design.BusName}, delivered to SNS topic {design.TopicName}" + (design.ExtraTargetArns.IsEmpty ? "." : $" and {design.ExtraTargetArns.Length} extra target(s) (each must allow EventBridge in its own resource policy)."),
                 "Every account and governed region forwards CloudTrail-delivered events to this bus (the account baseline); the bus accepts PutEvents only from principals of this organization.",
-                $"Failed deliveries are retried for {DetectionHubDesign.MaximumEventAgeInSeconds / 3600} hours, then kept 14 days in {design.DeadLetterQueueName}.",
+                $"Failed deliveries are retried for {DetectionHubDesign.MaximumEventAgeInSeconds / 3600} hours, then kept {design.DeadLetterRetentionSeconds / 86400} days in {design.DeadLetterQueueName}.",
             ],
         };
     }

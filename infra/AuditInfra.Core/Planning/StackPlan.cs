@@ -18,6 +18,9 @@ public sealed record PlannedResource(string Type, string Name, JsonObject Proper
     /// <summary>Pulumi's retainOnDelete option: destroying the stack leaves the cloud resource in place.</summary>
     public bool RetainOnDelete { get; init; }
 
+    /// <summary>The explicit provider resource (its name) this resource is created through; null: its component's.</summary>
+    public string? Provider { get; init; }
+
     public JsonObject ToJsonNode()
     {
         var node = new JsonObject
@@ -41,6 +44,11 @@ public sealed record PlannedResource(string Type, string Name, JsonObject Proper
             node["retainOnDelete"] = true;
         }
 
+        if (Provider is not null)
+        {
+            node["provider"] = Provider;
+        }
+
         return node;
     }
 
@@ -60,14 +68,29 @@ public sealed record PlannedComponent(string Type, string Name, ImmutableArray<P
     /// <summary>What a reader must know about this component: prerequisites, costs, pitfalls.</summary>
     public ImmutableArray<string> Notes { get; init; } = [];
 
-    public JsonObject ToJsonNode() => new()
+    /// <summary>The provider resource (its name) the component's children use by default; null: the stack's default provider.</summary>
+    public string? Provider { get; init; }
+
+    /// <summary>The provider a child is created through: its own, else the component's; null: the default provider.</summary>
+    public string? ProviderOf(PlannedResource resource) => resource.Provider ?? Provider;
+
+    public JsonObject ToJsonNode()
     {
-        ["type"] = Type,
-        ["name"] = Name,
-        ["resources"] = new JsonArray([.. Resources.Select(r => (JsonNode)r.ToJsonNode())]),
-        ["outputs"] = new JsonObject(Outputs.Select(o => new KeyValuePair<string, JsonNode?>(o.Key, o.Value))),
-        ["notes"] = new JsonArray([.. Notes.Select(n => (JsonNode)JsonValue.Create(n))]),
-    };
+        var node = new JsonObject
+        {
+            ["type"] = Type,
+            ["name"] = Name,
+        };
+        if (Provider is not null)
+        {
+            node["provider"] = Provider;
+        }
+
+        node["resources"] = new JsonArray([.. Resources.Select(r => (JsonNode)r.ToJsonNode())]);
+        node["outputs"] = new JsonObject(Outputs.Select(o => new KeyValuePair<string, JsonNode?>(o.Key, o.Value)));
+        node["notes"] = new JsonArray([.. Notes.Select(n => (JsonNode)JsonValue.Create(n))]);
+        return node;
+    }
 }
 
 /// <summary>Everything one stack deploys, rendered without AWS or Pulumi.</summary>

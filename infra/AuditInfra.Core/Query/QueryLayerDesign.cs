@@ -35,6 +35,32 @@ public sealed record QueryLayerDesign(
     public const string SerDe = "org.apache.hive.serde2.JsonSerDe";
     public const string InputFormat = "com.amazon.emr.cloudtrail.CloudTrailInputFormat";
     public const string OutputFormat = "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat";
+
+    public string DatabaseDescription { get; init; } = "AuditInfra: the organization's CloudTrail logs";
+
+    public string WorkgroupDescription { get; init; } = "AuditInfra: queries over the organization's CloudTrail logs";
+
+    /// <summary>Query results hold log excerpts: private, owner-enforced, encrypted at rest and in Athena.</summary>
+    public PublicAccessBlockDesign ResultsPublicAccess { get; init; } = PublicAccessBlockDesign.All;
+
+    public string ResultsObjectOwnership { get; init; } = "BucketOwnerEnforced";
+
+    /// <summary>SSE-S3: Athena's SSE_S3 result encryption writes objects this default accepts, with no key policy to keep.</summary>
+    public string ResultsSseAlgorithm { get; init; } = "AES256";
+
+    public string ResultsEncryptionOption { get; init; } = "SSE_S3";
+
+    public string ResultsLifecycleRuleId { get; init; } = "expire-query-results";
+
+    /// <summary>Athena's multipart uploads of results finish within minutes: a day is generous.</summary>
+    public int ResultsAbortIncompleteMultipartUploadDays { get; init; } = 1;
+
+    /// <summary>Clients cannot override the result location or encryption.</summary>
+    public bool EnforceWorkgroupConfiguration { get; init; } = true;
+
+    public bool PublishCloudwatchMetrics { get; init; } = true;
+
+    public string WorkgroupState { get; init; } = "ENABLED";
 }
 
 public static class QueryLayerDesigner
@@ -120,7 +146,7 @@ public static class QueryLayerPlan
         resources.Add(new PlannedResource("aws:glue/catalogDatabase:CatalogDatabase", DatabaseResource(design), new JsonObject
         {
             ["name"] = design.DatabaseName,
-            ["description"] = "AuditInfra: the organization's CloudTrail logs",
+            ["description"] = design.DatabaseDescription,
             ["tags"] = tags.DeepClone(),
         }));
         resources.Add(new PlannedResource("aws:glue/catalogTable:CatalogTable", TableResource(design), new JsonObject
@@ -143,31 +169,31 @@ public static class QueryLayerPlan
         resources.Add(new PlannedResource("aws:s3/bucketOwnershipControls:BucketOwnershipControls", $"{bucket}-ownership", new JsonObject
         {
             ["bucket"] = bucketRef,
-            ["rule"] = new JsonObject { ["objectOwnership"] = "BucketOwnerEnforced" },
+            ["rule"] = new JsonObject { ["objectOwnership"] = design.ResultsObjectOwnership },
         }));
         resources.Add(new PlannedResource("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", $"{bucket}-public-access", new JsonObject
         {
             ["bucket"] = bucketRef,
-            ["blockPublicAcls"] = true,
-            ["blockPublicPolicy"] = true,
-            ["ignorePublicAcls"] = true,
-            ["restrictPublicBuckets"] = true,
+            ["blockPublicAcls"] = design.ResultsPublicAccess.BlockPublicAcls,
+            ["blockPublicPolicy"] = design.ResultsPublicAccess.BlockPublicPolicy,
+            ["ignorePublicAcls"] = design.ResultsPublicAccess.IgnorePublicAcls,
+            ["restrictPublicBuckets"] = design.ResultsPublicAccess.RestrictPublicBuckets,
         }));
         resources.Add(new PlannedResource("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", $"{bucket}-encryption", new JsonObject
         {
             ["bucket"] = bucketRef,
-            ["rules"] = new JsonArray(new JsonObject { ["applyServerSideEncryptionByDefault"] = new JsonObject { ["sseAlgorithm"] = "AES256" } }),
+            ["rules"] = new JsonArray(new JsonObject { ["applyServerSideEncryptionByDefault"] = new JsonObject { ["sseAlgorithm"] = design.ResultsSseAlgorithm } }),
         }));
         resources.Add(new PlannedResource("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", $"{bucket}-lifecycle", new JsonObject
         {
             ["bucket"] = bucketRef,
             ["rules"] = new JsonArray(new JsonObject
             {
-                ["id"] = "expire-query-results",
+                ["id"] = design.ResultsLifecycleRuleId,
                 ["status"] = "Enabled",
                 ["filter"] = new JsonObject { ["prefix"] = "" },
                 ["expiration"] = new JsonObject { ["days"] = design.ResultsExpirationDays },
-                ["abortIncompleteMultipartUpload"] = new JsonObject { ["daysAfterInitiation"] = 1 },
+                ["abortIncompleteMultipartUpload"] = new JsonObject { ["daysAfterInitiation"] = design.ResultsAbortIncompleteMultipartUploadDays },
             }),
         }));
         resources.Add(new PlannedResource("aws:s3/bucketPolicy:BucketPolicy", $"{bucket}-policy", new JsonObject
@@ -179,17 +205,17 @@ public static class QueryLayerPlan
         resources.Add(new PlannedResource("aws:athena/workgroup:Workgroup", WorkgroupResource(design), new JsonObject
         {
             ["name"] = design.WorkgroupName,
-            ["description"] = "AuditInfra: queries over the organization's CloudTrail logs",
-            ["state"] = "ENABLED",
+            ["description"] = design.WorkgroupDescription,
+            ["state"] = design.WorkgroupState,
             ["configuration"] = new JsonObject
             {
-                ["enforceWorkgroupConfiguration"] = true,
-                ["publishCloudwatchMetricsEnabled"] = true,
+                ["enforceWorkgroupConfiguration"] = design.EnforceWorkgroupConfiguration,
+                ["publishCloudwatchMetricsEnabled"] = design.PublishCloudwatchMetrics,
                 ["bytesScannedCutoffPerQuery"] = design.BytesScannedCutoffPerQuery,
                 ["resultConfiguration"] = new JsonObject
                 {
                     ["outputLocation"] = $"s3://{design.ResultsBucket}/",
-                    ["encryptionConfiguration"] = new JsonObject { ["encryptionOption"] = "SSE_S3" },
+                    ["encryptionConfiguration"] = new JsonObject { ["encryptionOption"] = design.ResultsEncryptionOption },
                 },
             },
             ["tags"] = tags.DeepClone(),

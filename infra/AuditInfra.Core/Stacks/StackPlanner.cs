@@ -44,10 +44,13 @@ public static class StackPlanner
         {
             case StackRole.Audit:
                 account = config.Organization.AuditAccountId;
-                components.Add(AuditAccountPlan.Render(AuditAccountDesigner.Design(config)));
-                components.Add(LogArchivePlan.Render(LogArchiveDesigner.Design(config)));
-                components.Add(DetectionHubPlan.Render(DetectionHubDesigner.Design(config)));
-                components.Add(QueryLayerPlan.Render(QueryLayerDesigner.Design(config)));
+                var auditAccount = AuditAccountDesigner.Design(config);
+                components.Add(AuditAccountPlan.Render(auditAccount));
+
+                // Built inside the audit account: through the provider that assumes the deployment role.
+                components.Add(LogArchivePlan.Render(LogArchiveDesigner.Design(config)) with { Provider = auditAccount.ProviderName });
+                components.Add(DetectionHubPlan.Render(DetectionHubDesigner.Design(config)) with { Provider = auditAccount.ProviderName });
+                components.Add(QueryLayerPlan.Render(QueryLayerDesigner.Design(config)) with { Provider = auditAccount.ProviderName });
                 break;
             default:
                 account = config.Organization.ManagementAccountId;

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using AuditInfra.Core.Configuration;
 using AuditInfra.Core.Naming;
+using AuditInfra.Core.Planning;
 using AuditInfra.Core.Policies;
 
 namespace AuditInfra.Core.Storage;
@@ -12,7 +13,11 @@ public sealed record TrailKeyDesign(
     bool EnableKeyRotation,
     int RotationPeriodInDays,
     string AliasName,
-    PolicyDocument Policy);
+    PolicyDocument Policy)
+{
+    /// <summary>Deleting or replacing the key would make every log unreadable: updates that would fail.</summary>
+    public ResourceGuard Guard { get; init; } = new(Protect: true);
+}
 
 public sealed record PublicAccessBlockDesign(bool BlockPublicAcls, bool BlockPublicPolicy, bool IgnorePublicAcls, bool RestrictPublicBuckets)
 {
@@ -56,7 +61,11 @@ public sealed record BucketDesign(
     ObjectLockDesign? ObjectLock,
     LifecycleDesign Lifecycle,
     PolicyDocument Policy,
-    BucketLoggingDesign? Logging);
+    BucketLoggingDesign? Logging)
+{
+    /// <summary>The buckets hold the evidence: an update that deletes or replaces one fails.</summary>
+    public ResourceGuard Guard { get; init; } = new(Protect: true);
+}
 
 /// <summary>The audit account's log archive: the trail key, the log bucket and its access-log bucket.</summary>
 public sealed record LogArchiveDesign(

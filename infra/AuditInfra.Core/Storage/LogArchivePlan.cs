@@ -30,7 +30,7 @@ public static class LogArchivePlan
             ["policy"] = design.Key.Policy.ToJsonNode(),
             ["tags"] = Tags(design),
         })
-        { Protect = true });
+        { Protect = design.Key.Guard.Protect, RetainOnDelete = design.Key.Guard.RetainOnDelete });
         resources.Add(new PlannedResource("aws:kms/alias:Alias", design.Names.Logical("trail-key-alias"), new JsonObject
         {
             ["name"] = design.Key.AliasName,
@@ -78,7 +78,7 @@ public static class LogArchivePlan
             ["forceDestroy"] = bucket.ForceDestroy,
             ["tags"] = Tags(design),
         })
-        { Protect = true });
+        { Protect = bucket.Guard.Protect, RetainOnDelete = bucket.Guard.RetainOnDelete });
         resources.Add(new PlannedResource("aws:s3/bucketOwnershipControls:BucketOwnershipControls", $"{name}-ownership", new JsonObject
         {
             ["bucket"] = bucketRef,

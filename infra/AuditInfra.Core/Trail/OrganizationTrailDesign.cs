@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using AuditInfra.Core.Configuration;
 using AuditInfra.Core.Naming;
+using AuditInfra.Core.Planning;
 using AuditInfra.Core.Policies;
 using AuditInfra.Core.Storage;
 
@@ -25,7 +26,13 @@ public sealed record TrailCloudWatchDesign(
     PolicyDocument LogKeyPolicy,
     string RoleName,
     PolicyDocument RoleTrustPolicy,
-    PolicyDocument RolePolicy);
+    PolicyDocument RolePolicy)
+{
+    /// <summary>The log group's own key: rotated, and a month to notice a scheduled deletion.</summary>
+    public bool LogKeyRotation { get; init; } = true;
+
+    public int LogKeyDeletionWindowInDays { get; init; } = 30;
+}
 
 /// <summary>The organization trail in the management account, writing to the audit account's archive.</summary>
 public sealed record OrganizationTrailDesign(
@@ -44,6 +51,9 @@ public sealed record OrganizationTrailDesign(
     TrailSettings Settings,
     ImmutableSortedDictionary<string, string> Tags)
 {
+    /// <summary>Deleting or replacing the trail stops the organization's audit record.</summary>
+    public ResourceGuard Guard { get; init; } = new(Protect: true);
+
     /// <summary>What the audit stack must export for this trail, by output name.</summary>
     public static readonly ImmutableArray<string> RequiredAuditOutputs = ["logBucketName", "trailKeyArn", "logArchiveReady"];
 }

@@ -61,8 +61,8 @@ public static class OrganizationTrailPlan
             resources.Add(new PlannedResource("aws:kms/key:Key", LogKeyName(design), new JsonObject
             {
                 ["description"] = $"Encrypts the CloudWatch Logs copy of trail '{design.Name}'",
-                ["enableKeyRotation"] = true,
-                ["deletionWindowInDays"] = 30,
+                ["enableKeyRotation"] = cw.LogKeyRotation,
+                ["deletionWindowInDays"] = cw.LogKeyDeletionWindowInDays,
                 ["policy"] = cw.LogKeyPolicy.ToJsonNode(),
             }));
             resources.Add(new PlannedResource("aws:cloudwatch/logGroup:LogGroup", LogGroupName(design), new JsonObject
@@ -86,7 +86,7 @@ public static class OrganizationTrailPlan
             dependsOn = [RolePolicyName(design)];
         }
 
-        resources.Add(new PlannedResource("aws:cloudtrail/trail:Trail", TrailResourceName(design), trail) { Protect = true, DependsOn = dependsOn });
+        resources.Add(new PlannedResource("aws:cloudtrail/trail:Trail", TrailResourceName(design), trail) { Protect = design.Guard.Protect, RetainOnDelete = design.Guard.RetainOnDelete, DependsOn = dependsOn });
 
         return new PlannedComponent(ComponentType, design.Names.Logical("organization-trail-component"), resources.ToImmutable())
         {

@@ -9,9 +9,9 @@ namespace AuditInfra.AuditAccount;
 
 /// <summary>
 /// The dedicated audit account, run with management-account credentials: creates it (retained on
-/// destroy) or adopts it, attaches the lock-down SCP to its Security OU, and exposes a provider
-/// that assumes the configured role in it; the roles inside the account are created through that
-/// provider, and so are the log archive and detection hub (the audit stack passes it to them).
+/// destroy) or adopts it, builds everything inside it through a provider that assumes the
+/// deployment role (the role the lock-down exempts), and attaches the lock-down SCP to its
+/// Security OU last, once everything inside the account exists.
 /// </summary>
 public sealed class AuditAccount : ComponentResource
 {
@@ -36,7 +36,7 @@ public sealed class AuditAccount : ComponentResource
                 Name = ouName,
                 ParentId = settings.SecurityOuParentId!,
                 Tags = tags,
-            }, new CustomResourceOptions { Parent = this, Protect = true });
+            }, new CustomResourceOptions { Parent = this, Protect = design.Ou.Protect, RetainOnDelete = design.Ou.RetainOnDelete });
             ouId = ou.Id;
         }
 
@@ -48,11 +48,11 @@ public sealed class AuditAccount : ComponentResource
                 Name = settings.AccountName!,
                 Email = settings.Email!,
                 ParentId = ouId,
-                RoleName = settings.RoleName,
+                RoleName = design.NewAccountRoleName,
                 IamUserAccessToBilling = "DENY",
                 CloseOnDeletion = false,
                 Tags = tags,
-            }, new CustomResourceOptions { Parent = this, Protect = true, RetainOnDelete = true });
+            }, new CustomResourceOptions { Parent = this, Protect = design.Account.Protect, RetainOnDelete = design.Account.RetainOnDelete });
 
             // Every name and policy of the design is computed from the configured account id: nothing
             // is built inside the new account until the configuration names it.
@@ -61,20 +61,57 @@ public sealed class AuditAccount : ComponentResource
                 : throw new RunException($"The audit account was created with id {id}, but auditinfra:auditAccountId is {design.AccountId}. Set auditinfra:auditAccountId: \"{id}\" in Pulumi.audit.yaml and Pulumi.prod.yaml, then run `pulumi up --stack audit` again (a new account can take a few minutes before its role can be assumed)."));
         }
 
-        Provider = new Provider(AuditAccountPlan.ProviderName(design), new ProviderArgs
+        // The deployment role: the one role (besides break-glass) the lock-down exempts.
+        Provider = new Provider(design.ProviderName, new ProviderArgs
         {
             Region = design.Names.Config.HomeRegion,
             AllowedAccountIds = { accountId },
+            SkipCredentialsValidation = AuditAccountDesign.ProviderSkipCredentialsValidation,
+            SkipRegionValidation = AuditAccountDesign.ProviderSkipRegionValidation,
             AssumeRoles =
             {
                 new ProviderAssumeRoleArgs
                 {
-                    RoleArn = accountId.Apply(_ => design.AssumedRoleArn),
-                    SessionName = "auditinfra-audit-stack",
+                    RoleArn = accountId.Apply(_ => design.DeploymentRoleArn),
+                    SessionName = AuditAccountDesign.ProviderSessionName,
                 },
             },
         }, child);
 
+        var inAccount = new CustomResourceOptions { Parent = this, Provider = Provider };
+        var inside = new List<Resource>();
+        foreach (var role in design.Roles)
+        {
+            var created = new Role(role.LogicalName, new RoleArgs
+            {
+                Name = role.Name,
+                AssumeRolePolicy = role.Trust.ToJson(),
+                MaxSessionDuration = role.MaxSessionDurationSeconds,
+                Tags = tags,
+            }, inAccount);
+            inside.Add(created);
+            if (role.InlinePolicy is { } inline)
+            {
+                inside.Add(new RolePolicy(AuditAccountPlan.InlinePolicyName(role), new RolePolicyArgs
+                {
+                    Role = created.Id,
+                    Policy = inline.ToJson(),
+                }, inAccount));
+            }
+
+            for (var i = 0; i < role.ManagedPolicyArns.Length; i++)
+            {
+                inside.Add(new RolePolicyAttachment(AuditAccountPlan.AttachmentName(role, i), new RolePolicyAttachmentArgs
+                {
+                    Role = created.Name,
+                    PolicyArn = role.ManagedPolicyArns[i],
+                }, inAccount));
+            }
+        }
+
+        inside.AddRange(args.BuildInside(Provider));
+
+        // Attached before the account's contents exist, the lock-down would deny building them.
         foreach (var scp in design.LockdownPolicies)
         {
             var policy = new Pulumi.Aws.Organizations.Policy(scp.LogicalName, new Pulumi.Aws.Organizations.PolicyArgs
@@ -85,40 +122,11 @@ public sealed class AuditAccount : ComponentResource
                 Content = scp.Document.ToJson(),
                 Tags = tags,
             }, child);
-            _ = new Pulumi.Aws.Organizations.PolicyAttachment($"{scp.LogicalName}-attachment", new Pulumi.Aws.Organizations.PolicyAttachmentArgs
+            _ = new Pulumi.Aws.Organizations.PolicyAttachment(AuditAccountPlan.LockdownAttachmentName(scp), new Pulumi.Aws.Organizations.PolicyAttachmentArgs
             {
                 PolicyId = policy.Id,
                 TargetId = ouId,
-            }, child);
-        }
-
-        var inAccount = new CustomResourceOptions { Parent = this, Provider = Provider };
-        foreach (var role in new[] { design.AuditorRole, design.BreakGlassRole }.OfType<RoleDesign>())
-        {
-            var created = new Role(role.LogicalName, new RoleArgs
-            {
-                Name = role.Name,
-                AssumeRolePolicy = role.Trust.ToJson(),
-                MaxSessionDuration = role.MaxSessionDurationSeconds,
-                Tags = tags,
-            }, inAccount);
-            if (role.InlinePolicy is { } inline)
-            {
-                _ = new RolePolicy($"{role.LogicalName}-policy", new RolePolicyArgs
-                {
-                    Role = created.Id,
-                    Policy = inline.ToJson(),
-                }, inAccount);
-            }
-
-            for (var i = 0; i < role.ManagedPolicyArns.Length; i++)
-            {
-                _ = new RolePolicyAttachment(AuditAccountPlan.AttachmentName(role, i), new RolePolicyAttachmentArgs
-                {
-                    Role = created.Name,
-                    PolicyArn = role.ManagedPolicyArns[i],
-                }, inAccount);
-            }
+            }, new CustomResourceOptions { Parent = this, DependsOn = inside.ToArray() });
         }
 
         AccountId = accountId;

@@ -4,17 +4,19 @@ using Pulumi;
 namespace AuditInfra.Configuration;
 
 /// <summary>
-/// Reads the stack's configuration for the Pulumi program and validates it with the same binder
-/// as the CLI, so `pulumi up` fails fast with exactly the messages `auditinfra plan` prints.
+/// Reads the stack's configuration through Pulumi and validates it with the same binder as the
+/// CLI, so `pulumi up` fails fast naming the same keys `auditinfra plan` names. Pulumi resolves
+/// what a file read would miss: `secure:` values, ESC environment imports, `--config-file`.
 /// </summary>
 public static class PulumiStackConfig
 {
     /// <summary>Loads the running stack's configuration; an invalid one stops the program with the full report.</summary>
     public static AuditConfig Load()
     {
+        var stack = Deployment.Instance.StackName;
         try
         {
-            return LoadOrThrow(Deployment.Instance.StackName);
+            return AuditConfigBinder.BindOrThrow(FromPulumiConfig(stack));
         }
         catch (ConfigValidationException ex)
         {
@@ -23,25 +25,11 @@ public static class PulumiStackConfig
         }
     }
 
-    private static AuditConfig LoadOrThrow(string stack)
-    {
-
-        // The stack file gives line numbers and sees keys Pulumi would pass silently (typos);
-        // without one (Automation API, config from an environment), read Pulumi's config key by key.
-        if (FindStackFile(stack) is { } path)
-        {
-            var (raw, error) = RawConfig.Load(path, stack);
-            if (raw is null)
-            {
-                throw new ConfigValidationException(new ValidationReport([error!]));
-            }
-
-            return AuditConfigBinder.BindOrThrow(raw);
-        }
-
-        return AuditConfigBinder.BindOrThrow(FromPulumiConfig(stack));
-    }
-
+    /// <summary>
+    /// Every key the binder knows, read from Pulumi's config; structured values (lists, maps)
+    /// arrive as their JSON text. Pulumi cannot list the keys it holds, so a misspelt key is
+    /// invisible here: `auditinfra plan` reads the stack file and reports it.
+    /// </summary>
     public static RawConfig FromPulumiConfig(string stack)
     {
         var config = new Config(RawConfig.Namespace);
@@ -53,19 +41,5 @@ public static class PulumiStackConfig
             var (ns, key) = (qualified[..colon], qualified[(colon + 1)..]);
             return ns == "aws" ? aws.Get(key) : config.Get(key);
         });
-    }
-
-    private static string? FindStackFile(string stack)
-    {
-        for (var dir = new DirectoryInfo(Directory.GetCurrentDirectory()); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Pulumi.yaml")))
-            {
-                var path = Path.Combine(dir.FullName, $"Pulumi.{stack}.yaml");
-                return File.Exists(path) ? path : null;
-            }
-        }
-
-        return null;
     }
 }

@@ -35,9 +35,9 @@ public sealed class DetectionHub : ComponentResource
 
         var key = new Key(DetectionHubPlan.TopicKeyResourceName(design), new KeyArgs
         {
-            Description = "Encrypts the AuditInfra detection topic",
-            EnableKeyRotation = true,
-            DeletionWindowInDays = 30,
+            Description = design.TopicKey.Description,
+            EnableKeyRotation = design.TopicKey.EnableKeyRotation,
+            DeletionWindowInDays = design.TopicKey.DeletionWindowInDays,
             Policy = design.TopicKeyPolicy.ToJson(),
             Tags = Tags(design),
         }, child);
@@ -58,8 +58,8 @@ public sealed class DetectionHub : ComponentResource
         var dlq = new Queue(dlqName, new QueueArgs
         {
             Name = design.DeadLetterQueueName,
-            MessageRetentionSeconds = 1209600,
-            SqsManagedSseEnabled = true,
+            MessageRetentionSeconds = design.DeadLetterRetentionSeconds,
+            SqsManagedSseEnabled = design.DeadLetterSqsManagedSse,
             Tags = Tags(design),
         }, child);
         _ = new QueuePolicy($"{dlqName}-policy", new QueuePolicyArgs
@@ -76,7 +76,7 @@ public sealed class DetectionHub : ComponentResource
                 EventBusName = bus.Name,
                 Description = rule.Description,
                 EventPattern = rule.Detection.PatternJson,
-                State = "ENABLED",
+                State = design.RuleState,
                 Tags = Tags(design),
             }, child);
 

@@ -24,7 +24,7 @@ public sealed class QueryLayer : ComponentResource
         var database = new CatalogDatabase(QueryLayerPlan.DatabaseResource(design), new CatalogDatabaseArgs
         {
             Name = design.DatabaseName,
-            Description = "AuditInfra: the organization's CloudTrail logs",
+            Description = design.DatabaseDescription,
             Tags = tags,
         }, child);
 
@@ -60,15 +60,15 @@ public sealed class QueryLayer : ComponentResource
         _ = new BucketOwnershipControls($"{bucketName}-ownership", new BucketOwnershipControlsArgs
         {
             Bucket = bucket.Id,
-            Rule = new S3Inputs.BucketOwnershipControlsRuleArgs { ObjectOwnership = "BucketOwnerEnforced" },
+            Rule = new S3Inputs.BucketOwnershipControlsRuleArgs { ObjectOwnership = design.ResultsObjectOwnership },
         }, child);
         var publicAccess = new BucketPublicAccessBlock($"{bucketName}-public-access", new BucketPublicAccessBlockArgs
         {
             Bucket = bucket.Id,
-            BlockPublicAcls = true,
-            BlockPublicPolicy = true,
-            IgnorePublicAcls = true,
-            RestrictPublicBuckets = true,
+            BlockPublicAcls = design.ResultsPublicAccess.BlockPublicAcls,
+            BlockPublicPolicy = design.ResultsPublicAccess.BlockPublicPolicy,
+            IgnorePublicAcls = design.ResultsPublicAccess.IgnorePublicAcls,
+            RestrictPublicBuckets = design.ResultsPublicAccess.RestrictPublicBuckets,
         }, child);
         _ = new BucketServerSideEncryptionConfiguration($"{bucketName}-encryption", new BucketServerSideEncryptionConfigurationArgs
         {
@@ -77,7 +77,7 @@ public sealed class QueryLayer : ComponentResource
             {
                 new S3Inputs.BucketServerSideEncryptionConfigurationRuleArgs
                 {
-                    ApplyServerSideEncryptionByDefault = new S3Inputs.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs { SseAlgorithm = "AES256" },
+                    ApplyServerSideEncryptionByDefault = new S3Inputs.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs { SseAlgorithm = design.ResultsSseAlgorithm },
                 },
             },
         }, child);
@@ -88,11 +88,11 @@ public sealed class QueryLayer : ComponentResource
             {
                 new S3Inputs.BucketLifecycleConfigurationRuleArgs
                 {
-                    Id = "expire-query-results",
+                    Id = design.ResultsLifecycleRuleId,
                     Status = "Enabled",
                     Filter = new S3Inputs.BucketLifecycleConfigurationRuleFilterArgs { Prefix = "" },
                     Expiration = new S3Inputs.BucketLifecycleConfigurationRuleExpirationArgs { Days = design.ResultsExpirationDays },
-                    AbortIncompleteMultipartUpload = new S3Inputs.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs { DaysAfterInitiation = 1 },
+                    AbortIncompleteMultipartUpload = new S3Inputs.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs { DaysAfterInitiation = design.ResultsAbortIncompleteMultipartUploadDays },
                 },
             },
         }, child);
@@ -105,17 +105,17 @@ public sealed class QueryLayer : ComponentResource
         var workgroup = new Workgroup(QueryLayerPlan.WorkgroupResource(design), new WorkgroupArgs
         {
             Name = design.WorkgroupName,
-            Description = "AuditInfra: queries over the organization's CloudTrail logs",
-            State = "ENABLED",
+            Description = design.WorkgroupDescription,
+            State = design.WorkgroupState,
             Configuration = new AthenaInputs.WorkgroupConfigurationArgs
             {
-                EnforceWorkgroupConfiguration = true,
-                PublishCloudwatchMetricsEnabled = true,
+                EnforceWorkgroupConfiguration = design.EnforceWorkgroupConfiguration,
+                PublishCloudwatchMetricsEnabled = design.PublishCloudwatchMetrics,
                 BytesScannedCutoffPerQuery = design.BytesScannedCutoffPerQuery,
                 ResultConfiguration = new AthenaInputs.WorkgroupConfigurationResultConfigurationArgs
                 {
                     OutputLocation = $"s3://{design.ResultsBucket}/",
-                    EncryptionConfiguration = new AthenaInputs.WorkgroupConfigurationResultConfigurationEncryptionConfigurationArgs { EncryptionOption = "SSE_S3" },
+                    EncryptionConfiguration = new AthenaInputs.WorkgroupConfigurationResultConfigurationEncryptionConfigurationArgs { EncryptionOption = design.ResultsEncryptionOption },
                 },
             },
             Tags = tags,

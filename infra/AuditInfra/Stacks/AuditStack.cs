@@ -17,20 +17,31 @@ public static class AuditStack
     public static IDictionary<string, object?> Build(AuditConfig config)
     {
         var accountDesign = AuditAccountDesigner.Design(config);
-        var account = new AuditInfra.AuditAccount.AuditAccount(accountDesign.Names.Logical("audit-account-component"), new AuditAccountArgs { Design = accountDesign });
-
-        // Everything that holds or protects the logs is built inside the audit account.
-        var inAuditAccount = new ComponentResourceOptions { Providers = { account.Provider } };
         var design = LogArchiveDesigner.Design(config);
-        var logArchive = new LogArchive(design.Names.Logical("log-archive"), new LogArchiveArgs { Design = design }, inAuditAccount);
         var hubDesign = DetectionHubDesigner.Design(config);
-        var hub = new DetectionHub(hubDesign.Names.Logical("detection-hub"), new DetectionHubArgs { Design = hubDesign }, inAuditAccount);
         var queryDesign = QueryLayerDesigner.Design(config);
-        var query = new QueryLayer(queryDesign.Names.Logical("query-layer"), new QueryLayerArgs { Design = queryDesign }, inAuditAccount);
+        LogArchive? logArchive = null;
+        DetectionHub? hub = null;
+        QueryLayer? query = null;
+
+        // Everything that holds or protects the logs is built inside the audit account, through the
+        // account's provider, before the account's lock-down is attached.
+        var account = new AuditInfra.AuditAccount.AuditAccount(accountDesign.Names.Logical("audit-account-component"), new AuditAccountArgs
+        {
+            Design = accountDesign,
+            BuildInside = provider =>
+            {
+                var inAuditAccount = new ComponentResourceOptions { Providers = { provider } };
+                logArchive = new LogArchive(accountDesign.Names.Logical(InAccountComponentNames.LogArchive), new LogArchiveArgs { Design = design }, inAuditAccount);
+                hub = new DetectionHub(accountDesign.Names.Logical(InAccountComponentNames.DetectionHub), new DetectionHubArgs { Design = hubDesign }, inAuditAccount);
+                query = new QueryLayer(accountDesign.Names.Logical(InAccountComponentNames.QueryLayer), new QueryLayerArgs { Design = queryDesign }, inAuditAccount);
+                return [logArchive, hub, query];
+            },
+        });
 
         return new Dictionary<string, object?>
         {
-            ["logBucketName"] = logArchive.LogBucketName,
+            ["logBucketName"] = logArchive!.LogBucketName,
             ["logBucketArn"] = logArchive.LogBucketArn,
             ["accessLogBucketName"] = logArchive.AccessLogBucketName,
             ["trailKeyArn"] = logArchive.TrailKeyArn,
@@ -39,9 +50,9 @@ public static class AuditStack
             ["s3KeyPrefix"] = config.S3KeyPrefix,
             ["auditAccountId"] = account.AccountId,
             ["logArchiveReady"] = logArchive.Ready,
-            ["detectionBusArn"] = hub.BusArn,
+            ["detectionBusArn"] = hub!.BusArn,
             ["detectionTopicArn"] = hub.TopicArn,
-            ["athenaWorkgroup"] = query.WorkgroupName,
+            ["athenaWorkgroup"] = query!.WorkgroupName,
         };
     }
 }

@@ -53,7 +53,7 @@ public sealed class LogArchive : ComponentResource
             RotationPeriodInDays = design.Key.RotationPeriodInDays,
             Policy = design.Key.Policy.ToJson(),
             Tags = tags,
-        }, new CustomResourceOptions { Parent = this, Protect = true });
+        }, new CustomResourceOptions { Parent = this, Protect = design.Key.Guard.Protect, RetainOnDelete = design.Key.Guard.RetainOnDelete });
 
         _ = new KmsAlias(design.Names.Logical("trail-key-alias"), new AliasArgs
         {
@@ -93,7 +93,7 @@ public sealed class LogArchive : ComponentResource
             ObjectLockEnabled = bucket.ObjectLockEnabled,
             ForceDestroy = bucket.ForceDestroy,
             Tags = tags,
-        }, new CustomResourceOptions { Parent = this, Protect = true });
+        }, new CustomResourceOptions { Parent = this, Protect = bucket.Guard.Protect, RetainOnDelete = bucket.Guard.RetainOnDelete });
 
         _ = new BucketOwnershipControls($"{name}-ownership", new BucketOwnershipControlsArgs
         {

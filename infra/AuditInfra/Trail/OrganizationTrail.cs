@@ -101,8 +101,8 @@ public sealed class OrganizationTrail : ComponentResource
             var key = new Key(OrganizationTrailPlan.LogKeyName(design), new KeyArgs
             {
                 Description = $"Encrypts the CloudWatch Logs copy of trail '{design.Name}'",
-                EnableKeyRotation = true,
-                DeletionWindowInDays = 30,
+                EnableKeyRotation = cw.LogKeyRotation,
+                DeletionWindowInDays = cw.LogKeyDeletionWindowInDays,
                 Policy = cw.LogKeyPolicy.ToJson(),
             }, child);
             var logGroup = new LogGroup(OrganizationTrailPlan.LogGroupName(design), new LogGroupArgs
@@ -131,7 +131,8 @@ public sealed class OrganizationTrail : ComponentResource
         Trail = new Pulumi.Aws.CloudTrail.Trail(OrganizationTrailPlan.TrailResourceName(design), trailArgs, new CustomResourceOptions
         {
             Parent = this,
-            Protect = true,
+            Protect = design.Guard.Protect,
+            RetainOnDelete = design.Guard.RetainOnDelete,
             DependsOn = dependsOn,
         });
         TrailArn = Trail.Arn;

@@ -97,6 +97,15 @@ export class PackProcess {
         ar.setUrn(r.urn);
         ar.setProperties(structpb.Struct.fromJavaScript(r.props));
         ar.setOptions(options(r.opts.protect));
+        ar.setDependenciesList(r.dependencies.map((d) => d.urn));
+        if (r.provider) {
+          const provider = new pb.AnalyzerProviderResource();
+          provider.setType(r.provider.type);
+          provider.setName(r.provider.name);
+          provider.setUrn(r.provider.urn);
+          provider.setProperties(structpb.Struct.fromJavaScript(r.provider.props));
+          ar.setProvider(provider);
+        }
         return ar;
       }),
     );

@@ -142,7 +142,9 @@ public class AuditAccountTests
     [InlineData("    securityOuId: ou-ab12-security1", "    securityOuId: security", "auditinfra:auditAccount.securityOuId", "an OU id")]
     [InlineData("    securityOuId: ou-ab12-security1", "", "auditinfra:auditAccount.securityOuId", "exactly one of")]
     [InlineData("    securityOuId: ou-ab12-security1", "    createSecurityOuName: Security", "auditinfra:auditAccount.securityOuParentId", "is required with createSecurityOuName")]
-    [InlineData("    roleName: OrganizationAccountAccessRole", "    roleName: bad role!", "auditinfra:auditAccount.roleName", "IAM role name")]
+    [InlineData("    roleName: auditinfra-deployment", "    roleName: bad role!", "auditinfra:auditAccount.roleName", "IAM role name")]
+    [InlineData("    roleName: auditinfra-deployment", "    roleName: OrganizationAccountAccessRole", "auditinfra:auditAccount.roleName", "must be 'auditinfra-deployment', the deployment role's name")]
+    [InlineData("auditinfra:deploymentRoleArn: arn:aws:iam::222222222222:role/auditinfra-deployment", "auditinfra:deploymentRoleArn: arn:aws:iam::111111111111:role/auditinfra-deployment", "auditinfra:deploymentRoleArn", "must be a role in the audit account 222222222222")]
     [InlineData("      - arn:aws:iam::111111111111:role/SecurityAuditors", "      - SecurityAuditors", "auditinfra:auditAccount.auditorHumanPrincipals[0]", "principal ARN")]
     public void Bad_audit_account_settings_are_reported(string line, string replacement, string key, string expected)
     {
@@ -167,5 +169,48 @@ public class AuditAccountTests
         Assert.Contains(component.Resources, r => r.Type == "aws:iam/role:Role" && (string?)r.Properties["name"] == "auditinfra-auditor");
         Assert.Contains(component.Resources, r => r.Type == "pulumi:providers:aws");
         Assert.Contains(component.Notes, n => n.Contains("Lock-down: only arn:aws:iam::222222222222:role/auditinfra-deployment and arn:aws:iam::222222222222:role/auditinfra-break-glass"));
+    }
+
+    [Fact]
+    public void The_provider_assumes_exactly_the_role_the_lockdown_exempts()
+    {
+        var design = Design(Audit);
+        Assert.Equal("arn:aws:iam::222222222222:role/auditinfra-deployment", design.DeploymentRoleArn);
+        var provider = AuditAccountPlan.Render(design).Resources.Single(r => r.Type == "pulumi:providers:aws");
+        Assert.Equal(design.DeploymentRoleArn, (string?)provider.Properties["assumeRoles"]![0]!["roleArn"]);
+        Assert.All(design.LockdownPolicies.SelectMany(p => p.Document.Statements), s =>
+            Assert.Contains(design.DeploymentRoleArn, s.Conditions.Single(c => c.Operator == "ArnNotLike" && c.Key == "aws:PrincipalArn").Values));
+    }
+
+    [Fact]
+    public void Without_a_role_name_a_new_account_is_created_with_the_deployment_role()
+    {
+        var design = Design(Create(Audit).Replace("    roleName: auditinfra-deployment\n", ""));
+        Assert.Null(design.Settings.RoleName);
+        var account = AuditAccountPlan.Render(design).Resources.Single(r => r.Type == "aws:organizations/account:Account");
+        Assert.Equal("auditinfra-deployment", (string?)account.Properties["roleName"]);
+    }
+
+    [Fact]
+    public void A_new_account_cannot_be_reached_through_a_deployment_role_with_a_path()
+    {
+        var yaml = Create(Audit).Replace("role/auditinfra-deployment", "role/ci/auditinfra-deployment");
+        var (_, report) = Samples.Bind(yaml);
+        Assert.Contains(report.Errors, e => e.Key == "auditinfra:deploymentRoleArn" && e.Message.Contains("must have no path"));
+    }
+
+    [Fact]
+    public void The_lockdown_attaches_after_everything_inside_the_account()
+    {
+        var config = Samples.Config("audit");
+        var plan = StackPlanner.Plan(config);
+        var account = plan.Components.Single(c => c.Type == AuditAccountDesign.ComponentType);
+        var attachment = account.Resources.Single(r => r.Type == "aws:organizations/policyAttachment:PolicyAttachment");
+        var inside = account.Resources.Where(r => account.ProviderOf(r) is not null).Select(r => r.Name)
+            .Concat(plan.Components.Where(c => c.Provider is not null).Select(c => c.Name))
+            .Order().ToArray();
+        Assert.Equal(7, inside.Length);
+        Assert.Equal(inside, attachment.DependsOn.Order().ToArray());
+        Assert.All(plan.Components.Where(c => c.Type != AuditAccountDesign.ComponentType), c => Assert.Equal("acme-audit-audit-account-provider", c.Provider));
     }
 }

@@ -27,7 +27,9 @@ public class AuditAccountTests
         var (mocks, _) = await PulumiTests.RunAsync(config);
         var provider = mocks.Named("acme-audit-audit-account-provider");
         Assert.Equal("pulumi:providers:aws", provider.Type);
-        Assert.Contains("arn:aws:iam::222222222222:role/OrganizationAccountAccessRole", provider.Inputs["assumeRoles"].ToString());
+        // The deployment role: the role every deny of the lock-down exempts.
+        Assert.Contains("arn:aws:iam::222222222222:role/auditinfra-deployment", provider.Inputs["assumeRoles"].ToString());
+        Assert.DoesNotContain("OrganizationAccountAccessRole", provider.Inputs["assumeRoles"].ToString());
         foreach (var name in new[] { "acme-audit-log-bucket", "acme-audit-trail-key", "acme-audit-detection-bus", "acme-audit-auditor-role", "acme-audit-break-glass-role" })
         {
             Assert.Contains("acme-audit-audit-account-provider", mocks.Named(name).Provider);
@@ -48,5 +50,29 @@ public class AuditAccountTests
 
         var ex = await Assert.ThrowsAnyAsync<Exception>(() => PulumiTests.RunAsync(matching, new RecordingMocks { NewAccountId = "999999999999" }));
         Assert.Contains("The audit account was created with id 999999999999, but auditinfra:auditAccountId is 222222222222", ex.ToString());
+    }
+
+    [Fact]
+    public async Task The_lockdown_is_attached_only_after_everything_inside_the_account()
+    {
+        var config = PulumiTests.Sample("audit");
+        var (mocks, _) = await PulumiTests.RunAsync(config);
+        var attachment = mocks.Options.Named("acme-audit-audit-account-lockdown-attachment");
+        Assert.Equal(
+            ["acme-audit-auditor-role", "acme-audit-auditor-role-policy", "acme-audit-break-glass-role", "acme-audit-break-glass-role-managed-1", "acme-audit-detection-hub", "acme-audit-log-archive", "acme-audit-query-layer"],
+            attachment.DependsOn.Order().ToArray());
+        Assert.Equal(AuditAccountDesigner.Design(config).LockdownDependsOn.Order(), attachment.DependsOn.Order());
+    }
+
+    [Fact]
+    public async Task A_created_account_is_protected_retained_and_reached_through_the_deployment_role()
+    {
+        var config = PulumiTests.Sample("audit", t => Create(t).Replace("    roleName: auditinfra-deployment\n", ""));
+        var (mocks, _) = await PulumiTests.RunAsync(config);
+        Assert.Equal("auditinfra-deployment", mocks.Named("acme-audit-audit-account").Inputs["roleName"]);
+        var options = mocks.Options.Named("acme-audit-audit-account");
+        Assert.True(options.Protect);
+        Assert.True(options.RetainOnDelete);
+        PlanComparison.AssertMatches(AuditAccountPlan.Render(AuditAccountDesigner.Design(config)), mocks);
     }
 }

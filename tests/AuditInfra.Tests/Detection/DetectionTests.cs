@@ -14,7 +14,7 @@ public class DetectionTests
     {
         var config = PulumiTests.Sample("audit");
         var (mocks, _) = await PulumiTests.RunAsync(config);
-        PlanComparison.AssertMatches(DetectionHubPlan.Render(DetectionHubDesigner.Design(config)), mocks);
+        PlanComparison.AssertMatches(PulumiTests.PlannedComponent(config, DetectionHubDesign.ComponentType), mocks);
         Assert.Single(mocks.OfType(DetectionHubDesign.ComponentType));
     }
 

@@ -11,7 +11,7 @@ public class QueryLayerTests
     {
         var config = PulumiTests.Sample("audit");
         var (mocks, _) = await PulumiTests.RunAsync(config);
-        PlanComparison.AssertMatches(QueryLayerPlan.Render(QueryLayerDesigner.Design(config)), mocks);
+        PlanComparison.AssertMatches(PulumiTests.PlannedComponent(config, QueryLayerDesign.ComponentType), mocks);
         Assert.Contains("acme-audit-audit-account-provider", mocks.Named("acme-audit-query-workgroup").Provider);
         Assert.Contains("acme-audit-audit-account-provider", mocks.Named("acme-audit-query-cloudtrail-table").Provider);
     }

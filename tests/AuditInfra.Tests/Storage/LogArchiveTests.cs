@@ -12,7 +12,7 @@ public class LogArchiveTests
     {
         var config = PulumiTests.Sample("audit");
         var (mocks, _) = await PulumiTests.RunAsync(config);
-        PlanComparison.AssertMatches(LogArchivePlan.Render(LogArchiveDesigner.Design(config)), mocks);
+        PlanComparison.AssertMatches(PulumiTests.PlannedComponent(config, LogArchivePlan.ComponentType), mocks);
     }
 
     [Fact]

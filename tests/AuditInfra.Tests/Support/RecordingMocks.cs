@@ -16,6 +16,9 @@ public sealed class RecordingMocks : IMocks
 
     public ConcurrentDictionary<string, RecordedResource> Resources { get; } = new();
 
+    /// <summary>The options (protect, dependsOn, parent…) the program gave each resource: filled by <see cref="ObservedStack"/>.</summary>
+    public OptionsRecorder Options { get; } = new();
+
     /// <summary>What a referenced stack exports (StackReference outputs); null: the stack has no outputs.</summary>
     public Dictionary<string, object>? StackOutputs { get; set; } = new()
     {
@@ -80,7 +83,7 @@ public sealed class RecordingMocks : IMocks
         }
 
         var outputs = state.ToImmutable();
-        Resources[name] = new RecordedResource(type, name, args.Inputs, outputs, args.Id) { Provider = args.Provider };
+        Resources[name] = new RecordedResource(type, name, args.Inputs, outputs, args.Id) { Provider = string.IsNullOrEmpty(args.Provider) ? null : args.Provider };
         return Task.FromResult<(string?, object)>((id, outputs));
     }
 
@@ -119,4 +122,7 @@ public sealed record RecordedResource(string Type, string Name, ImmutableDiction
 {
     /// <summary>The provider reference the resource was registered with (urn::id), null for the default provider.</summary>
     public string? Provider { get; init; }
+
+    /// <summary>The provider's resource name, from its reference: <c>urn:pulumi:stack::project::type::name::id</c>.</summary>
+    public string? ProviderName => Provider?.Split("::")[^2];
 }
