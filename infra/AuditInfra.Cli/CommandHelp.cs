@@ -23,7 +23,7 @@ public static class CommandHelp
         ["rollout"] = "an account failed (rollout status)",
         ["rollout status"] = "an account failed",
         ["verify"] = "an integrity finding",
-        ["pull"] = "the copy is incomplete (a conflict or a failed object)",
+        ["pull"] = "the copy is incomplete (a conflict, a failed object or a rejected key)",
         ["sample"] = Never,
     };
 

@@ -15,7 +15,7 @@ public static class PullCommand
         var output = new Option<DirectoryInfo>("--out", "--dest") { Description = "The folder of the copy (created at the first object written; a second run resumes)", Required = true };
         var json = new Option<bool>("--json") { Description = "Print the pull report as JSON on standard output" };
         var filters = new IntegrityFilterOptions();
-        var command = new Command("pull", "Copy logs, digests and their signatures (.signature files) for offline verification: resumable, checksummed, never overwriting a differing file. Exit codes: 0 complete, 1 conflicts, failed or rejected objects, 2 usage or input errors");
+        var command = new Command("pull", "Copy logs, digests and their signatures (.signature files) for offline verification: resumable, checksummed, never overwriting a differing file");
         command.Arguments.Add(sourceArgument);
         command.Options.Add(sourceOption);
         command.Options.Add(output);

@@ -15,7 +15,7 @@ public static class VerifyCommand
         var source = new Option<string>("--source") { Description = "s3://bucket[/prefix] or a local copy laid out like the bucket (digest signatures in K.signature files)", Required = true };
         var publicKeys = new Option<FileInfo?>("--public-keys") { Description = "The JSON printed by `aws cloudtrail list-public-keys` (several regions may be merged)" };
         // A flag, as in every command; "--json -" (its old form for standard output) is still read the same way.
-        var json = new Option<string?>("--json") { Description = "Print the full report as JSON on standard output (instead of the summary)", Arity = ArgumentArity.ZeroOrOne };
+        var json = new Option<string?>("--json") { Description = "Print the full report as JSON on standard output (instead of the summary); a bare flag ('-' is accepted for older scripts)", Arity = ArgumentArity.ZeroOrOne, HelpName = "-" };
         var reportFile = new Option<FileInfo?>("--report") { Description = "Also write the full report as JSON to this file (what docs --verify-report reads)" };
         var filters = new IntegrityFilterOptions { ContentProvenBySignedDigests = true };
         var command = new Command("verify", "Verify CloudTrail log-file integrity: digest signatures, the digest chain, every log's hash, missing and unlisted files");
