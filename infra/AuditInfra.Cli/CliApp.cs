@@ -7,9 +7,12 @@ namespace AuditInfra.Cli;
 /// <summary>The <c>auditinfra</c> command. Each capability contributes its command here.</summary>
 public static class CliApp
 {
+    private const string VerboseOption = "--verbose";
+
     public static RootCommand BuildRoot(CliIo io)
     {
         var root = new RootCommand("AuditInfra: organization-wide AWS audit logging — plan, document, verify, query and test detections offline.");
+        root.Options.Add(new Option<bool>(VerboseOption) { Description = "On an unexpected error, also print its stack trace", Recursive = true });
         root.Subcommands.Add(PlanCommand.Create(io));
         root.Subcommands.Add(Checks.CheckCommand.Create(io));
         root.Subcommands.Add(Detection.RulesCommand.Create(io));
@@ -22,11 +25,15 @@ public static class CliApp
         return root;
     }
 
-    public static async Task<int> RunAsync(string[] args, CliIo io)
+    public static Task<int> RunAsync(string[] args, CliIo io) => RunAsync(BuildRoot(io), args, io);
+
+    /// <summary>Runs a command tree built by <see cref="BuildRoot"/>; every exception a command lets escape is exit 2 in one line.</summary>
+    public static async Task<int> RunAsync(RootCommand root, string[] args, CliIo io)
     {
-        var root = BuildRoot(io);
         var parse = root.Parse(args);
-        var configuration = new InvocationConfiguration { Output = io.Out, Error = io.Err };
+
+        // The library's own handler prints the trace and returns 1, which scripts would read as findings.
+        var configuration = new InvocationConfiguration { Output = io.Out, Error = io.Err, EnableDefaultExceptionHandler = false };
         if (parse.Errors.Count > 0)
         {
             foreach (var error in parse.Errors)
@@ -34,11 +41,37 @@ public static class CliApp
                 await io.Err.WriteLineAsync(error.Message);
             }
 
-            await io.Err.WriteLineAsync($"Run 'auditinfra {string.Join(' ', parse.CommandResult.Command.Name == root.Name ? [] : new[] { parse.CommandResult.Command.Name })} --help' for usage.".Replace("  ", " "));
+            await io.Err.WriteLineAsync($"Run '{string.Join(' ', ["auditinfra", .. CommandPath(parse.CommandResult)])} --help' for usage.");
             return ExitCodes.UsageOrInput;
         }
 
-        return await parse.InvokeAsync(configuration);
+        try
+        {
+            return await parse.InvokeAsync(configuration);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            var message = string.Join(' ', ex.Message.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+            await io.Err.WriteLineAsync($"auditinfra: internal error: {ex.GetType().Name}: {message}");
+            if (parse.GetValue<bool>(VerboseOption))
+            {
+                await io.Err.WriteLineAsync(ex.ToString());
+            }
+
+            return ExitCodes.UsageOrInput;
+        }
+    }
+
+    /// <summary>The subcommand names from the root down, so a hint names e.g. <c>rules test</c>, not <c>test</c>.</summary>
+    private static IEnumerable<string> CommandPath(System.CommandLine.Parsing.CommandResult? result)
+    {
+        var names = new Stack<string>();
+        for (var current = result; current?.Parent is System.CommandLine.Parsing.CommandResult parent; current = parent)
+        {
+            names.Push(current.Command.Name);
+        }
+
+        return names;
     }
 }
 

@@ -106,24 +106,37 @@ public static class CheckCommand
             return false;
         }
 
+        JsonNode? node;
         try
         {
-            var node = JsonNode.Parse(File.ReadAllText(file.FullName));
-            // A policy fixture wraps the plan with its expected violations.
-            plan = node?["plan"] ?? node ?? new JsonObject();
+            node = JsonNode.Parse(Core.InputFile.ReadAllText(file.FullName));
         }
         catch (JsonException ex)
         {
-            io.Err.WriteLine($"{file.FullName}: not valid JSON ({ex.Message})");
+            io.Err.WriteLine($"{file.FullName}: not valid JSON (line {ex.LineNumber + 1}): expected a plan ('auditinfra plan --json' output)");
             return false;
         }
-
-        if (plan["components"] is not JsonArray)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            io.Err.WriteLine($"{file.FullName}: expected a plan ('auditinfra plan --json' output) with a 'components' list");
+            io.Err.WriteLine($"{file.FullName}: cannot be read ({ex.Message})");
             return false;
         }
 
+        // A policy fixture wraps the plan with its expected violations.
+        var candidate = node is JsonObject { } wrapper && wrapper["plan"] is JsonObject inner ? inner : node;
+        if (candidate is not JsonObject { } found || found["components"] is not JsonArray)
+        {
+            io.Err.WriteLine($"{file.FullName}: expected a plan ('auditinfra plan --json' output): an object with a 'components' list");
+            return false;
+        }
+
+        if (found["stack"] is { } stack && (stack is not JsonValue value || !value.TryGetValue<string>(out _)))
+        {
+            io.Err.WriteLine($"{file.FullName}: 'stack': expected the stack's name as a string");
+            return false;
+        }
+
+        plan = found;
         return true;
     }
 }
