@@ -109,7 +109,8 @@ public static class CheckCommand
         JsonNode? node;
         try
         {
-            node = JsonNode.Parse(Core.InputFile.ReadAllText(file.FullName));
+            // A key given twice is ambiguous (which value would the check judge?) and JsonObject refuses it lazily, as an exception.
+            node = JsonNode.Parse(Core.InputFile.ReadAllText(file.FullName), documentOptions: new JsonDocumentOptions { AllowDuplicateProperties = false });
         }
         catch (JsonException ex)
         {

@@ -174,7 +174,7 @@ public static class EventEnvelopes
                     throw new EventFileException(path, $"is a truncated or corrupt gzip file ({why})");
                 }
 
-                throw new EventFileException(path, $"is not valid JSON (line {ex.LineNumber + 1}: {ex.Message})");
+                throw new EventFileException(path, $"is not valid JSON ({(ex.LineNumber is { } line ? $"line {line + 1}: " : "")}{ex.Message})");
             }
             catch (InvalidDataException ex)
             {
@@ -286,7 +286,26 @@ public static class EventEnvelopes
             file.Seek(0, SeekOrigin.Begin);
             var bytes = new byte[file.Length];
             file.ReadExactly(bytes);
-            return JsonDocument.Parse(bytes.AsMemory(bytes.AsSpan().StartsWith(Utf8Bom) ? 3 : 0));
+            return Parse(bytes.AsSpan(bytes.AsSpan().StartsWith(Utf8Bom) ? 3 : 0));
+        }
+
+        /// <summary>
+        /// A record as a document of its own. The reader checks UTF-8 only where it decodes, so a record with invalid
+        /// bytes in a string would fail later, at whatever first reads that string.
+        /// </summary>
+        private static JsonDocument Parse(ReadOnlySpan<byte> record) =>
+            System.Text.Unicode.Utf8.IsValid(record) ? JsonDocument.Parse(record.ToArray()) : throw new JsonException("a record holds bytes that are not UTF-8");
+
+        private static string PropertyName(ref Utf8JsonReader reader)
+        {
+            try
+            {
+                return reader.GetString()!;
+            }
+            catch (InvalidOperationException)
+            {
+                throw new JsonException("a property name is not valid UTF-8");
+            }
         }
 
         private static ReadOnlySpan<byte> Utf8Bom => [0xEF, 0xBB, 0xBF];
@@ -311,7 +330,7 @@ public static class EventEnvelopes
                 var reader = new Utf8JsonReader(buffer.AsSpan(start, end - start), final, state);
                 if (reader.Read())
                 {
-                    propertyName = reader.TokenType == JsonTokenType.PropertyName ? reader.GetString() : null;
+                    propertyName = reader.TokenType == JsonTokenType.PropertyName ? PropertyName(ref reader) : null;
                     Commit(ref reader);
                     return reader.TokenType;
                 }
@@ -343,7 +362,7 @@ public static class EventEnvelopes
                     var tokenStart = (int)reader.TokenStartIndex;
                     if (reader.TrySkip())
                     {
-                        var item = JsonDocument.Parse(buffer.AsSpan(start + tokenStart, (int)reader.BytesConsumed - tokenStart).ToArray());
+                        var item = Parse(buffer.AsSpan(start + tokenStart, (int)reader.BytesConsumed - tokenStart));
                         Commit(ref reader);
                         return item;
                     }

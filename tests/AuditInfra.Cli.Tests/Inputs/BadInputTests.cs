@@ -106,6 +106,7 @@ public class BadInputTests
     [InlineData("{\"plan\":[1]}")]
     [InlineData("{\"components\":{}}")]
     [InlineData("{\"stack\":7,\"components\":[]}")]
+    [InlineData("{\"components\":[{\"resources\":[{\"type\":\"a\",\"type\":\"b\"}]}]}")]
     public async Task Check_refuses_a_plan_file_of_the_wrong_shape_in_one_line(string plan)
     {
         var file = Write("plan.json", plan);
@@ -234,6 +235,17 @@ public class BadInputTests
         var result = await CliRunner.RunAsync("rules", "test", "--sample", SampleFile("quiet-records.json"), file);
 
         InputAssert.OneLineError(result, file, "expected a CloudTrail log");
+    }
+
+    [Fact]
+    public async Task Rules_test_of_records_with_bytes_that_are_not_utf8_names_the_file()
+    {
+        var file = Path.Combine(CliRunner.TempDir(), "records.json");
+        File.WriteAllBytes(file, [.. "[{\"eventName\":\""u8, 0xC3, 0x28, .. "\"}]"u8]);
+
+        var result = await CliRunner.RunAsync("rules", "test", "--sample", file);
+
+        InputAssert.OneLineError(result, file, "not UTF-8");
     }
 
     private static string CultureInfoInvariant(FormattableString text) => FormattableString.Invariant(text);
