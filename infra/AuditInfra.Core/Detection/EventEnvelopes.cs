@@ -79,9 +79,9 @@ public static class EventEnvelopes
     /// file is bounded by <see cref="MaxFileBytes"/> in what it inflates to and by <see cref="MaxRecordBytes"/> per record.
     /// Errors (<see cref="EventFileException"/>) may come after some events were returned.
     /// </summary>
-    public static IEnumerable<RecordedEvent> Enumerate(string path)
+    public static IEnumerable<RecordedEvent> Enumerate(string path, long maxFileBytes = MaxFileBytes)
     {
-        using var records = JsonRecordStream.Open(path);
+        using var records = JsonRecordStream.Open(path, maxFileBytes);
         var index = 0;
         while (records.Next() is { } item)
         {
@@ -109,6 +109,7 @@ public static class EventEnvelopes
         private readonly Stream content;
         private readonly bool gzip;
         private readonly uint declaredSize;
+        private readonly long maxFileBytes;
         private readonly HashSet<string> rootNames = new(StringComparer.Ordinal);
         private byte[] buffer = new byte[64 << 10];
         private int start;
@@ -120,10 +121,11 @@ public static class EventEnvelopes
         private bool recordsSeen;
         private bool rootIsObject;
 
-        private JsonRecordStream(string path, FileStream file)
+        private JsonRecordStream(string path, FileStream file, long maxFileBytes)
         {
             this.path = path;
             this.file = file;
+            this.maxFileBytes = maxFileBytes;
             Span<byte> magic = stackalloc byte[2];
             gzip = file.Read(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
             if (gzip && file.Length >= 18)
@@ -148,15 +150,15 @@ public static class EventEnvelopes
             Finished,
         }
 
-        public static JsonRecordStream Open(string path)
+        public static JsonRecordStream Open(string path, long maxFileBytes)
         {
             try
             {
-                return new JsonRecordStream(path, new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan));
+                return new JsonRecordStream(path, new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan), maxFileBytes);
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
-                throw new EventFileException(path, $"cannot be read: {ex.Message}");
+                throw new EventFileException(path, $"cannot be read: {Messages.OneLine(ex.Message, 200)}");
             }
         }
 
@@ -174,15 +176,15 @@ public static class EventEnvelopes
                     throw new EventFileException(path, $"is a truncated or corrupt gzip file ({why})");
                 }
 
-                throw new EventFileException(path, $"is not valid JSON ({(ex.LineNumber is { } line ? $"line {line + 1}: " : "")}{ex.Message})");
+                throw new EventFileException(path, $"is not valid JSON ({(ex.LineNumber is { } line ? $"line {line + 1}: " : "")}{Messages.OneLine(ex.Message, 200)})");
             }
             catch (InvalidDataException ex)
             {
-                throw new EventFileException(path, $"is a truncated or corrupt gzip file ({ex.Message})");
+                throw new EventFileException(path, $"is a truncated or corrupt gzip file ({Messages.OneLine(ex.Message, 200)})");
             }
             catch (IOException ex)
             {
-                throw new EventFileException(path, $"cannot be read: {ex.Message}");
+                throw new EventFileException(path, $"cannot be read: {Messages.OneLine(ex.Message, 200)}");
             }
         }
 
@@ -341,6 +343,7 @@ public static class EventEnvelopes
                     return JsonTokenType.None;
                 }
 
+                Commit(ref reader);
                 Fill();
             }
         }
@@ -351,7 +354,8 @@ public static class EventEnvelopes
             while (true)
             {
                 var reader = new Utf8JsonReader(buffer.AsSpan(start, end - start), final, state);
-                if (reader.Read())
+                var found = reader.Read();
+                if (found)
                 {
                     if (reader.TokenType == JsonTokenType.EndArray)
                     {
@@ -373,6 +377,7 @@ public static class EventEnvelopes
                     throw new JsonException("the file ends inside an array");
                 }
 
+                SkipWhitespace(ref reader, found);
                 Fill();
             }
         }
@@ -382,7 +387,8 @@ public static class EventEnvelopes
             while (true)
             {
                 var reader = new Utf8JsonReader(buffer.AsSpan(start, end - start), final, state);
-                if (reader.Read() && reader.TrySkip())
+                var found = reader.Read();
+                if (found && reader.TrySkip())
                 {
                     Commit(ref reader);
                     return;
@@ -393,7 +399,20 @@ public static class EventEnvelopes
                     throw new JsonException("the file ends inside a value");
                 }
 
+                SkipWhitespace(ref reader, found);
                 Fill();
+            }
+        }
+
+        /// <summary>
+        /// When the reader found no whole token, it has still passed the whitespace before it: dropping that keeps
+        /// the buffer to the size of the next value, however much whitespace a file holds.
+        /// </summary>
+        private void SkipWhitespace(ref Utf8JsonReader reader, bool foundToken)
+        {
+            if (!foundToken)
+            {
+                Commit(ref reader);
             }
         }
 
@@ -437,9 +456,9 @@ public static class EventEnvelopes
 
             end += read;
             inflated += read;
-            if (inflated > MaxFileBytes)
+            if (inflated > maxFileBytes)
             {
-                throw new EventFileException(path, $"holds more than {MaxFileBytes >> 30} GiB{(gzip ? " once inflated" : "")}: far larger than a CloudTrail log file");
+                throw new EventFileException(path, $"holds more than {maxFileBytes} bytes{(gzip ? " once inflated" : "")}: far larger than a CloudTrail log file");
             }
 
             return true;

@@ -46,7 +46,7 @@ public static class AccountList
                 var id = Field("Id");
                 if (id is null || Configuration.AwsFormats.AccountId(id) is not null)
                 {
-                    throw new DocumentationInputException($"{path}: Accounts[{index}].Id: expected a 12-digit account id (found {(id is null ? "nothing" : $"\"{id}\"")})");
+                    throw new DocumentationInputException($"{path}: Accounts[{index}].Id: expected a 12-digit account id (found {(id is null ? "nothing" : $"\"{Messages.OneLine(id, 100)}\"")})");
                 }
 
                 list.Add(new OrgAccount(id, Field("Name") ?? "", Field("State") ?? Field("Status") ?? "UNKNOWN"));

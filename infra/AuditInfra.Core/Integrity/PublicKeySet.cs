@@ -83,7 +83,7 @@ public sealed class PublicKeySet
         }
         catch (JsonException e)
         {
-            throw new IntegrityInputException($"{source}: not valid JSON (line {e.LineNumber + 1}): {e.Message}. Expected the output of: {ProduceCommand}");
+            throw new IntegrityInputException($"{source}: not valid JSON (line {e.LineNumber + 1}): {Messages.OneLine(e.Message, 200)}. Expected the output of: {ProduceCommand}");
         }
 
         using (document)
@@ -151,7 +151,7 @@ public sealed class PublicKeySet
         var actual = FingerprintOf(der);
         if (fingerprint != actual)
         {
-            throw new IntegrityInputException($"{where}: Fingerprint {fingerprint} does not match the MD5 of the key value ({actual})");
+            throw new IntegrityInputException($"{where}: Fingerprint {Messages.OneLine(fingerprint, 100)} does not match the MD5 of the key value ({actual})");
         }
 
         return new CloudTrailPublicKey(fingerprint, der, Time(Text("ValidityStartTime"), where, "ValidityStartTime"), Time(Text("ValidityEndTime"), where, "ValidityEndTime"));
@@ -175,7 +175,7 @@ public sealed class PublicKeySet
             return time;
         }
 
-        throw new IntegrityInputException($"{where}: \"{name}\" is not a timestamp: {text}");
+        throw new IntegrityInputException($"{where}: \"{name}\" is not a timestamp: {Messages.OneLine(text, 100)}");
     }
 
     /// <summary>Writes keys in the list-public-keys JSON shape.</summary>

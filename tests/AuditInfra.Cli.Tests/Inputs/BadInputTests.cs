@@ -248,5 +248,31 @@ public class BadInputTests
         InputAssert.OneLineError(result, file, "not UTF-8");
     }
 
+    [Fact]
+    public async Task Rules_test_of_a_broken_literal_reports_it_in_one_line()
+    {
+        var file = Path.Combine(CliRunner.TempDir(), "records.json");
+        File.WriteAllText(file, "[{\"readOnly\": f!lse,\n  \"eventType\": \"AwsApiCall\",\n  \"managementEvent\": true}]");
+
+        var result = await CliRunner.RunAsync("rules", "test", "--sample", file);
+
+        InputAssert.OneLineError(result, file, "is not valid JSON (line 1: ");
+    }
+
+    [Fact]
+    public async Task A_stack_file_value_spanning_lines_is_quoted_on_the_issue_line()
+    {
+        var dir = CliRunner.ConfigDir("audit", text => text.Replace("auditinfra:namePrefix: acme-audit", "auditinfra:namePrefix: |\n    acme\n    audit", StringComparison.Ordinal));
+
+        var result = await CliRunner.RunAsync("plan", "--stack", "audit", "--config-dir", dir);
+
+        Assert.Equal(2, result.ExitCode);
+        InputAssert.NoTrace(result);
+        var lines = InputAssert.Lines(result.Err);
+        Assert.Equal(2, lines.Length);
+        Assert.Contains("auditinfra:namePrefix: expected", lines[1], StringComparison.Ordinal);
+        Assert.Contains("acme\\naudit", lines[1], StringComparison.Ordinal);
+    }
+
     private static string CultureInfoInvariant(FormattableString text) => FormattableString.Invariant(text);
 }
