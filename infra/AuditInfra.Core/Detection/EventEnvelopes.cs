@@ -110,7 +110,6 @@ public static class EventEnvelopes
         private readonly bool gzip;
         private readonly uint declaredSize;
         private readonly long maxFileBytes;
-        private readonly HashSet<string> rootNames = new(StringComparer.Ordinal);
         private byte[] buffer = new byte[64 << 10];
         private int start;
         private int end;
@@ -120,6 +119,8 @@ public static class EventEnvelopes
         private Mode mode = Mode.Begin;
         private bool recordsSeen;
         private bool rootIsObject;
+        private bool rootHasDetailType;
+        private bool rootHasDetail;
 
         private JsonRecordStream(string path, FileStream file, long maxFileBytes)
         {
@@ -226,7 +227,8 @@ public static class EventEnvelopes
                             break;
                         }
 
-                        rootNames.Add(name!);
+                        rootHasDetailType |= name == "detail-type";
+                        rootHasDetail |= name == "detail";
                         if (name == "Records" && !recordsSeen)
                         {
                             if (NextToken(out _) != JsonTokenType.StartArray)
@@ -258,7 +260,7 @@ public static class EventEnvelopes
                         mode = Mode.Finished;
                         if (rootIsObject && !recordsSeen)
                         {
-                            if (!gzip && rootNames.Contains("detail-type") && rootNames.Contains("detail"))
+                            if (!gzip && rootHasDetailType && rootHasDetail)
                             {
                                 return ReadWholeEnvelope();
                             }
