@@ -460,11 +460,14 @@ public static class EventEnvelopes
             inflated += read;
             if (inflated > maxFileBytes)
             {
-                throw new EventFileException(path, $"holds more than {maxFileBytes} bytes{(gzip ? " once inflated" : "")}: far larger than a CloudTrail log file");
+                throw new EventFileException(path, $"holds more than {Size(maxFileBytes)}{(gzip ? " once inflated" : "")}: far larger than a CloudTrail log file");
             }
 
             return true;
         }
+
+        private static string Size(long bytes) =>
+            bytes % (1L << 30) == 0 ? $"{bytes >> 30} GiB" : bytes % (1L << 20) == 0 ? $"{bytes >> 20} MiB" : $"{bytes} bytes";
 
         /// <summary>
         /// GZipStream returns what it could inflate from a cut-off file without complaint; the trailer's ISIZE

@@ -84,7 +84,7 @@ public class EventEnvelopesTests
         });
 
         Assert.Equal([0], seen);
-        Assert.Contains($"{path}: holds more than {16 << 20} bytes once inflated", error.Message, StringComparison.Ordinal);
+        Assert.Contains($"{path}: holds more than 16 MiB once inflated", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
