@@ -30,30 +30,30 @@ public static class CliApp
     /// <summary>Runs a command tree built by <see cref="BuildRoot"/>; every exception a command lets escape is exit 2 in one line.</summary>
     public static async Task<int> RunAsync(RootCommand root, string[] args, CliIo io)
     {
-        var parse = root.Parse(args);
-
         // The library's own handler prints the trace and returns 1, which scripts would read as findings.
         var configuration = new InvocationConfiguration { Output = io.Out, Error = io.Err, EnableDefaultExceptionHandler = false };
-        if (parse.Errors.Count > 0)
-        {
-            foreach (var error in parse.Errors)
-            {
-                await io.Err.WriteLineAsync(error.Message);
-            }
-
-            await io.Err.WriteLineAsync($"Run '{string.Join(' ', ["auditinfra", .. CommandPath(parse.CommandResult)])} --help' for usage.");
-            return ExitCodes.UsageOrInput;
-        }
-
+        ParseResult? parse = null;
         try
         {
+            parse = root.Parse(args);
+            if (parse.Errors.Count > 0)
+            {
+                foreach (var error in parse.Errors)
+                {
+                    await io.Err.WriteLineAsync(error.Message);
+                }
+
+                await io.Err.WriteLineAsync($"Run '{string.Join(' ', ["auditinfra", .. CommandPath(parse.CommandResult)])} --help' for usage.");
+                return ExitCodes.UsageOrInput;
+            }
+
             return await parse.InvokeAsync(configuration);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             var message = string.Join(' ', ex.Message.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
             await io.Err.WriteLineAsync($"auditinfra: internal error: {ex.GetType().Name}: {message}");
-            if (parse.GetValue<bool>(VerboseOption))
+            if (parse is null ? args.Contains(VerboseOption) : parse.GetValue<bool>(VerboseOption))
             {
                 await io.Err.WriteLineAsync(ex.ToString());
             }

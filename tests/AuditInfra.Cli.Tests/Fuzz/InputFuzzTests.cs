@@ -32,6 +32,9 @@ public sealed class FuzzSeeds : IAsyncLifetime
 
     public byte[] QuietRecords { get; } = File.ReadAllBytes(Sample("quiet-records.json"));
 
+    /// <summary>The first quiet record as EventBridge delivers it: a file holding one envelope.</summary>
+    public byte[] Envelope => Core.Detection.EventEnvelopes.Wrap(System.Text.Json.JsonDocument.Parse(QuietRecords).RootElement[0]);
+
     public static string Sample(string pattern) => Directory.GetFiles(Path.Combine(AppContext.BaseDirectory, "samples"), pattern).Single();
 
     public async Task InitializeAsync()
@@ -155,6 +158,15 @@ public class InputFuzzTests(FuzzSeeds seeds) : IClassFixture<FuzzSeeds>
         var (file, mutant) = await WriteAsync("quiet-records.json", Mutations.Json(seeds.QuietRecords, seed));
         var result = await CliRunner.RunAsync("rules", "test", "--sample", file);
         Judge(result, $"records seed {seed}: {mutant.Description} ({file})", output => output.Contains("detection(s) fired", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [MemberData(nameof(Seeds))]
+    public async Task EventBridge_envelopes(int seed)
+    {
+        var (file, mutant) = await WriteAsync("event.json", Mutations.Json(seeds.Envelope, seed));
+        var result = await CliRunner.RunAsync("rules", "test", "--sample", file);
+        Judge(result, $"envelope seed {seed}: {mutant.Description} ({file})", output => output.Contains("detection(s) fired", StringComparison.Ordinal));
     }
 
     /// <summary>
