@@ -7,9 +7,12 @@ namespace AuditInfra.Cli;
 /// <summary>The <c>auditinfra</c> command. Each capability contributes its command here.</summary>
 public static class CliApp
 {
+    private const string VerboseOption = "--verbose";
+
     public static RootCommand BuildRoot(CliIo io)
     {
         var root = new RootCommand("AuditInfra: organization-wide AWS audit logging — plan, document, verify, query and test detections offline.");
+        root.Options.Add(new Option<bool>(VerboseOption) { Description = "On an unexpected error, also print its stack trace", Recursive = true });
         root.Subcommands.Add(PlanCommand.Create(io));
         root.Subcommands.Add(Checks.CheckCommand.Create(io));
         root.Subcommands.Add(Detection.RulesCommand.Create(io));
@@ -23,23 +26,41 @@ public static class CliApp
         return root;
     }
 
-    public static async Task<int> RunAsync(string[] args, CliIo io)
+    public static Task<int> RunAsync(string[] args, CliIo io) => RunAsync(BuildRoot(io), args, io);
+
+    /// <summary>Runs a command tree built by <see cref="BuildRoot"/>; every exception a command lets escape is exit 2 in one line.</summary>
+    public static async Task<int> RunAsync(RootCommand root, string[] args, CliIo io)
     {
-        var root = BuildRoot(io);
-        var parse = root.Parse(args);
-        var configuration = new InvocationConfiguration { Output = io.Out, Error = io.Err };
-        if (parse.Errors.Count > 0)
+        // The library's own handler prints the trace and returns 1, which scripts would read as findings.
+        var configuration = new InvocationConfiguration { Output = io.Out, Error = io.Err, EnableDefaultExceptionHandler = false };
+        ParseResult? parse = null;
+        try
         {
-            foreach (var error in parse.Errors)
+            parse = root.Parse(args);
+            if (parse.Errors.Count > 0)
             {
-                await io.Err.WriteLineAsync(error.Message);
+                foreach (var error in parse.Errors)
+                {
+                    await io.Err.WriteLineAsync(error.Message);
+                }
+
+                await io.Err.WriteLineAsync($"Run '{CommandHelp.Path(parse.CommandResult)} --help' for usage.");
+                return ExitCodes.UsageOrInput;
             }
 
-            await io.Err.WriteLineAsync($"Run '{CommandHelp.Path(parse.CommandResult)} --help' for usage.");
+            return await parse.InvokeAsync(configuration);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            var message = string.Join(' ', ex.Message.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+            await io.Err.WriteLineAsync($"auditinfra: internal error: {ex.GetType().Name}: {message}");
+            if (parse is null ? args.Contains(VerboseOption) : parse.GetValue<bool>(VerboseOption))
+            {
+                await io.Err.WriteLineAsync(ex.ToString());
+            }
+
             return ExitCodes.UsageOrInput;
         }
-
-        return await parse.InvokeAsync(configuration);
     }
 }
 

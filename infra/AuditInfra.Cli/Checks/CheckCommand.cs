@@ -128,18 +128,25 @@ public static class CheckCommand
             return false;
         }
 
+        JsonNode? node;
         try
         {
-            var node = JsonNode.Parse(File.ReadAllText(file.FullName));
-            // A policy fixture wraps the plan with its expected violations.
-            plan = node is JsonObject wrapper && wrapper["plan"] is { } inner ? inner : node ?? new JsonObject();
+            // A key given twice is ambiguous (which value would the check judge?) and JsonObject refuses it lazily, as an exception.
+            node = JsonNode.Parse(Core.InputFile.ReadAllText(file.FullName), documentOptions: new JsonDocumentOptions { AllowDuplicateProperties = false });
         }
         catch (JsonException ex)
         {
-            io.Err.WriteLine($"{file.FullName}: not valid JSON ({ex.Message})");
+            io.Err.WriteLine($"{file.FullName}: not valid JSON (line {ex.LineNumber + 1}): expected a plan ('auditinfra plan --json' output)");
+            return false;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            io.Err.WriteLine($"{file.FullName}: cannot be read ({ex.Message})");
             return false;
         }
 
+        // A policy fixture wraps the plan with its expected violations.
+        plan = node is JsonObject wrapper && wrapper["plan"] is { } inner ? inner : node ?? new JsonObject();
         if (ShapeProblem(plan) is { } problem)
         {
             io.Err.WriteLine($"{file.FullName}: expected a plan ('auditinfra plan --json' output): {problem}");

@@ -97,24 +97,22 @@ public static class RulesCommand
             var catalog = new CompiledCatalog(DetectionCatalog.For(config));
             var hits = new List<(RecordedEvent Event, DetectionRule Rule)>();
             var total = 0;
-            foreach (var file in parse.GetValue(files)!)
+            try
             {
-                List<RecordedEvent> events;
-                try
+                foreach (var file in parse.GetValue(files)!)
                 {
-                    events = EventEnvelopes.Read(file.FullName);
+                    // One event at a time: a file is never held whole, whatever it inflates to.
+                    foreach (var evt in EventEnvelopes.Enumerate(file.FullName))
+                    {
+                        total++;
+                        hits.AddRange(catalog.Match(evt.Envelope).Select(rule => (evt, rule)));
+                    }
                 }
-                catch (EventFileException ex)
-                {
-                    io.Err.WriteLine(ex.Message);
-                    return ExitCodes.UsageOrInput;
-                }
-
-                total += events.Count;
-                foreach (var evt in events)
-                {
-                    hits.AddRange(catalog.Match(evt.Envelope).Select(rule => (evt, rule)));
-                }
+            }
+            catch (EventFileException ex)
+            {
+                io.Err.WriteLine(ex.Message);
+                return ExitCodes.UsageOrInput;
             }
 
             if (parse.GetValue(json))

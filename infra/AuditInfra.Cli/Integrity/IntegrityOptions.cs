@@ -7,6 +7,10 @@ namespace AuditInfra.Cli.Integrity;
 /// <summary>The filters <c>verify</c> and <c>pull</c> share, read and checked in one place.</summary>
 internal sealed class IntegrityFilterOptions
 {
+    private static readonly DateTimeOffset EarliestTime = new(2000, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    private static readonly DateTimeOffset LatestTime = new(2999, 12, 31, 23, 59, 59, TimeSpan.Zero);
+
     /// <summary>Whether the command proves every byte it reads itself (verify), so that S3 reads skip the SDK's own checksums.</summary>
     public bool ContentProvenBySignedDigests { get; init; }
 
@@ -58,6 +62,11 @@ internal sealed class IntegrityFilterOptions
                 return (null, $"--start: expected a UTC date or time such as 2026-11-20 or 2026-11-20T05:00:00Z (found \"{s}\")");
             }
 
+            if (OutOfRange(t) is { } range)
+            {
+                return (null, $"--start: {range}; omit --start to begin with the oldest data (found \"{s}\")");
+            }
+
             start = t;
         }
 
@@ -66,6 +75,11 @@ internal sealed class IntegrityFilterOptions
             if (ParseTime(e) is not { } t)
             {
                 return (null, $"--end: expected a UTC date or time such as 2026-11-21 or 2026-11-20T18:00:00Z (found \"{e}\")");
+            }
+
+            if (OutOfRange(t) is { } range)
+            {
+                return (null, $"--end: {range}; omit --end to go up to now (found \"{e}\")");
             }
 
             end = t;
@@ -132,6 +146,10 @@ internal sealed class IntegrityFilterOptions
             (store as IDisposable)?.Dispose();
         }
     }
+
+    /// <summary>CloudTrail began in 2013; times far outside its life are typos, and at the edges of the calendar the day arithmetic of a listing overflows.</summary>
+    private static string? OutOfRange(DateTimeOffset time) =>
+        time < EarliestTime || time > LatestTime ? $"expected a time from {EarliestTime:yyyy-MM-dd} to {LatestTime:yyyy-MM-dd}" : null;
 
     public static DateTimeOffset? ParseTime(string text)
     {

@@ -18,9 +18,10 @@ public static class DesignCheck
 {
     public static ImmutableArray<Violation> Evaluate(JsonNode plan, int? minimumKeyDeletionWindowDays = null)
     {
-        var stack = (string?)plan["stack"] ?? "";
-        var resources = (plan["components"]?.AsArray() ?? [])
-            .SelectMany(c => (c!["resources"]?.AsArray() ?? []).Select(r => new Res(r!, c)))
+        var stack = Text(plan.Field("stack")) ?? "";
+        var resources = (plan.Field("components") as JsonArray ?? [])
+            .OfType<JsonObject>()
+            .SelectMany(c => (c.Field("resources") as JsonArray ?? []).OfType<JsonObject>().Select(r => new Res(r, c)))
             .ToList();
         var violations = new List<Violation>();
         void Fail(string id, string resource, string message) => violations.Add(new Violation(Invariants.Get(id).Id, resource, message));
@@ -93,21 +94,21 @@ public static class DesignCheck
     {
         if (trail["advancedEventSelectors"] is JsonArray { Count: > 0 } advanced)
         {
-            var management = advanced.Where(s => (s?["fieldSelectors"]?.AsArray() ?? []).Any(f =>
-                (string?)f?["field"] == "eventCategory" && Strings(f?["equals"]).Contains("Management"))).ToList();
+            var management = advanced.Where(s => ((s.Field("fieldSelectors") as JsonArray) ?? []).Any(f =>
+                Text(f.Field("field")) == "eventCategory" && Strings(f.Field("equals")).Contains("Management"))).ToList();
             if (management.Count == 0)
             {
                 return "no advanced event selector records management events";
             }
 
-            return management.Any(s => !(s!["fieldSelectors"]!.AsArray()).Any(f => (string?)f?["field"] == "readOnly"))
+            return management.Any(s => !((s.Field("fieldSelectors") as JsonArray) ?? []).Any(f => Text(f.Field("field")) == "readOnly"))
                 ? null
                 : "management events are filtered by readOnly: both read and write events must be recorded";
         }
 
         if (trail["eventSelectors"] is JsonArray { Count: > 0 } basic)
         {
-            return basic.Any(s => !IsFalse(s?["includeManagementEvents"]) && (Text(s?["readWriteType"]) ?? "All") == "All")
+            return basic.Any(s => !IsFalse(s.Field("includeManagementEvents")) && (Text(s.Field("readWriteType")) ?? "All") == "All")
                 ? null
                 : "no event selector records management events with readWriteType All";
         }
@@ -146,19 +147,19 @@ public static class DesignCheck
                 fail("resources-protected", name, "the log bucket must be protected");
             }
 
-            if (Text(Sub("aws:s3/bucketVersioning:BucketVersioning")?.Properties["versioningConfiguration"]?["status"]) != "Enabled")
+            if (Text(Sub("aws:s3/bucketVersioning:BucketVersioning")?.Properties["versioningConfiguration"].Field("status")) != "Enabled")
             {
                 fail("bucket-versioning", name, "no BucketVersioning with status Enabled");
             }
 
-            var retention = Sub("aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration")?.Properties["rule"]?["defaultRetention"];
-            if (!IsTrue(bucket.Properties["objectLockEnabled"]) || retention is null || (Number(retention["days"]) ?? 0) + (Number(retention["years"]) ?? 0) <= 0)
+            var retention = Sub("aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration")?.Properties["rule"].Field("defaultRetention");
+            if (!IsTrue(bucket.Properties["objectLockEnabled"]) || retention is null || (Number(retention.Field("days")) ?? 0) + (Number(retention.Field("years")) ?? 0) <= 0)
             {
                 fail("bucket-object-lock", name, "Object Lock must be enabled with a default retention");
             }
 
-            var sse = Sub("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")?.Properties["rules"]?.AsArray()
-                .Select(r => Text(r?["applyServerSideEncryptionByDefault"]?["sseAlgorithm"])).ToList() ?? [];
+            var sse = (Sub("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")?.Properties["rules"] as JsonArray)?
+                .Select(r => Text(r.Field("applyServerSideEncryptionByDefault").Field("sseAlgorithm"))).ToList() ?? [];
             if (!sse.Any(a => a is "aws:kms" or "aws:kms:dsse"))
             {
                 fail("bucket-sse-kms", name, "default encryption must be SSE-KMS (aws:kms)");
@@ -170,7 +171,7 @@ public static class DesignCheck
                 fail("bucket-public-access-blocked", name, "all four public access block settings must be true");
             }
 
-            if (Text(Sub("aws:s3/bucketOwnershipControls:BucketOwnershipControls")?.Properties["rule"]?["objectOwnership"]) != "BucketOwnerEnforced")
+            if (Text(Sub("aws:s3/bucketOwnershipControls:BucketOwnershipControls")?.Properties["rule"].Field("objectOwnership")) != "BucketOwnerEnforced")
             {
                 fail("bucket-owner-enforced", name, "object ownership must be BucketOwnerEnforced");
             }
@@ -180,8 +181,8 @@ public static class DesignCheck
                 fail("bucket-tls-only", name, "the bucket policy must deny s3:* when aws:SecureTransport is false");
             }
 
-            var rules = Sub("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")?.Properties["rules"]?.AsArray() ?? [];
-            if (!rules.Any(r => Text(r?["status"]) == "Enabled" && (Number(r?["expiration"]?["days"]) ?? 0) > 0))
+            var rules = Sub("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")?.Properties["rules"] as JsonArray ?? [];
+            if (!rules.Any(r => Text(r.Field("status")) == "Enabled" && (Number(r.Field("expiration").Field("days")) ?? 0) > 0))
             {
                 fail("bucket-lifecycle", name, "an enabled lifecycle rule with an expiration is required");
             }
@@ -193,8 +194,8 @@ public static class DesignCheck
                 fail("bucket-access-logging", name, "server access logs must go to a different bucket");
             }
 
-            foreach (var keyRef in sse.Count == 0 ? [] : (Sub("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")!.Properties["rules"]!.AsArray()
-                         .Select(r => Text(r?["applyServerSideEncryptionByDefault"]?["kmsMasterKeyId"])).OfType<string>()))
+            var sseRules = Sub("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")?.Properties["rules"] as JsonArray ?? [];
+            foreach (var keyRef in sseRules.Select(r => Text(r.Field("applyServerSideEncryptionByDefault").Field("kmsMasterKeyId"))).OfType<string>())
             {
                 var key = resources.FirstOrDefault(r => r.Type == "aws:kms/key:Key" && keyRef.StartsWith("${" + r.Name + ".", StringComparison.Ordinal));
                 if (key is not null && !key.Protect)
@@ -244,10 +245,10 @@ public static class DesignCheck
         var attachments = resources.Where(r => r.Type == "aws:organizations/policyAttachment:PolicyAttachment").ToList();
         var locked = resources.Where(r => r.Type == "aws:organizations/policy:Policy" && attachments.Any(a => RefersTo(a.Properties["policyId"], r)))
             .SelectMany(r => Statements(r.Properties["content"]))
-            .Any(s => Text(s?["Effect"]) == "Deny"
-                && Strings(s?["Action"]).Contains("s3:PutObject") && Strings(s?["Action"]).Contains("s3:DeleteObjectVersion")
-                && Strings(s?["Resource"]).Any(r => r.EndsWith("/*", StringComparison.Ordinal))
-                && Strings(s?["Condition"]?["ArnNotLike"]?["aws:PrincipalArn"]).Count is > 0 and <= 2);
+            .Any(s => Text(s.Field("Effect")) == "Deny"
+                && Strings(s.Field("Action")).Contains("s3:PutObject") && Strings(s.Field("Action")).Contains("s3:DeleteObjectVersion")
+                && Strings(s.Field("Resource")).Any(r => r.EndsWith("/*", StringComparison.Ordinal))
+                && Strings(s.Field("Condition").Field("ArnNotLike").Field("aws:PrincipalArn")).Count is > 0 and <= 2);
         if (!locked)
         {
             fail("audit-account-lockdown", "(stack audit)", "no attached SCP denies writes to the log objects outside the deployment and break-glass roles");
@@ -344,8 +345,8 @@ public static class DesignCheck
     {
         foreach (var policy in resources.Where(r => r.Type == "aws:cloudwatch/eventBusPolicy:EventBusPolicy"))
         {
-            var allows = Statements(policy.Properties["policy"]).Where(s => Text(s?["Effect"]) == "Allow").ToList();
-            if (allows.Count == 0 || allows.Any(s => s?["Condition"] is not JsonObject c || !c.Any(op => op.Value is JsonObject keys && keys.ContainsKey("aws:PrincipalOrgID"))))
+            var allows = Statements(policy.Properties["policy"]).Where(s => Text(s.Field("Effect")) == "Allow").ToList();
+            if (allows.Count == 0 || allows.Any(s => s.Field("Condition") is not JsonObject c || !c.Any(op => op.Value is JsonObject keys && keys.ContainsKey("aws:PrincipalOrgID"))))
             {
                 fail("detection-bus-org-only", policy.Name, "every Allow of the bus policy must be conditioned on aws:PrincipalOrgID");
             }
@@ -362,9 +363,9 @@ public static class DesignCheck
 
     private static bool AllowsCloudTrailWrites(JsonNode? policy) =>
         Statements(policy).Any(s =>
-            Text(s?["Effect"]) == "Allow"
-            && Strings(s?["Principal"]?["Service"]).Contains("cloudtrail.amazonaws.com")
-            && Strings(s?["Action"]).Contains("s3:PutObject"));
+            Text(s.Field("Effect")) == "Allow"
+            && Strings(s.Field("Principal").Field("Service")).Contains("cloudtrail.amazonaws.com")
+            && Strings(s.Field("Action")).Contains("s3:PutObject"));
 
     private static List<JsonNode?> Statements(JsonNode? policy)
     {
@@ -380,7 +381,7 @@ public static class DesignCheck
             }
         }
 
-        return policy?["Statement"] switch
+        return policy.Field("Statement") switch
         {
             JsonArray array => [.. array],
             JsonObject single => [single],
@@ -392,9 +393,9 @@ public static class DesignCheck
     {
         var statements = Statements(policy);
         return statements.Any(s =>
-            Text(s?["Effect"]) == "Deny"
-            && Strings(s?["Action"]).Any(a => a is "s3:*" or "*")
-            && Strings(s?["Condition"]?["Bool"]?["aws:SecureTransport"]).Any(x => x.Equals("false", StringComparison.OrdinalIgnoreCase)));
+            Text(s.Field("Effect")) == "Deny"
+            && Strings(s.Field("Action")).Any(a => a is "s3:*" or "*")
+            && Strings(s.Field("Condition").Field("Bool").Field("aws:SecureTransport")).Any(x => x.Equals("false", StringComparison.OrdinalIgnoreCase)));
     }
 
     /// <summary>A sub-resource's reference to a resource: "${name.output}" in plans, or the bucket's name or id at preview time.</summary>
@@ -404,6 +405,9 @@ public static class DesignCheck
         return text is not null && (text.StartsWith("${" + resource.Name + ".", StringComparison.Ordinal)
             || text == Text(resource.Properties["bucket"]) || text == resource.Id);
     }
+
+    /// <summary>A property of an object; null for anything else, so a plan of the wrong shape fails invariants instead of the check.</summary>
+    private static JsonNode? Field(this JsonNode? node, string name) => node is JsonObject o ? o[name] : null;
 
     private static bool IsTrue(JsonNode? node) => node is JsonValue v && (v.TryGetValue<bool>(out var b) ? b : v.TryGetValue<string>(out var s) && s == "true");
 
@@ -434,21 +438,21 @@ public static class DesignCheck
         _ => [],
     };
 
-    private sealed class Res(JsonNode node, JsonNode? component)
+    private sealed class Res(JsonObject node, JsonObject component)
     {
         /// <summary>The component the resource belongs to (its parent).</summary>
-        public string Component { get; } = (string?)component?["name"] ?? "";
+        public string Component { get; } = Text(component["name"]) ?? "";
 
         /// <summary>The provider resource it is created through: its own, else its component's; null: the default provider.</summary>
-        public string? EffectiveProvider { get; } = (string?)node["provider"] ?? (string?)component?["provider"];
+        public string? EffectiveProvider { get; } = Text(node["provider"]) ?? Text(component["provider"]);
 
-        public HashSet<string> DependsOn { get; } = [.. (node["dependsOn"] as JsonArray ?? []).Select(d => (string?)d).OfType<string>()];
+        public HashSet<string> DependsOn { get; } = [.. (node["dependsOn"] as JsonArray ?? []).Select(Text).OfType<string>()];
 
-        public string Type { get; } = (string?)node["type"] ?? "";
+        public string Type { get; } = Text(node["type"]) ?? "";
 
-        public string Name { get; } = (string?)node["name"] ?? "";
+        public string Name { get; } = Text(node["name"]) ?? "";
 
-        public string? Id { get; } = (string?)node["id"];
+        public string? Id { get; } = Text(node["id"]);
 
         public JsonObject Properties { get; } = node["properties"] as JsonObject ?? [];
 

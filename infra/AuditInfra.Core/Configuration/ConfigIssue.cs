@@ -13,7 +13,7 @@ public sealed record ConfigIssue(IssueSeverity Severity, string File, int? Line,
     {
         var where = Line is { } line ? $"{File}:{line}" : File;
         var label = Severity == IssueSeverity.Error ? "error" : "warning";
-        return $"{where}: {label}: {Key}: {Message}";
+        return Messages.OneLine($"{where}: {label}: {Key}: {Message}", 1000);
     }
 }
 

@@ -62,75 +62,421 @@ public static class EventEnvelopes
     public static bool IsEnvelope(JsonElement e) =>
         e.ValueKind == JsonValueKind.Object && e.TryGetProperty("detail-type", out _) && e.TryGetProperty("detail", out _);
 
+    /// <summary>
+    /// The largest single record or envelope read. CloudTrail records are a few KiB (EventBridge refuses events over
+    /// 256 KiB); a bigger value is not an event, and buffering it would let one file exhaust memory.
+    /// </summary>
+    public const int MaxRecordBytes = 8 << 20;
+
+    /// <summary>The most a file may inflate to: real CloudTrail files reach hundreds of MiB, a gzip bomb far more.</summary>
+    public const long MaxFileBytes = 2L << 30;
+
     /// <summary>Every event of a file, as envelopes; a file that is none of the accepted shapes is an error naming it.</summary>
-    public static List<RecordedEvent> Read(string path)
+    public static List<RecordedEvent> Read(string path) => [.. Enumerate(path)];
+
+    /// <summary>
+    /// The events of a file one at a time, never the whole file in memory: each record is parsed on its own, so a
+    /// file is bounded by <see cref="MaxFileBytes"/> in what it inflates to and by <see cref="MaxRecordBytes"/> per record.
+    /// Errors (<see cref="EventFileException"/>) may come after some events were returned.
+    /// </summary>
+    public static IEnumerable<RecordedEvent> Enumerate(string path, long maxFileBytes = MaxFileBytes)
     {
-        byte[] bytes;
-        try
+        using var records = JsonRecordStream.Open(path, maxFileBytes);
+        var index = 0;
+        while (records.Next() is { } item)
         {
-            bytes = File.ReadAllBytes(path);
+            using (item)
+            {
+                if (item.RootElement.ValueKind != JsonValueKind.Object)
+                {
+                    throw new EventFileException(path, $"item {index} is not a JSON object");
+                }
+
+                var envelope = IsEnvelope(item.RootElement) ? item.RootElement.Clone() : JsonDocument.Parse(Wrap(item.RootElement)).RootElement;
+                yield return new RecordedEvent(path, index++, envelope);
+            }
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+    }
+
+    /// <summary>
+    /// Walks one file's JSON with a bounded buffer: the items of a root array or of a root object's <c>Records</c>
+    /// array, or the root object itself when it is an EventBridge envelope.
+    /// </summary>
+    private sealed class JsonRecordStream : IDisposable
+    {
+        private readonly string path;
+        private readonly FileStream file;
+        private readonly Stream content;
+        private readonly bool gzip;
+        private readonly uint declaredSize;
+        private readonly long maxFileBytes;
+        private byte[] buffer = new byte[64 << 10];
+        private int start;
+        private int end;
+        private bool final;
+        private long inflated;
+        private JsonReaderState state;
+        private Mode mode = Mode.Begin;
+        private bool recordsSeen;
+        private bool rootIsObject;
+        private bool rootHasDetailType;
+        private bool rootHasDetail;
+
+        private JsonRecordStream(string path, FileStream file, long maxFileBytes)
         {
-            throw new EventFileException(path, $"cannot be read: {ex.Message}");
+            this.path = path;
+            this.file = file;
+            this.maxFileBytes = maxFileBytes;
+            Span<byte> magic = stackalloc byte[2];
+            gzip = file.Read(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
+            if (gzip && file.Length >= 18)
+            {
+                Span<byte> trailer = stackalloc byte[4];
+                file.Seek(-4, SeekOrigin.End);
+                file.ReadExactly(trailer);
+                declaredSize = BitConverter.ToUInt32(trailer);
+            }
+
+            file.Seek(0, SeekOrigin.Begin);
+            content = gzip ? new GZipStream(file, CompressionMode.Decompress, leaveOpen: true) : file;
         }
 
-        if (bytes.Length >= 2 && bytes[0] == 0x1f && bytes[1] == 0x8b)
+        private enum Mode
+        {
+            Begin,
+            RootArrayItems,
+            RootObjectProperties,
+            RecordsItems,
+            AfterRoot,
+            Finished,
+        }
+
+        public static JsonRecordStream Open(string path, long maxFileBytes)
         {
             try
             {
-                using var gzip = new GZipStream(new MemoryStream(bytes), CompressionMode.Decompress);
-                using var plain = new MemoryStream();
-                gzip.CopyTo(plain);
+                return new JsonRecordStream(path, new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan), maxFileBytes);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                throw new EventFileException(path, $"cannot be read: {Messages.OneLine(ex.Message, 200)}");
+            }
+        }
 
-                // GZipStream returns what it could inflate from a cut-off file without complaint;
-                // the trailer's ISIZE (length mod 2^32) tells whether everything arrived.
-                var declared = bytes.Length >= 18 ? BitConverter.ToUInt32(bytes, bytes.Length - 4) : uint.MaxValue;
-                if (declared != (uint)plain.Length)
+        /// <summary>The next record as its own document, or null at the end of the file.</summary>
+        public JsonDocument? Next()
+        {
+            try
+            {
+                return Advance();
+            }
+            catch (JsonException ex)
+            {
+                if (gzip && final && IsTruncatedGzip(out var why))
                 {
-                    throw new InvalidDataException($"the gzip trailer declares {declared} bytes but {plain.Length} were inflated");
+                    throw new EventFileException(path, $"is a truncated or corrupt gzip file ({why})");
                 }
 
-                bytes = plain.ToArray();
+                throw new EventFileException(path, $"is not valid JSON ({(ex.LineNumber is { } line ? $"line {line + 1}: " : "")}{Messages.OneLine(ex.Message, 200)})");
             }
             catch (InvalidDataException ex)
             {
-                throw new EventFileException(path, $"is a truncated or corrupt gzip file ({ex.Message})");
+                throw new EventFileException(path, $"is a truncated or corrupt gzip file ({Messages.OneLine(ex.Message, 200)})");
             }
-        }
-
-        JsonDocument doc;
-        try
-        {
-            doc = JsonDocument.Parse(bytes);
-        }
-        catch (JsonException ex)
-        {
-            throw new EventFileException(path, $"is not valid JSON (line {ex.LineNumber + 1}: {ex.Message})");
-        }
-
-        var root = doc.RootElement;
-        IEnumerable<JsonElement> items = root.ValueKind switch
-        {
-            JsonValueKind.Object when root.TryGetProperty("Records", out var records) && records.ValueKind == JsonValueKind.Array => records.EnumerateArray(),
-            JsonValueKind.Object when IsEnvelope(root) => [root],
-            JsonValueKind.Array => root.EnumerateArray(),
-            _ => throw new EventFileException(path, "expected a CloudTrail log ({\"Records\":[...]}), a JSON array of records, or EventBridge events"),
-        };
-
-        var events = new List<RecordedEvent>();
-        var index = 0;
-        foreach (var item in items)
-        {
-            if (item.ValueKind != JsonValueKind.Object)
+            catch (IOException ex)
             {
-                throw new EventFileException(path, $"item {index} is not a JSON object");
+                throw new EventFileException(path, $"cannot be read: {Messages.OneLine(ex.Message, 200)}");
             }
-
-            var envelope = IsEnvelope(item) ? item.Clone() : JsonDocument.Parse(Wrap(item)).RootElement;
-            events.Add(new RecordedEvent(path, index++, envelope));
         }
 
-        return events;
+        public void Dispose()
+        {
+            content.Dispose();
+            file.Dispose();
+        }
+
+        private JsonDocument? Advance()
+        {
+            while (true)
+            {
+                switch (mode)
+                {
+                    case Mode.Begin:
+                        SkipByteOrderMark();
+                        var root = NextToken(out _);
+                        rootIsObject = root == JsonTokenType.StartObject;
+                        mode = root switch
+                        {
+                            JsonTokenType.StartArray when !gzip => Mode.RootArrayItems,
+                            JsonTokenType.StartObject => Mode.RootObjectProperties,
+                            _ => throw new EventFileException(path, ExpectedShape()),
+                        };
+                        break;
+                    case Mode.RootArrayItems or Mode.RecordsItems:
+                        if (NextItem() is { } item)
+                        {
+                            return item;
+                        }
+
+                        mode = mode == Mode.RecordsItems ? Mode.RootObjectProperties : Mode.AfterRoot;
+                        break;
+                    case Mode.RootObjectProperties:
+                        if (NextToken(out var name) == JsonTokenType.EndObject)
+                        {
+                            mode = Mode.AfterRoot;
+                            break;
+                        }
+
+                        rootHasDetailType |= name == "detail-type";
+                        rootHasDetail |= name == "detail";
+                        if (name == "Records" && !recordsSeen)
+                        {
+                            if (NextToken(out _) != JsonTokenType.StartArray)
+                            {
+                                throw new EventFileException(path, "\"Records\": expected an array of CloudTrail records");
+                            }
+
+                            recordsSeen = true;
+                            mode = Mode.RecordsItems;
+                        }
+                        else
+                        {
+                            SkipValue();
+                        }
+
+                        break;
+                    case Mode.AfterRoot:
+                        // Reads to the end, so that content after the root value is an error, not ignored.
+                        if (NextToken(out _) != JsonTokenType.None)
+                        {
+                            throw new JsonException("content after the end of the JSON value");
+                        }
+
+                        if (gzip && IsTruncatedGzip(out var why))
+                        {
+                            throw new EventFileException(path, $"is a truncated or corrupt gzip file ({why})");
+                        }
+
+                        mode = Mode.Finished;
+                        if (rootIsObject && !recordsSeen)
+                        {
+                            if (!gzip && rootHasDetailType && rootHasDetail)
+                            {
+                                return ReadWholeEnvelope();
+                            }
+
+                            throw new EventFileException(path, ExpectedShape());
+                        }
+
+                        break;
+                    default:
+                        return null;
+                }
+            }
+        }
+
+        private string ExpectedShape() => gzip
+            ? "expected a CloudTrail log: a gzip file holding {\"Records\":[...]}"
+            : "expected a CloudTrail log ({\"Records\":[...]}), a JSON array of records, or EventBridge events";
+
+        /// <summary>An envelope saved as a file of its own: small, read again whole.</summary>
+        private JsonDocument ReadWholeEnvelope()
+        {
+            if (file.Length > MaxRecordBytes)
+            {
+                throw new EventFileException(path, $"an event larger than {MaxRecordBytes >> 20} MiB is not an EventBridge event");
+            }
+
+            file.Seek(0, SeekOrigin.Begin);
+            var bytes = new byte[file.Length];
+            file.ReadExactly(bytes);
+            return Parse(bytes.AsSpan(bytes.AsSpan().StartsWith(Utf8Bom) ? 3 : 0));
+        }
+
+        /// <summary>
+        /// A record as a document of its own. The reader checks UTF-8 only where it decodes, so a record with invalid
+        /// bytes in a string would fail later, at whatever first reads that string.
+        /// </summary>
+        private static JsonDocument Parse(ReadOnlySpan<byte> record) =>
+            System.Text.Unicode.Utf8.IsValid(record) ? JsonDocument.Parse(record.ToArray()) : throw new JsonException("a record holds bytes that are not UTF-8");
+
+        private static string PropertyName(ref Utf8JsonReader reader)
+        {
+            try
+            {
+                return reader.GetString()!;
+            }
+            catch (InvalidOperationException)
+            {
+                throw new JsonException("a property name is not valid UTF-8");
+            }
+        }
+
+        private static ReadOnlySpan<byte> Utf8Bom => [0xEF, 0xBB, 0xBF];
+
+        private void SkipByteOrderMark()
+        {
+            while (end - start < 3 && Fill())
+            {
+            }
+
+            if (buffer.AsSpan(start, end - start).StartsWith(Utf8Bom))
+            {
+                start += 3;
+            }
+        }
+
+        /// <summary>The next token; <see cref="JsonTokenType.None"/> at the end of the file.</summary>
+        private JsonTokenType NextToken(out string? propertyName)
+        {
+            while (true)
+            {
+                var reader = new Utf8JsonReader(buffer.AsSpan(start, end - start), final, state);
+                if (reader.Read())
+                {
+                    propertyName = reader.TokenType == JsonTokenType.PropertyName ? PropertyName(ref reader) : null;
+                    Commit(ref reader);
+                    return reader.TokenType;
+                }
+
+                if (final)
+                {
+                    propertyName = null;
+                    return JsonTokenType.None;
+                }
+
+                Commit(ref reader);
+                Fill();
+            }
+        }
+
+        /// <summary>The next item of the array being read as a document of its own; null after its last item.</summary>
+        private JsonDocument? NextItem()
+        {
+            while (true)
+            {
+                var reader = new Utf8JsonReader(buffer.AsSpan(start, end - start), final, state);
+                var found = reader.Read();
+                if (found)
+                {
+                    if (reader.TokenType == JsonTokenType.EndArray)
+                    {
+                        Commit(ref reader);
+                        return null;
+                    }
+
+                    var tokenStart = (int)reader.TokenStartIndex;
+                    if (reader.TrySkip())
+                    {
+                        var item = Parse(buffer.AsSpan(start + tokenStart, (int)reader.BytesConsumed - tokenStart));
+                        Commit(ref reader);
+                        return item;
+                    }
+                }
+
+                if (final)
+                {
+                    throw new JsonException("the file ends inside an array");
+                }
+
+                SkipWhitespace(ref reader, found);
+                Fill();
+            }
+        }
+
+        private void SkipValue()
+        {
+            while (true)
+            {
+                var reader = new Utf8JsonReader(buffer.AsSpan(start, end - start), final, state);
+                var found = reader.Read();
+                if (found && reader.TrySkip())
+                {
+                    Commit(ref reader);
+                    return;
+                }
+
+                if (final)
+                {
+                    throw new JsonException("the file ends inside a value");
+                }
+
+                SkipWhitespace(ref reader, found);
+                Fill();
+            }
+        }
+
+        /// <summary>
+        /// When the reader found no whole token, it has still passed the whitespace before it: dropping that keeps
+        /// the buffer to the size of the next value, however much whitespace a file holds.
+        /// </summary>
+        private void SkipWhitespace(ref Utf8JsonReader reader, bool foundToken)
+        {
+            if (!foundToken)
+            {
+                Commit(ref reader);
+            }
+        }
+
+        private void Commit(ref Utf8JsonReader reader)
+        {
+            start += (int)reader.BytesConsumed;
+            state = reader.CurrentState;
+        }
+
+        /// <summary>Reads more of the file, keeping what is not consumed; false at its end.</summary>
+        private bool Fill()
+        {
+            if (final)
+            {
+                return false;
+            }
+
+            if (start > 0)
+            {
+                Buffer.BlockCopy(buffer, start, buffer, 0, end - start);
+                end -= start;
+                start = 0;
+            }
+
+            if (end == buffer.Length)
+            {
+                if (buffer.Length >= MaxRecordBytes)
+                {
+                    throw new EventFileException(path, $"holds a record or value larger than {MaxRecordBytes >> 20} MiB: not a CloudTrail record");
+                }
+
+                Array.Resize(ref buffer, Math.Min(buffer.Length * 2, MaxRecordBytes));
+            }
+
+            var read = content.Read(buffer, end, buffer.Length - end);
+            if (read == 0)
+            {
+                final = true;
+                return false;
+            }
+
+            end += read;
+            inflated += read;
+            if (inflated > maxFileBytes)
+            {
+                throw new EventFileException(path, $"holds more than {Size(maxFileBytes)}{(gzip ? " once inflated" : "")}: far larger than a CloudTrail log file");
+            }
+
+            return true;
+        }
+
+        private static string Size(long bytes) =>
+            bytes % (1L << 30) == 0 ? $"{bytes >> 30} GiB" : bytes % (1L << 20) == 0 ? $"{bytes >> 20} MiB" : $"{bytes} bytes";
+
+        /// <summary>
+        /// GZipStream returns what it could inflate from a cut-off file without complaint; the trailer's ISIZE
+        /// (length mod 2^32) tells whether everything arrived.
+        /// </summary>
+        private bool IsTruncatedGzip(out string why)
+        {
+            why = file.Length < 18 ? "shorter than a gzip header and trailer" : $"the gzip trailer declares {declaredSize} bytes but {inflated} were inflated";
+            return file.Length < 18 || declaredSize != (uint)inflated;
+        }
     }
 }

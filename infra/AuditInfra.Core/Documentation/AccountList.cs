@@ -15,7 +15,7 @@ public static class AccountList
         JsonDocument doc;
         try
         {
-            doc = JsonDocument.Parse(File.ReadAllBytes(path));
+            doc = JsonDocument.Parse(InputFile.ReadAllText(path));
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -28,7 +28,7 @@ public static class AccountList
 
         using (doc)
         {
-            if (!doc.RootElement.TryGetProperty("Accounts", out var accounts) || accounts.ValueKind != JsonValueKind.Array)
+            if (doc.RootElement.ValueKind != JsonValueKind.Object || !doc.RootElement.TryGetProperty("Accounts", out var accounts) || accounts.ValueKind != JsonValueKind.Array)
             {
                 throw new DocumentationInputException($"{path}: expected {{\"Accounts\": [...]}} as printed by `aws organizations list-accounts --output json`");
             }
@@ -37,11 +37,16 @@ public static class AccountList
             var index = 0;
             foreach (var account in accounts.EnumerateArray())
             {
+                if (account.ValueKind != JsonValueKind.Object)
+                {
+                    throw new DocumentationInputException($"{path}: Accounts[{index}]: expected an object with Id, Name and State (found {JsonKinds.Describe(account)})");
+                }
+
                 string? Field(string name) => account.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
                 var id = Field("Id");
                 if (id is null || Configuration.AwsFormats.AccountId(id) is not null)
                 {
-                    throw new DocumentationInputException($"{path}: Accounts[{index}].Id: expected a 12-digit account id (found {(id is null ? "nothing" : $"\"{id}\"")})");
+                    throw new DocumentationInputException($"{path}: Accounts[{index}].Id: expected a 12-digit account id (found {(id is null ? "nothing" : $"\"{Messages.OneLine(id, 100)}\"")})");
                 }
 
                 list.Add(new OrgAccount(id, Field("Name") ?? "", Field("State") ?? Field("Status") ?? "UNKNOWN"));

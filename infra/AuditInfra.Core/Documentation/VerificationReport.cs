@@ -17,8 +17,8 @@ public static class VerificationReport
     {
         try
         {
-            using var doc = JsonDocument.Parse(File.ReadAllBytes(path));
-            if (!doc.RootElement.TryGetProperty("summaries", out var summaries) || summaries.ValueKind != JsonValueKind.Array)
+            using var doc = JsonDocument.Parse(InputFile.ReadAllText(path));
+            if (doc.RootElement.ValueKind != JsonValueKind.Object || !doc.RootElement.TryGetProperty("summaries", out var summaries) || summaries.ValueKind != JsonValueKind.Array)
             {
                 throw new DocumentationInputException($"{path}: expected {{\"summaries\": [...]}} (one entry per account and region)");
             }
@@ -27,11 +27,16 @@ public static class VerificationReport
             var i = 0;
             foreach (var s in summaries.EnumerateArray())
             {
+                if (s.ValueKind != JsonValueKind.Object)
+                {
+                    throw new DocumentationInputException($"{path}: summaries[{i}]: expected an object with account, region, digestsVerified, logsVerified, findings and verdict (found {JsonKinds.Describe(s)})");
+                }
+
                 string Text(string name, bool required = true) =>
                     s.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString()!
                     : required ? throw new DocumentationInputException($"{path}: summaries[{i}].{name}: expected a string") : "";
                 int Number(string name) =>
-                    s.TryGetProperty(name, out var v) && v.TryGetInt32(out var n) && n >= 0 ? n : throw new DocumentationInputException($"{path}: summaries[{i}].{name}: expected a whole number");
+                    s.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out var n) && n >= 0 ? n : throw new DocumentationInputException($"{path}: summaries[{i}].{name}: expected a whole number");
                 list.Add(new VerificationSummary(Text("account"), Text("region"), Number("digestsVerified"), Number("logsVerified"), Number("findings"), Text("firstDigest", false), Text("lastDigest", false), Text("verdict")));
                 i++;
             }

@@ -19,6 +19,10 @@ public sealed class PublicKeySet
     public const string ProduceCommand =
         "aws cloudtrail list-public-keys --region <trail-home-region> --start-time <earliest digest time> --output json > public-keys.json";
 
+    private static readonly double MinUnixMilliseconds = DateTimeOffset.MinValue.ToUnixTimeMilliseconds();
+
+    private static readonly double MaxUnixMilliseconds = DateTimeOffset.MaxValue.ToUnixTimeMilliseconds();
+
     private readonly Dictionary<string, CloudTrailPublicKey> byFingerprint;
     private readonly Dictionary<string, RSA> rsa = new(StringComparer.OrdinalIgnoreCase);
     private readonly Lock gate = new();
@@ -59,7 +63,7 @@ public sealed class PublicKeySet
         string text;
         try
         {
-            text = File.ReadAllText(path);
+            text = InputFile.ReadAllText(path);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -79,7 +83,7 @@ public sealed class PublicKeySet
         }
         catch (JsonException e)
         {
-            throw new IntegrityInputException($"{source}: not valid JSON (line {e.LineNumber + 1}): {e.Message}. Expected the output of: {ProduceCommand}");
+            throw new IntegrityInputException($"{source}: not valid JSON (line {e.LineNumber + 1}): {Messages.OneLine(e.Message, 200)}. Expected the output of: {ProduceCommand}");
         }
 
         using (document)
@@ -121,10 +125,15 @@ public sealed class PublicKeySet
 
     private static CloudTrailPublicKey ParseKey(JsonElement item, string where)
     {
+        if (item.ValueKind != JsonValueKind.Object)
+        {
+            throw new IntegrityInputException($"{where}: expected an object with Value, Fingerprint, ValidityStartTime and ValidityEndTime (found {JsonKinds.Describe(item)})");
+        }
+
         string Text(string name) =>
             item.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString()! :
             item.TryGetProperty(name, out var n) && n.ValueKind == JsonValueKind.Number ? n.GetRawText() :
-            throw new IntegrityInputException($"{where}: missing \"{name}\"");
+            throw new IntegrityInputException(item.TryGetProperty(name, out var other) ? $"{where}: \"{name}\": expected a string (found {JsonKinds.Describe(other)})" : $"{where}: missing \"{name}\"");
 
         byte[] der;
         try
@@ -142,7 +151,7 @@ public sealed class PublicKeySet
         var actual = FingerprintOf(der);
         if (fingerprint != actual)
         {
-            throw new IntegrityInputException($"{where}: Fingerprint {fingerprint} does not match the MD5 of the key value ({actual})");
+            throw new IntegrityInputException($"{where}: Fingerprint {Messages.OneLine(fingerprint, 100)} does not match the MD5 of the key value ({actual})");
         }
 
         return new CloudTrailPublicKey(fingerprint, der, Time(Text("ValidityStartTime"), where, "ValidityStartTime"), Time(Text("ValidityEndTime"), where, "ValidityEndTime"));
@@ -152,7 +161,13 @@ public sealed class PublicKeySet
     {
         if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var epoch))
         {
-            return DateTimeOffset.FromUnixTimeMilliseconds((long)(epoch * 1000));
+            var milliseconds = epoch * 1000;
+            if (double.IsFinite(milliseconds) && milliseconds >= MinUnixMilliseconds && milliseconds <= MaxUnixMilliseconds)
+            {
+                return DateTimeOffset.FromUnixTimeMilliseconds((long)milliseconds);
+            }
+
+            throw new IntegrityInputException($"{where}: \"{name}\" is not a time between years 1 and 9999 in seconds since 1970: {text}");
         }
 
         if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var time))
@@ -160,7 +175,7 @@ public sealed class PublicKeySet
             return time;
         }
 
-        throw new IntegrityInputException($"{where}: \"{name}\" is not a timestamp: {text}");
+        throw new IntegrityInputException($"{where}: \"{name}\" is not a timestamp: {Messages.OneLine(text, 100)}");
     }
 
     /// <summary>Writes keys in the list-public-keys JSON shape.</summary>
