@@ -68,4 +68,14 @@ public class DesignCheckTests
         Assert.Contains("CIS 3.6", Invariants.Get("key-rotation").Controls);
         Assert.Equal(Invariants.All.Length, Invariants.All.Select(i => i.Id).Distinct().Count());
     }
+
+    [Theory]
+    [InlineData("{\"components\":[1,{\"resources\":7},{\"resources\":[null,1,{\"type\":3,\"properties\":[]}]}]}")]
+    [InlineData("{\"stack\":[],\"components\":[{\"provider\":5,\"resources\":[{\"type\":\"aws:s3/bucket:Bucket\",\"name\":\"b\",\"dependsOn\":[1,{}],\"properties\":{\"objectLockEnabled\":[]}},{\"type\":\"aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration\",\"properties\":{\"bucket\":\"${b.id}\",\"rule\":{\"defaultRetention\":5}}},{\"type\":\"aws:cloudtrail/trail:Trail\",\"name\":\"t\",\"properties\":{\"advancedEventSelectors\":[1,{\"fieldSelectors\":[2]}]}}]}]}")]
+    public void Odd_values_anywhere_in_a_plan_are_judged_not_thrown(string plan)
+    {
+        // The pack and the host evaluate plans they did not render: a wrong kind of value is a violation or nothing, never an exception.
+        var violations = DesignCheck.Evaluate(JsonNode.Parse(plan)!);
+        Assert.All(violations, v => Assert.False(string.IsNullOrEmpty(v.InvariantId)));
+    }
 }
