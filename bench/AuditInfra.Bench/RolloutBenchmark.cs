@@ -152,6 +152,9 @@ public static class RolloutBenchmark
 
         public Task<PreviewResult> PreviewAsync(DeploymentRequest request, string? policyPackDirectory, CancellationToken cancellationToken) =>
             Task.FromResult(new PreviewResult(true, "simulated", []));
+
+        public Task<RefreshResult> RefreshAsync(DeploymentRequest request, CancellationToken cancellationToken) =>
+            Task.FromResult(new RefreshResult(false, "simulated"));
     }
 
     private sealed class SimulatedOrganization(int accounts) : IAccountDirectory

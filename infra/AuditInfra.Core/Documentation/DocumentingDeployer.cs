@@ -21,4 +21,7 @@ public sealed class DocumentingDeployer(IStackDeployer inner, AuditConfig config
 
     public Task<PreviewResult> PreviewAsync(DeploymentRequest request, string? policyPackDirectory, CancellationToken cancellationToken) =>
         inner.PreviewAsync(request, policyPackDirectory, cancellationToken);
+
+    public Task<RefreshResult> RefreshAsync(DeploymentRequest request, CancellationToken cancellationToken) =>
+        inner.RefreshAsync(request, cancellationToken);
 }

@@ -12,6 +12,9 @@ public sealed record DeploymentResult(string Summary, IReadOnlyDictionary<string
 
 public sealed record PreviewResult(bool Succeeded, string Summary, IReadOnlyList<string> PolicyViolations);
 
+/// <summary>What a refresh found: whether the stack's real resources drifted from its last deployment.</summary>
+public sealed record RefreshResult(bool Drifted, string Summary);
+
 /// <summary>
 /// Why a stack operation failed. A concurrent update (another operation holds the stack's lock)
 /// is retried without counting as an attempt; everything else counts, and after the configured
@@ -41,4 +44,7 @@ public interface IStackDeployer
     Task<DeploymentResult> DeployAsync(DeploymentRequest request, CancellationToken cancellationToken);
 
     Task<PreviewResult> PreviewAsync(DeploymentRequest request, string? policyPackDirectory, CancellationToken cancellationToken);
+
+    /// <summary>Reads the stack's real resources back (pulumi refresh) and says whether anything drifted.</summary>
+    Task<RefreshResult> RefreshAsync(DeploymentRequest request, CancellationToken cancellationToken);
 }

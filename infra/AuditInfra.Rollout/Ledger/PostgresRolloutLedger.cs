@@ -30,6 +30,7 @@ public sealed class PostgresRolloutLedger : SqlRolloutLedger, IAsyncDisposable
             await schema.ExecuteNonQueryAsync(cancellationToken);
         }
 
+        await UpgradeSchemaAsync(connection, tx, cancellationToken);
         await tx.CommitAsync(cancellationToken);
         return ledger;
     }
@@ -39,6 +40,8 @@ public sealed class PostgresRolloutLedger : SqlRolloutLedger, IAsyncDisposable
 
     protected override async Task<DbTransaction> BeginWriteAsync(DbConnection connection, CancellationToken cancellationToken) =>
         await connection.BeginTransactionAsync(System.Data.IsolationLevel.ReadCommitted, cancellationToken);
+
+    protected override string NowMs => "CAST(EXTRACT(EPOCH FROM now()) * 1000 AS BIGINT)";
 
     protected override string ForUpdate => " FOR UPDATE";
 
