@@ -252,7 +252,7 @@ public static class AccountEventParser
 
         if (AwsFormats.AccountId(accountId) is { } expected)
         {
-            return ParsedAccountEvent.Invalid($"{eventName}: {field} is \"{accountId}\", expected {expected}");
+            return ParsedAccountEvent.Invalid($"{eventName}: {field} is \"{JsonEncodedText.Encode(accountId, System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping)}\", expected {expected}");
         }
 
         return ParsedAccountEvent.Ok(new AccountSignal(accountId, kind, eventId, eventName, time, ou));
