@@ -29,6 +29,9 @@ public sealed class RolloutEngine
     private readonly ILogger _logger;
     private const int NewAccountBatch = 100;
 
+    /// <summary>Outcomes one worker may still be recording while it already works on the next account.</summary>
+    private const int MaxPendingRecordings = 2;
+
     private readonly ResiliencePipeline _ledgerWrites;
     private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _inFlight;
@@ -319,7 +322,7 @@ public sealed class RolloutEngine
                 var work = await _ledger.TryLeaseAsync(_options.Owner, _spec.Version, _options.Lease, id, cancellationToken);
                 if (work is not null)
                 {
-                    await ProcessAsync(work, leasedAt, cancellationToken);
+                    await ProcessAsync(work, leasedAt, null, cancellationToken);
                     queue.Enqueue(id); // look again: a newer version may have been asked for meanwhile
                     continue;
                 }
@@ -423,6 +426,7 @@ public sealed class RolloutEngine
 
     private async Task WorkerAsync(bool drain, CancellationToken cancellationToken)
     {
+        var recordings = new List<Task>();
         while (!cancellationToken.IsCancellationRequested)
         {
             LeasedWork? work;
@@ -433,7 +437,7 @@ public sealed class RolloutEngine
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
-                return;
+                break;
             }
             catch (Exception e) when (!drain)
             {
@@ -446,37 +450,52 @@ public sealed class RolloutEngine
             {
                 if (drain && Volatile.Read(ref _inFlight) == 0 && Volatile.Read(ref _reconciling) == 0 && await _ledger.CountOutstandingAsync(_spec.Version, cancellationToken) == 0)
                 {
-                    return;
+                    break;
                 }
 
                 await WaitForWorkAsync(cancellationToken);
                 continue;
             }
 
+            // The outcome is recorded while this worker leases its next account: the ledger's round
+            // trips stay off the path between two deployments. A few recordings at most are pending.
             Interlocked.Increment(ref _inFlight);
-            try
+            var operated = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var processing = TrackAsync(work, ProcessAsync(work, leasedAt, operated, cancellationToken));
+            recordings.Add(processing);
+            await Task.WhenAny(operated.Task, processing);
+            recordings.RemoveAll(r => r.IsCompleted);
+            if (recordings.Count > MaxPendingRecordings)
             {
-                await ProcessAsync(work, leasedAt, cancellationToken);
+                await Task.WhenAny(recordings);
             }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception e)
-            {
-                // The worker outlives a ledger that fails: the account's lease expires and it is taken up again.
-                _logger.LogError(e, "Worker: the operation on account {AccountId} ended with an error its outcome could not be recorded past: {Error}", work.AccountId, e.Message);
-                await WaitForWorkAsync(cancellationToken);
-            }
-            finally
-            {
-                Interlocked.Decrement(ref _inFlight);
-            }
+        }
+
+        await Task.WhenAll(recordings);
+    }
+
+    private async Task TrackAsync(LeasedWork work, Task processing)
+    {
+        try
+        {
+            await processing;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // The worker outlives a ledger that fails: the account's lease expires and it is taken up again.
+            _logger.LogError(e, "Worker: the operation on account {AccountId} ended with an error its outcome could not be recorded past: {Error}", work.AccountId, e.Message);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _inFlight);
         }
     }
 
     /// <summary>Deploys (or refreshes) one leased account: retries, then records the outcome, releasing on shutdown or a lost lease.</summary>
-    private async Task ProcessAsync(LeasedWork work, long leasedAt, CancellationToken cancellationToken)
+    private async Task ProcessAsync(LeasedWork work, long leasedAt, TaskCompletionSource? operated, CancellationToken cancellationToken)
     {
         var stopwatch = Stopwatch.StartNew();
         var request = new DeploymentRequest(_spec.InputsFor(work.AccountId), work.Version);
@@ -571,6 +590,7 @@ public sealed class RolloutEngine
         {
             await renewalStop.CancelAsync();
             await renewal;
+            operated?.TrySetResult();
         }
 
         // The outcome is recorded after the operation, outside its error handling: a ledger that

@@ -41,7 +41,7 @@ public sealed class PostgresRolloutLedger : SqlRolloutLedger, IAsyncDisposable
     protected override async Task<DbTransaction> BeginWriteAsync(DbConnection connection, CancellationToken cancellationToken) =>
         await connection.BeginTransactionAsync(System.Data.IsolationLevel.ReadCommitted, cancellationToken);
 
-    protected override string NowMs => "CAST(EXTRACT(EPOCH FROM now()) * 1000 AS BIGINT)";
+    protected override string NowMs => "(SELECT CAST(EXTRACT(EPOCH FROM now()) * 1000 AS BIGINT))";
 
     protected override string ForUpdate => " FOR UPDATE";
 

@@ -74,8 +74,8 @@ public sealed class SqliteRolloutLedger : SqlRolloutLedger
     protected override async Task<DbTransaction> BeginWriteAsync(DbConnection connection, CancellationToken cancellationToken) =>
         await Task.FromResult(((SqliteConnection)connection).BeginTransaction(deferred: false));
 
-    // julianday('now') is the time of the statement, the same for every row it touches.
-    protected override string NowMs => "CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER)";
+    // julianday('now') is the time of the statement; as a non-correlated subquery it is computed once, not per row scanned.
+    protected override string NowMs => "(SELECT CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER))";
 
     protected override string ForUpdate => "";
 
