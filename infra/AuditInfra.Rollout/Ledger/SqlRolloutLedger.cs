@@ -40,6 +40,7 @@ public abstract class SqlRolloutLedger : IRolloutLedger
             refresh INTEGER NOT NULL DEFAULT 0
         );
         CREATE INDEX IF NOT EXISTS ix_{Table}_work ON {Table} (state, not_before);
+        CREATE INDEX IF NOT EXISTS ix_{Table}_lease ON {Table} (state, desired_version, not_before, updated_at, account_id);
         """;
 
     /// <summary>Columns added after the first release, with their definitions: ledgers created before gain them on open.</summary>
@@ -150,14 +151,22 @@ public abstract class SqlRolloutLedger : IRolloutLedger
 
     public async Task<LeasedWork?> TryLeaseAsync(string owner, string version, TimeSpan lease, string? accountId, CancellationToken cancellationToken)
     {
-        // Pending and nobody's lease alive (a retired-then-requeued account may still be held by its operation), or in progress under an expired lease (a crash).
-        var candidate = $"((state = 'pending' AND not_before <= {NowMs} AND (lease_owner IS NULL OR lease_until < {NowMs})) OR (state = 'in-progress' AND lease_until < {NowMs}))";
+        // Pending and nobody's lease alive (a retired-then-requeued account may still be held by its
+        // operation), or in progress under an expired lease (a crash). Each branch takes its first
+        // row in index order, so a lease costs the same with one account waiting or thousands.
+        var account = accountId is null ? "" : " AND account_id = @id";
+        var pending = $"state = 'pending' AND desired_version = @version AND not_before <= {NowMs} AND (lease_owner IS NULL OR lease_until < {NowMs})";
+        var abandoned = $"state = 'in-progress' AND desired_version = @version AND lease_until < {NowMs}";
         await using var connection = await OpenAsync(cancellationToken);
         await using var command = Command(connection, null, $"""
             UPDATE {Table} SET state = 'in-progress', lease_owner = @owner, lease_until = {NowMs} + @lease, attempts = attempts + 1, last_attempt_at = {NowMs}, updated_at = {NowMs},
                 last_error = CASE WHEN state = 'in-progress' THEN 'attempt ' || attempts || ' by ' || lease_owner || ' never finished (the host stopped or lost its lease during the operation)' ELSE last_error END
-            WHERE account_id = (SELECT account_id FROM {Table} WHERE {candidate} AND desired_version = @version{(accountId is null ? "" : " AND account_id = @id")} ORDER BY not_before, updated_at, account_id LIMIT 1{SkipLocked})
-              AND {candidate}
+            WHERE account_id = (
+                SELECT account_id FROM (SELECT account_id FROM {Table} WHERE {abandoned}{account} ORDER BY lease_until LIMIT 1{SkipLocked}) AS a
+                UNION ALL
+                SELECT account_id FROM (SELECT account_id FROM {Table} WHERE {pending}{account} ORDER BY not_before, updated_at, account_id LIMIT 1{SkipLocked}) AS p
+                LIMIT 1)
+              AND (({pending}) OR ({abandoned}))
             RETURNING account_id, desired_version, attempts, refresh, last_error
             """, [("owner", owner), ("lease", (long)lease.TotalMilliseconds), ("version", version), .. (accountId is null ? Array.Empty<(string, object?)>() : [("id", accountId)])]);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
