@@ -16,7 +16,16 @@ public sealed class PostgresRolloutLedger : SqlRolloutLedger, IAsyncDisposable
 
     public static async Task<PostgresRolloutLedger> OpenAsync(string connectionString, CancellationToken cancellationToken = default)
     {
-        var ledger = new PostgresRolloutLedger(NpgsqlDataSource.Create(connectionString));
+        // The same few statements run for every account: prepared once per connection, the server
+        // does not plan the lease query again for each of them.
+        var builder = new NpgsqlDataSourceBuilder(connectionString);
+        if (builder.ConnectionStringBuilder.MaxAutoPrepare == 0)
+        {
+            builder.ConnectionStringBuilder.MaxAutoPrepare = 32;
+            builder.ConnectionStringBuilder.AutoPrepareMinUsages = 2;
+        }
+
+        var ledger = new PostgresRolloutLedger(builder.Build());
         await using var connection = await ledger.OpenAsync(cancellationToken);
         // Two hosts starting at once both create the schema: serialize that with an advisory lock.
         await using var tx = await connection.BeginTransactionAsync(cancellationToken);
