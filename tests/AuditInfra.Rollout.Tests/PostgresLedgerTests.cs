@@ -99,6 +99,53 @@ public class PostgresLedgerTests
         Assert.Equal("v1", entry.DeployedVersion);
     }
 
+    [SkippableFact]
+    public async Task Leases_crashes_retirement_versions_and_refreshes_follow_the_same_rules_as_on_SQLite()
+    {
+        var connectionString = await FreshDatabaseAsync();
+        await using var ledger = await PostgresRolloutLedger.OpenAsync(connectionString);
+        var ct = CancellationToken.None;
+        var added = await ledger.EnqueueNewAsync([.. Enumerable.Range(1, 250).Select(Fleet.AccountId)], "1.1.0+a", "reconciliation", Start, ct);
+        Assert.Equal(250, added.Count);
+        Assert.Empty(await ledger.EnqueueNewAsync([Fleet.AccountId(1)], "1.1.0+a", "reconciliation", Start, ct));
+        Assert.Equal(0, await ledger.CountOutstandingAsync("1.0.0+a", ct));
+        Assert.Equal(250, await ledger.CountOutstandingAsync("1.1.0+a", ct));
+
+        // An older program's host finds nothing to lease and may not ask for its version.
+        Assert.Null(await ledger.TryLeaseAsync("old", "1.0.0+a", TimeSpan.FromMinutes(5), null, ct));
+        Assert.Equal(EnqueueResult.Outdated, await ledger.EnqueueAsync(Fleet.AccountId(1), "1.0.0+a", "old host", true, null, Start, ct));
+
+        // A crashed lease is taken over with the crash counted and said.
+        var id = Fleet.AccountId(1);
+        Assert.NotNull(await ledger.TryLeaseAsync("crashed", "1.1.0+a", TimeSpan.FromMilliseconds(200), id, ct));
+        Assert.Null(await ledger.TryLeaseAsync("other", "1.1.0+a", TimeSpan.FromMinutes(5), id, ct));
+        await Task.Delay(300);
+        var work = await ledger.TryLeaseAsync("host", "1.1.0+a", TimeSpan.FromMinutes(5), id, ct);
+        Assert.Equal(2, work!.Attempts);
+        Assert.Equal("attempt 1 by crashed never finished (the host stopped or lost its lease during the operation)", work.LastError);
+
+        // Retired while in progress: the lease stays; requeued, nobody else may lease it until the operation ends.
+        Assert.Equal(RetireResult.Retired, await ledger.RetireAsync(id, "left", null, Start, ct));
+        Assert.Equal(EnqueueResult.Requeued, await ledger.EnqueueAsync(id, "1.1.0+a", "back", true, null, Start, ct));
+        Assert.Null(await ledger.TryLeaseAsync("other", "1.1.0+a", TimeSpan.FromMinutes(5), id, ct));
+        Assert.True(await ledger.RenewAsync(id, "host", TimeSpan.FromMinutes(5), ct));
+        Assert.True(await ledger.CompleteAsync(id, "host", "1.1.0+a", Start, ct));
+        var entry = (await ledger.ListAsync(ct)).Single(e => e.AccountId == id);
+        Assert.Equal(AccountRolloutState.Deployed, entry.State);
+        Assert.Equal(Start, entry.RefreshedAt);
+
+        // Refresh: due only after the interval; a refresh request is pending work flagged as such.
+        Assert.False(await ledger.RequestRefreshAsync(id, "1.1.0+a", Start.AddHours(-1), Start.AddHours(1), ct));
+        Assert.True(await ledger.RequestRefreshAsync(id, "1.1.0+a", Start.AddHours(1), Start.AddHours(25), ct));
+        var refresh = await ledger.TryLeaseAsync("host", "1.1.0+a", TimeSpan.FromMinutes(5), id, ct);
+        Assert.True(refresh!.Refresh);
+
+        // A delayed creation event after a retirement by reconciliation (the server's clock) is stale.
+        var other = Fleet.AccountId(2);
+        Assert.Equal(RetireResult.Retired, await ledger.RetireAsync(other, "no longer in the organization", null, Start, ct));
+        Assert.Equal(EnqueueResult.Stale, await ledger.EnqueueAsync(other, "1.1.0+a", "CreateAccountResult", true, DateTimeOffset.UtcNow.AddMinutes(-5), Start, ct));
+    }
+
     /// <summary>A new database on the test server; without a server the test is skipped (outside CI) or fails (in CI).</summary>
     internal static async Task<string> FreshDatabaseAsync()
     {
