@@ -25,6 +25,10 @@ public sealed class PostgresRolloutLedger : SqlRolloutLedger, IAsyncDisposable
             builder.ConnectionStringBuilder.AutoPrepareMinUsages = 2;
         }
 
+        // The ledger sets no session state (its only lock is transaction-scoped): a pooled
+        // connection needs no reset statements each time it is taken.
+        builder.ConnectionStringBuilder.NoResetOnClose = true;
+
         var ledger = new PostgresRolloutLedger(builder.Build());
         await using var connection = await ledger.OpenAsync(cancellationToken);
         // Two hosts starting at once both create the schema: serialize that with an advisory lock.
