@@ -12,7 +12,9 @@ namespace AuditInfra.Bench;
 /// latency, at concurrency 1, 4 and 16 on a real SQLite ledger (and PostgreSQL when given).
 /// Throughput is reported as the ratio of the ideal time (accounts × latency / concurrency) to
 /// the measured one (target ≥ 0.9); ledger overhead per account is measured with a deployer of
-/// zero latency at concurrency 1 (enqueue + lease + complete, plus the drain checks).
+/// zero latency at concurrency 1 (enqueue + lease + complete, plus the drain checks). Each row is
+/// the median of <c>--rounds</c> runs (default 5), each on a fresh ledger whose connection pool is
+/// warmed first, as a running host's is.
 /// </summary>
 public static class RolloutBenchmark
 {
@@ -20,21 +22,28 @@ public static class RolloutBenchmark
     {
         var accounts = IntArg(args, "--accounts", 1000);
         var latency = TimeSpan.FromMilliseconds(IntArg(args, "--latency-ms", 20));
+        var rounds = IntArg(args, "--rounds", 5);
+        int[] levels = StringArg(args, "--concurrency") is { } list ? [.. list.Split(',').Select(c => int.Parse(c, CultureInfo.InvariantCulture))] : [1, 4, 16];
+        var only = StringArg(args, "--ledger");
         var postgres = StringArg(args, "--postgres") ?? Environment.GetEnvironmentVariable(RolloutLedgers.PostgresTestEnvironmentVariable);
-        Console.WriteLine($"rollout benchmark: {accounts} accounts, deployer latency {latency.TotalMilliseconds} ms, {Environment.ProcessorCount} cores");
+        Console.WriteLine($"rollout benchmark: {accounts} accounts, deployer latency {latency.TotalMilliseconds} ms, {Environment.ProcessorCount} cores, median of {rounds}");
         Console.WriteLine();
         Console.WriteLine("ledger      concurrency  ideal s  actual s  ratio  accounts/s  overhead ms/account");
-        foreach (var concurrency in new[] { 1, 4, 16 })
+        foreach (var concurrency in only is null ? levels : [])
         {
             // The floor: the same delays in bare parallel loops, no engine, no ledger (timer resolution, scheduling).
             var ideal = latency * accounts / concurrency;
-            var bare = await BareLoopsAsync(accounts, latency, concurrency);
+            var bare = await MedianAsync(rounds, () => BareLoopsAsync(accounts, latency, concurrency));
             Console.WriteLine($"{"(no engine)",-10}  {concurrency,11}  {ideal.TotalSeconds,7:0.00}  {bare.TotalSeconds,8:0.00}  {ideal / bare,5:0.00}  {accounts / bare.TotalSeconds,10:0}  {((bare * concurrency) - (latency * accounts)).TotalMilliseconds / accounts,19:0.000}");
         }
 
+        var ledgers = new List<(string Name, Func<Task<IRolloutLedger>> Open)>();
+        if (only is null or "sqlite")
+        {
+            ledgers.Add(("sqlite", OpenSqliteAsync));
+        }
 
-        var ledgers = new List<(string Name, Func<Task<IRolloutLedger>> Open)> { ("sqlite", OpenSqliteAsync) };
-        if (!string.IsNullOrEmpty(postgres))
+        if (!string.IsNullOrEmpty(postgres) && only is null or "postgresql")
         {
             ledgers.Add(("postgresql", () => OpenPostgresAsync(postgres)));
         }
@@ -42,12 +51,12 @@ public static class RolloutBenchmark
         var worst = double.MaxValue;
         foreach (var (name, open) in ledgers)
         {
-            var overhead = await MeasureAsync(await open(), accounts, TimeSpan.Zero, 1);
+            var overhead = await MedianAsync(rounds, async () => await MeasureAsync(await open(), accounts, TimeSpan.Zero, 1));
             Console.WriteLine($"{name,-10}  {1,11}  {0,7:0.00}  {overhead.TotalSeconds,8:0.00}  {"-",5}  {accounts / overhead.TotalSeconds,10:0}  {overhead.TotalMilliseconds / accounts,19:0.000}   (zero-latency deployer: pure ledger cost)");
-            foreach (var concurrency in new[] { 1, 4, 16 })
+            foreach (var concurrency in levels)
             {
                 var ideal = latency * accounts / concurrency;
-                var actual = await MeasureAsync(await open(), accounts, latency, concurrency);
+                var actual = await MedianAsync(rounds, async () => await MeasureAsync(await open(), accounts, latency, concurrency));
                 var ratio = ideal / actual;
                 worst = Math.Min(worst, ratio);
                 var perAccount = (actual * concurrency - latency * accounts) / accounts;
@@ -67,6 +76,10 @@ public static class RolloutBenchmark
         var spec = new RolloutSpec("bench+1", Inputs, _ => true);
         var options = new RolloutEngineOptions { Concurrency = concurrency, PollInterval = TimeSpan.FromMilliseconds(5), Owner = $"bench-{concurrency}" };
         var engine = new RolloutEngine(ledger, deployer, directory, SystemClock.Instance, spec, options);
+
+        // A running host's connection pool is warm: open as many connections as the workers and
+        // reconciliation use at once before timing (PostgreSQL forks a server process for each).
+        await Task.WhenAll(Enumerable.Range(0, concurrency + 2).Select(_ => ledger.CountOutstandingAsync(null, CancellationToken.None)));
         var stopwatch = Stopwatch.StartNew();
 
         // As the service does: workers deploy while reconciliation is still enqueuing.
@@ -85,6 +98,18 @@ public static class RolloutBenchmark
         }
 
         return stopwatch.Elapsed;
+    }
+
+    private static async Task<TimeSpan> MedianAsync(int rounds, Func<Task<TimeSpan>> measure)
+    {
+        var times = new List<TimeSpan>();
+        for (var i = 0; i < Math.Max(1, rounds); i++)
+        {
+            times.Add(await measure());
+        }
+
+        times.Sort();
+        return times[times.Count / 2];
     }
 
     private static async Task<TimeSpan> BareLoopsAsync(int accounts, TimeSpan latency, int concurrency)

@@ -182,9 +182,9 @@ public class RolloutEngineTests
         var clock = new ManualClock(Start);
         var engine = Engine(temp.Ledger, deployer, Fleet.Directory(Fleet.Active(1)), clock, options: Fleet.Options(maxAttempts: 1) with { MaxRetryDelay = TimeSpan.FromMinutes(5) });
         await engine.ReconcileAsync(None);
-        var work = await temp.Ledger.TryLeaseAsync("probe", clock.UtcNow, TimeSpan.FromMinutes(1), null, None);
+        var work = await temp.Ledger.TryLeaseAsync("probe", "1.0.0+abc", TimeSpan.FromMinutes(1), null, None);
         Assert.NotNull(work);
-        await temp.Ledger.ReleaseAsync(work.AccountId, "probe", clock.UtcNow, null, None);
+        await temp.Ledger.ReleaseAsync(work.AccountId, "probe", TimeSpan.Zero, null, clock.UtcNow, None);
 
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(2));
         await engine.RunAsync(null, stop.Token);
@@ -251,7 +251,8 @@ public class RolloutEngineTests
         var first = new RecordingDeployer();
         var hung = Enumerable.Range(17, 4).Select(Fleet.AccountId).ToHashSet();
         first.Behaviour = (r, _) => hung.Contains(r.AccountId) ? hang.Task : Task.CompletedTask;
-        var a = Engine(await temp.ReopenAsync(), first, directory, clock, options: Fleet.Options(concurrency: 4, owner: "host-a"));
+        var ledgerA = new FaultyLedger(await temp.ReopenAsync());
+        var a = Engine(ledgerA, first, directory, clock, options: Fleet.Options(concurrency: 4, owner: "host-a") with { Lease = TimeSpan.FromSeconds(1) });
         await a.ReconcileAsync(None);
         using var killA = new CancellationTokenSource();
         var abandoned = a.DrainAsync(killA.Token);
@@ -262,8 +263,11 @@ public class RolloutEngineTests
         var doneByA = first.Succeeded.Select(c => c.AccountId).ToHashSet();
         Assert.Equal(16, doneByA.Count);
 
-        // Engine B starts on the same file after A's leases expired.
-        clock.Advance(TimeSpan.FromMinutes(11));
+        // A dies: it reaches the ledger no more, and its leases lapse by the database's clock.
+        ledgerA.Fault = _ => new IOException("host killed");
+        await Task.Delay(TimeSpan.FromSeconds(1.5));
+
+        // Engine B starts on the same file.
         var second = new RecordingDeployer();
         var b = Engine(await temp.ReopenAsync(), second, directory, clock, options: Fleet.Options(concurrency: 4, owner: "host-b"));
         await b.ReconcileAsync(None);
@@ -274,8 +278,9 @@ public class RolloutEngineTests
         Assert.Equal(inFlight, second.Calls.Select(c => c.AccountId).ToHashSet());
         Assert.DoesNotContain(second.Calls, c => doneByA.Contains(c.AccountId));
         Assert.Equal(20, doneByA.Count + second.Succeeded.Count);
+        Assert.All(entries.Where(e => hung.Contains(e.AccountId)), e => Assert.Equal(2, e.Attempts)); // the crashed attempt counts
 
-        // A's hung operations finally return: their leases belong to B now, so nothing is recorded twice.
+        // A's hung operations finally return: it cannot record them, and nothing changes.
         hang.SetResult();
         killA.Cancel();
         await Task.WhenAny(abandoned, Task.Delay(5000));

@@ -67,7 +67,7 @@ public static partial class AwsFormats
     private static string Suggest(string value, IEnumerable<string> candidates) =>
         value.Length > 0 && KeyHints.Nearest(value, candidates) is { } hint ? $"; did you mean '{hint}'?" : "";
 
-    [GeneratedRegex("^[0-9]{12}$")]
+    [GeneratedRegex(@"^[0-9]{12}\z")]
     private static partial Regex AccountIdPattern();
 
     [GeneratedRegex("^o-[a-z0-9]{10,32}$")]
@@ -79,10 +79,10 @@ public static partial class AwsFormats
     [GeneratedRegex("^r-[0-9a-z]{4,32}$")]
     private static partial Regex RootIdPattern();
 
-    [GeneratedRegex(@"^arn:aws(-cn|-us-gov)?:iam::[0-9]{12}:role/([\w+=,.@-]+/)*[\w+=,.@-]{1,64}$")]
+    [GeneratedRegex(@"^arn:aws(-cn|-us-gov)?:iam::[0-9]{12}:role/([\w+=,.@-]+/)*[\w+=,.@-]{1,64}\z")]
     private static partial Regex RoleArnPattern();
 
-    [GeneratedRegex(@"^arn:aws(-cn|-us-gov)?:iam::[0-9]{12}:(root|role/([\w+=,.@-]+/)*[\w+=,.@-]{1,64}|user/([\w+=,.@-]+/)*[\w+=,.@-]{1,64})$")]
+    [GeneratedRegex(@"^arn:aws(-cn|-us-gov)?:iam::[0-9]{12}:(root|role/([\w+=,.@-]+/)*[\w+=,.@-]{1,64}|user/([\w+=,.@-]+/)*[\w+=,.@-]{1,64})\z")]
     private static partial Regex PrincipalArnPattern();
 
     [GeneratedRegex(@"^[\w+=,.@-]{1,64}$")]

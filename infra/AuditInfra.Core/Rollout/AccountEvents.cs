@@ -85,17 +85,42 @@ public static class AccountEventParser
         "yyyy-MM-dd'T'HH:mm:ssZ",
     ];
 
+    /// <summary>SQS bodies are at most 1 MiB; anything larger is not a message the queue delivered.</summary>
+    public const int MaxBodyLength = 1024 * 1024;
+
+    /// <summary>Duplicate keys are refused: which of two 'accountId's counts would be a guess.</summary>
+    private static readonly JsonDocumentOptions StrictJson = new() { AllowDuplicateProperties = false, MaxDepth = 64 };
+
     public static ParsedAccountEvent Parse(string body)
     {
+        if (body.Length > MaxBodyLength)
+        {
+            return ParsedAccountEvent.Invalid($"message of {body.Length} characters is larger than any queue message ({MaxBodyLength})");
+        }
+
         JsonNode? root;
         try
         {
-            root = JsonNode.Parse(body);
+            root = JsonNode.Parse(body, documentOptions: StrictJson);
         }
         catch (JsonException e)
         {
             return ParsedAccountEvent.Invalid($"not JSON: {e.Message}");
         }
+
+        try
+        {
+            return Classify(root);
+        }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException or FormatException)
+        {
+            // A shape no field check anticipated must still come back as a reason, not escape to the queue's retries.
+            return ParsedAccountEvent.Invalid($"unexpected event shape: {e.Message}");
+        }
+    }
+
+    private static ParsedAccountEvent Classify(JsonNode? root)
+    {
 
         if (root is not JsonObject envelope)
         {
@@ -147,7 +172,7 @@ public static class AccountEventParser
             return ParsedAccountEvent.Invalid($"unexpected Organizations service event '{eventName}' (expected CreateAccountResult)");
         }
 
-        if (detail["serviceEventDetails"]?["createAccountStatus"] is not JsonObject status)
+        if (Child(Child(detail, "serviceEventDetails"), "createAccountStatus") is not { } status)
         {
             return ParsedAccountEvent.Invalid("CreateAccountResult without serviceEventDetails.createAccountStatus");
         }
@@ -176,7 +201,7 @@ public static class AccountEventParser
             return ParsedAccountEvent.Invalid($"unexpected Control Tower event '{eventName}' (expected CreateManagedAccount or UpdateManagedAccount)");
         }
 
-        if (detail["serviceEventDetails"]?[statusKey] is not JsonObject status)
+        if (Child(Child(detail, "serviceEventDetails"), statusKey) is not { } status)
         {
             return ParsedAccountEvent.Invalid($"{eventName} without serviceEventDetails.{statusKey}");
         }
@@ -227,11 +252,14 @@ public static class AccountEventParser
 
         if (AwsFormats.AccountId(accountId) is { } expected)
         {
-            return ParsedAccountEvent.Invalid($"{eventName}: {field} is \"{accountId}\", expected {expected}");
+            return ParsedAccountEvent.Invalid($"{eventName}: {field} is \"{JsonEncodedText.Encode(accountId, System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping)}\", expected {expected}");
         }
 
         return ParsedAccountEvent.Ok(new AccountSignal(accountId, kind, eventId, eventName, time, ou));
     }
+
+    /// <summary>The member when it is an object: an array or a string where an object belongs is a missing object, not an exception.</summary>
+    private static JsonObject? Child(JsonObject? node, string key) => node?[key] as JsonObject;
 
     private static string? Text(JsonObject node, string key) =>
         node[key] is JsonValue value && value.TryGetValue<string>(out var s) ? s : null;

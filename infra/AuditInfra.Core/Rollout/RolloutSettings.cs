@@ -33,6 +33,12 @@ public sealed record RolloutSettings
     /// <summary>How long a host owns an account's operation without renewing (renewed every third of it).</summary>
     public int LeaseSeconds { get; init; } = 600;
 
+    /// <summary>
+    /// How long an account at the current version goes without a refresh (pulumi refresh) before
+    /// reconciliation refreshes it; drift found by the refresh is repaired by a deployment.
+    /// </summary>
+    public int RefreshHours { get; init; } = 24;
+
     /// <summary>Accounts never rolled out to (the management account always is excluded).</summary>
     public ImmutableArray<string> ExcludeAccountIds { get; init; } = [];
 
@@ -55,6 +61,7 @@ public sealed record RolloutSettings
             RetryBaseDelaySeconds = scope.Int("retryBaseDelaySeconds", 10, 1, 3600, "seconds"),
             ReconcileIntervalMinutes = scope.Int("reconcileIntervalMinutes", 15, 1, 1440, "minutes"),
             LeaseSeconds = scope.Int("leaseSeconds", 600, 60, 86400, "seconds"),
+            RefreshHours = scope.Int("refreshHours", 24, 1, 8760, "hours"),
             ExcludeAccountIds = scope.StringList("excludeAccountIds", check: AwsFormats.AccountId),
             QueueName = scope.String("queueName", check: QueueNameCheck),
             MaxReceiveCount = scope.Int("maxReceiveCount", 5, 1, 1000, "receives"),
@@ -68,12 +75,12 @@ public sealed record RolloutSettings
     }
 
     public static string? EventBusArn(string value) =>
-        System.Text.RegularExpressions.Regex.IsMatch(value, "^arn:aws(-cn|-us-gov)?:events:[a-z0-9-]+:[0-9]{12}:event-bus/[A-Za-z0-9._\\-/]{1,256}$")
+        System.Text.RegularExpressions.Regex.IsMatch(value, "^arn:aws(-cn|-us-gov)?:events:[a-z0-9-]+:[0-9]{12}:event-bus/[A-Za-z0-9._\\-/]{1,256}\\z")
             ? null
             : "an event bus ARN: arn:<partition>:events:<region>:<12-digit account>:event-bus/<name>";
 
     private static string? QueueNameCheck(string value) =>
-        System.Text.RegularExpressions.Regex.IsMatch(value, "^[A-Za-z0-9_-]{1,76}$")
+        System.Text.RegularExpressions.Regex.IsMatch(value, "^[A-Za-z0-9_-]{1,76}\\z")
             ? null
             : "an SQS queue name: 1 to 76 letters, digits, '-' or '_' (the DLQ adds '-dlq')";
 }

@@ -27,6 +27,12 @@ public sealed class RolloutEngine
     private readonly RolloutSpec _spec;
     private readonly RolloutEngineOptions _options;
     private readonly ILogger _logger;
+    private const int NewAccountBatch = 100;
+
+    /// <summary>Outcomes one worker may still be recording while it already works on the next account.</summary>
+    private const int MaxPendingRecordings = 2;
+
+    private readonly ResiliencePipeline _ledgerWrites;
     private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _inFlight;
     private int _reconciling;
@@ -40,6 +46,22 @@ public sealed class RolloutEngine
         _spec = spec;
         _options = options;
         _logger = logger ?? NullLogger.Instance;
+
+        // A ledger write that fails (connection dropped, database busy) is retried before the engine
+        // gives up on it; giving up never turns a finished deployment into a failure.
+        _ledgerWrites = new ResiliencePipelineBuilder().AddRetry(new RetryStrategyOptions
+        {
+            MaxRetryAttempts = Math.Max(0, options.LedgerRetries),
+            BackoffType = DelayBackoffType.Exponential,
+            UseJitter = true,
+            Delay = options.LedgerRetryDelay,
+            ShouldHandle = args => ValueTask.FromResult(args.Outcome.Exception is not (null or OperationCanceledException)),
+            OnRetry = args =>
+            {
+                _logger.LogWarning("Ledger write failed ({Error}); retrying in {Delay}", args.Outcome.Exception!.Message, args.RetryDelay);
+                return ValueTask.CompletedTask;
+            },
+        }).Build();
     }
 
     /// <summary>Raised after each account operation ends in this process (progress of one-shot rollouts).</summary>
@@ -69,11 +91,13 @@ public sealed class RolloutEngine
     {
         var accounts = await _directory.ListAccountsAsync(cancellationToken);
         var now = _clock.UtcNow;
+        var refreshDue = now - _options.RefreshInterval;
 
         // One read of the ledger spares a write transaction per account already current or queued.
         var known = (await _ledger.ListAsync(cancellationToken)).ToDictionary(e => e.AccountId, StringComparer.Ordinal);
-        int active = 0, enqueued = 0, current = 0, queued = 0, failed = 0, retired = 0, excluded = 0;
+        int active = 0, enqueued = 0, current = 0, queued = 0, failed = 0, retired = 0, excluded = 0, outdated = 0, refreshing = 0;
         var listed = new HashSet<string>(StringComparer.Ordinal);
+        var unknown = new List<string>();
         foreach (var account in accounts)
         {
             listed.Add(account.Id);
@@ -94,15 +118,36 @@ public sealed class RolloutEngine
             }
 
             active++;
-            if (known.TryGetValue(account.Id, out var entry) && LedgerRules.Enqueue(entry, _spec.Version, retryFailed: true).Result is EnqueueResult.AlreadyCurrent or EnqueueResult.AlreadyQueued)
+            if (!known.TryGetValue(account.Id, out var entry))
             {
-                _ = entry.State == AccountRolloutState.Deployed ? current++ : queued++;
+                // New accounts go in by the hundred: workers start on the first while the rest are added.
+                unknown.Add(account.Id);
+                if (unknown.Count == NewAccountBatch)
+                {
+                    enqueued += await EnqueueNewAsync(unknown, now, cancellationToken);
+                    unknown.Clear();
+                }
+
                 continue;
             }
 
-            if (active % 50 == 0)
+            switch (LedgerRules.Enqueue(entry, _spec.Version, retryFailed: true).Result)
             {
-                Wake(); // workers start on the first accounts while the rest are enqueued
+                case EnqueueResult.AlreadyCurrent:
+                    current++;
+                    if ((entry.RefreshedAt ?? entry.UpdatedAt) <= refreshDue && entry.LeaseOwner is null
+                        && await _ledger.RequestRefreshAsync(account.Id, _spec.Version, refreshDue, now, cancellationToken))
+                    {
+                        refreshing++;
+                    }
+
+                    continue;
+                case EnqueueResult.AlreadyQueued:
+                    queued++;
+                    continue;
+                case EnqueueResult.Outdated:
+                    outdated++;
+                    continue;
             }
 
             switch (await _ledger.EnqueueAsync(account.Id, _spec.Version, "reconciliation", retryFailed: true, null, now, cancellationToken))
@@ -116,12 +161,16 @@ public sealed class RolloutEngine
                 case EnqueueResult.StillFailed:
                     failed++;
                     break;
+                case EnqueueResult.Outdated:
+                    outdated++;
+                    break;
                 default:
                     queued++;
                     break;
             }
         }
 
+        enqueued += await EnqueueNewAsync(unknown, now, cancellationToken);
         foreach (var entry in known.Values)
         {
             if (!listed.Contains(entry.AccountId) && entry.State != AccountRolloutState.Retired
@@ -131,9 +180,36 @@ public sealed class RolloutEngine
             }
         }
 
-        var summary = new ReconcileSummary(accounts.Count, active, enqueued, current, queued, failed, retired, excluded);
+        if (refreshing > 0)
+        {
+            Wake();
+        }
+
+        var summary = new ReconcileSummary(accounts.Count, active, enqueued, current, queued, failed, retired, excluded, outdated, refreshing);
         _logger.LogInformation("Reconciliation: {Summary} (version {Version})", summary, _spec.Version);
         return summary;
+    }
+
+    /// <summary>Adds accounts the ledger did not know; one another host added meanwhile goes through the ordinary enqueue.</summary>
+    private async Task<int> EnqueueNewAsync(IReadOnlyList<string> accountIds, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (accountIds.Count == 0)
+        {
+            return 0;
+        }
+
+        var added = await _ledger.EnqueueNewAsync(accountIds, _spec.Version, "reconciliation", now, cancellationToken);
+        Wake();
+        var enqueued = added.Count;
+        foreach (var id in accountIds.Where(id => !added.Contains(id)))
+        {
+            if (await _ledger.EnqueueAsync(id, _spec.Version, "reconciliation", retryFailed: true, null, now, cancellationToken) is EnqueueResult.Enqueued or EnqueueResult.Requeued)
+            {
+                enqueued++;
+            }
+        }
+
+        return enqueued;
     }
 
     /// <summary>Applies one parsed account event to the ledger (durably) and returns what it did.</summary>
@@ -242,16 +318,17 @@ public sealed class RolloutEngine
             while (queue.TryDequeue(out var id))
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                var work = await _ledger.TryLeaseAsync(_options.Owner, _clock.UtcNow, _options.Lease, id, cancellationToken);
+                var leasedAt = Stopwatch.GetTimestamp();
+                var work = await _ledger.TryLeaseAsync(_options.Owner, _spec.Version, _options.Lease, id, cancellationToken);
                 if (work is not null)
                 {
-                    await ProcessAsync(work, cancellationToken);
+                    await ProcessAsync(work, leasedAt, null, cancellationToken);
                     queue.Enqueue(id); // look again: a newer version may have been asked for meanwhile
                     continue;
                 }
 
                 var entry = (await _ledger.ListAsync(cancellationToken)).FirstOrDefault(e => e.AccountId == id);
-                if (entry is null || entry.State is AccountRolloutState.Deployed or AccountRolloutState.Failed or AccountRolloutState.Retired)
+                if (entry is null || entry.State is AccountRolloutState.Deployed or AccountRolloutState.Failed or AccountRolloutState.Retired || entry.DesiredVersion != _spec.Version)
                 {
                     continue;
                 }
@@ -349,16 +426,18 @@ public sealed class RolloutEngine
 
     private async Task WorkerAsync(bool drain, CancellationToken cancellationToken)
     {
+        var recordings = new List<Task>();
         while (!cancellationToken.IsCancellationRequested)
         {
             LeasedWork? work;
+            var leasedAt = Stopwatch.GetTimestamp();
             try
             {
-                work = await _ledger.TryLeaseAsync(_options.Owner, _clock.UtcNow, _options.Lease, null, cancellationToken);
+                work = await _ledger.TryLeaseAsync(_options.Owner, _spec.Version, _options.Lease, null, cancellationToken);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
-                return;
+                break;
             }
             catch (Exception e) when (!drain)
             {
@@ -369,39 +448,78 @@ public sealed class RolloutEngine
 
             if (work is null)
             {
-                if (drain && Volatile.Read(ref _inFlight) == 0 && Volatile.Read(ref _reconciling) == 0 && await _ledger.CountOutstandingAsync(cancellationToken) == 0)
+                if (drain && Volatile.Read(ref _inFlight) == 0 && Volatile.Read(ref _reconciling) == 0 && await _ledger.CountOutstandingAsync(_spec.Version, cancellationToken) == 0)
                 {
-                    return;
+                    break;
                 }
 
                 await WaitForWorkAsync(cancellationToken);
                 continue;
             }
 
+            // The outcome is recorded while this worker leases its next account: the ledger's round
+            // trips stay off the path between two deployments. A few recordings at most are pending.
             Interlocked.Increment(ref _inFlight);
-            try
+            var operated = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var processing = TrackAsync(work, ProcessAsync(work, leasedAt, operated, cancellationToken));
+            recordings.Add(processing);
+            await Task.WhenAny(operated.Task, processing);
+            recordings.RemoveAll(r => r.IsCompleted);
+            if (recordings.Count > MaxPendingRecordings)
             {
-                await ProcessAsync(work, cancellationToken);
+                await Task.WhenAny(recordings);
             }
-            finally
-            {
-                Interlocked.Decrement(ref _inFlight);
-            }
+        }
+
+        await Task.WhenAll(recordings);
+    }
+
+    private async Task TrackAsync(LeasedWork work, Task processing)
+    {
+        try
+        {
+            await processing;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // The worker outlives a ledger that fails: the account's lease expires and it is taken up again.
+            _logger.LogError(e, "Worker: the operation on account {AccountId} ended with an error its outcome could not be recorded past: {Error}", work.AccountId, e.Message);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _inFlight);
         }
     }
 
-    /// <summary>Deploys one leased account: retries, records the outcome, releases on shutdown.</summary>
-    private async Task ProcessAsync(LeasedWork work, CancellationToken cancellationToken)
+    /// <summary>Deploys (or refreshes) one leased account: retries, then records the outcome, releasing on shutdown or a lost lease.</summary>
+    private async Task ProcessAsync(LeasedWork work, long leasedAt, TaskCompletionSource? operated, CancellationToken cancellationToken)
     {
         var stopwatch = Stopwatch.StartNew();
         var request = new DeploymentRequest(_spec.InputsFor(work.AccountId), work.Version);
+        using var scope = _logger.BeginScope(new Dictionary<string, object> { ["AccountId"] = work.AccountId, ["Stack"] = request.StackName, ["Version"] = work.Version });
+
+        // Earlier leases that never finished (the host was killed mid-deployment) count as attempts:
+        // an operation that kills its host is not run again and again.
+        if (work.Attempts > _options.MaxAttempts)
+        {
+            var reason = $"gave up after {work.Attempts - 1} attempts (max {_options.MaxAttempts}); the last: {work.LastError ?? "no outcome recorded"}";
+            await RecordAsync(ct => _ledger.FailAsync(work.AccountId, work.Owner, work.Version, reason, _clock.UtcNow, ct), "its failure");
+            _logger.LogError("{Stack} FAILED: {Error}", request.StackName, reason);
+            Finish(new OperationOutcome(work.AccountId, AccountRolloutState.Failed, work.Version, work.Attempts - 1, stopwatch.Elapsed, reason));
+            return;
+        }
+
         using var operation = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         using var renewalStop = new CancellationTokenSource();
-        var renewal = RenewLeaseAsync(work, operation, renewalStop.Token);
+        var lease = new LeaseWatch();
+        var renewal = RenewLeaseAsync(work, leasedAt, operation, lease, renewalStop.Token);
         var attempts = work.Attempts;
         var lockRetries = 0;
-        using var scope = _logger.BeginScope(new Dictionary<string, object> { ["AccountId"] = work.AccountId, ["Stack"] = request.StackName, ["Version"] = work.Version });
-        _logger.LogInformation("Deploying {Stack} (attempt {Attempt} of {MaxAttempts})", request.StackName, attempts, _options.MaxAttempts);
+        var drifted = false;
+        _logger.LogInformation("{Operation} {Stack} (attempt {Attempt} of {MaxAttempts})", work.Refresh ? "Refreshing" : "Deploying", request.StackName, attempts, _options.MaxAttempts);
 
         var pipeline = new ResiliencePipelineBuilder().AddRetry(new RetryStrategyOptions
         {
@@ -428,81 +546,188 @@ public sealed class RolloutEngine
 
                 attempts++;
                 _logger.LogWarning("{Stack} attempt {Attempt} failed: {Error}; retrying in {Delay}", request.StackName, attempts - 1, Describe(error), args.RetryDelay);
-                await _ledger.RecordAttemptAsync(work.AccountId, work.Owner, Describe(error), _clock.UtcNow, CancellationToken.None);
+                if (await RecordAsync(ct => _ledger.RecordAttemptAsync(work.AccountId, work.Owner, Describe(error), _clock.UtcNow, ct), "the failed attempt") == false)
+                {
+                    // Another host owns the account now: this one must not operate on the stack again.
+                    lease.Lose("it was taken over while the failed attempt was being recorded");
+                    await operation.CancelAsync();
+                }
             },
         }).Build();
 
-        OperationOutcome outcome;
+        string? summary = null;
+        Exception? failure = null;
         try
         {
-            var result = await pipeline.ExecuteAsync(async ct => await _deployer.DeployAsync(request, ct), operation.Token);
-            var recorded = await _ledger.CompleteAsync(work.AccountId, work.Owner, work.Version, _clock.UtcNow, CancellationToken.None);
-            if (recorded)
-            {
-                _logger.LogInformation("Deployed {Stack} at {Version} in {Duration} after {Attempts} attempt(s): {Summary}", request.StackName, work.Version, stopwatch.Elapsed, attempts, result.Summary);
-            }
-            else
-            {
-                _logger.LogWarning("Deployed {Stack} but its lease was lost meanwhile: the outcome is left to the lease's new owner", request.StackName);
-            }
+            summary = await pipeline.ExecuteAsync(
+                async ct =>
+                {
+                    if (work.Refresh && !drifted)
+                    {
+                        var refresh = await _deployer.RefreshAsync(request, ct);
+                        if (!refresh.Drifted)
+                        {
+                            return $"refreshed, no drift: {refresh.Summary}";
+                        }
 
-            outcome = new OperationOutcome(work.AccountId, AccountRolloutState.Deployed, work.Version, attempts, stopwatch.Elapsed, null);
-        }
-        catch (DeploymentException e) when (e.Kind == DeploymentFailureKind.ConcurrentUpdate)
-        {
-            var retryAt = _clock.UtcNow + _options.MaxRetryDelay;
-            await _ledger.ReleaseAsync(work.AccountId, work.Owner, retryAt, $"stack locked by another update: {e.Message}", CancellationToken.None);
-            _logger.LogWarning("{Stack} still locked after {Retries} retries; handed back as pending until {RetryAt}", request.StackName, lockRetries, retryAt);
-            outcome = new OperationOutcome(work.AccountId, AccountRolloutState.Pending, work.Version, attempts, stopwatch.Elapsed, e.Message);
+                        drifted = true;
+                        _logger.LogWarning("{Stack} drifted from its deployment ({Summary}): deploying it again", request.StackName, refresh.Summary);
+                    }
+
+                    return (await _deployer.DeployAsync(request, ct)).Summary;
+                },
+                operation.Token);
         }
         catch (OperationCanceledException) when (operation.IsCancellationRequested)
         {
-            var released = await _ledger.ReleaseAsync(work.AccountId, work.Owner, _clock.UtcNow, null, CancellationToken.None);
-            _logger.LogInformation("{Stack}: operation stopped ({Why}); lease {Released}", request.StackName, cancellationToken.IsCancellationRequested ? "shutdown" : "lease lost", released ? "released" : "already gone");
-            outcome = new OperationOutcome(work.AccountId, AccountRolloutState.Pending, work.Version, attempts, stopwatch.Elapsed, "stopped");
+            // Stopped: shutdown or a lost lease (below).
         }
         catch (Exception e)
         {
-            var error = Describe(e);
-            await _ledger.FailAsync(work.AccountId, work.Owner, work.Version, error, _clock.UtcNow, CancellationToken.None);
-            _logger.LogError("{Stack} FAILED after {Attempts} attempt(s): {Error}", request.StackName, attempts, error);
-            outcome = new OperationOutcome(work.AccountId, AccountRolloutState.Failed, work.Version, attempts, stopwatch.Elapsed, error);
+            failure = e;
         }
         finally
         {
             await renewalStop.CancelAsync();
             await renewal;
+            operated?.TrySetResult();
         }
 
+        // The outcome is recorded after the operation, outside its error handling: a ledger that
+        // fails now must not make a finished deployment look failed (and deployed again).
+        OperationOutcome outcome;
+        if (summary is not null)
+        {
+            var recorded = await RecordAsync(ct => _ledger.CompleteAsync(work.AccountId, work.Owner, work.Version, _clock.UtcNow, ct), "the deployment");
+            switch (recorded)
+            {
+                case true:
+                    _logger.LogInformation("{Done} {Stack} at {Version} in {Duration} after {Attempts} attempt(s): {Summary}", work.Refresh && !drifted ? "Refreshed" : "Deployed", request.StackName, work.Version, stopwatch.Elapsed, attempts, summary);
+                    break;
+                case false:
+                    _logger.LogWarning("Deployed {Stack} but its lease was lost meanwhile: the outcome is left to the lease's new owner", request.StackName);
+                    break;
+                default:
+                    _logger.LogError("Deployed {Stack} but the ledger could not record it: the lease expires and the account is deployed again (an up-to-date stack changes nothing)", request.StackName);
+                    break;
+            }
+
+            outcome = new OperationOutcome(work.AccountId, AccountRolloutState.Deployed, work.Version, attempts, stopwatch.Elapsed, recorded == true ? null : "deployed; not recorded");
+        }
+        else if (failure is null)
+        {
+            var released = await RecordAsync(ct => _ledger.ReleaseAsync(work.AccountId, work.Owner, TimeSpan.Zero, null, _clock.UtcNow, ct), "the released lease");
+            var why = cancellationToken.IsCancellationRequested ? "shutdown" : $"lease lost: {lease.Why}";
+            _logger.Log(lease.Lost ? LogLevel.Warning : LogLevel.Information, "{Stack}: operation stopped ({Why}); lease {Released}", request.StackName, why, released == true ? "released" : "already gone");
+            outcome = new OperationOutcome(work.AccountId, AccountRolloutState.Pending, work.Version, attempts, stopwatch.Elapsed, $"stopped ({why})");
+        }
+        else if (failure is DeploymentException { Kind: DeploymentFailureKind.ConcurrentUpdate })
+        {
+            await RecordAsync(ct => _ledger.ReleaseAsync(work.AccountId, work.Owner, _options.MaxRetryDelay, $"stack locked by another update: {failure.Message}", _clock.UtcNow, ct), "the locked stack");
+            _logger.LogWarning("{Stack} still locked after {Retries} retries; handed back as pending for {Delay}", request.StackName, lockRetries, _options.MaxRetryDelay);
+            outcome = new OperationOutcome(work.AccountId, AccountRolloutState.Pending, work.Version, attempts, stopwatch.Elapsed, failure.Message);
+        }
+        else
+        {
+            var error = Describe(failure);
+            await RecordAsync(ct => _ledger.FailAsync(work.AccountId, work.Owner, work.Version, error, _clock.UtcNow, ct), "the failure");
+            _logger.LogError("{Stack} FAILED after {Attempts} attempt(s): {Error}", request.StackName, attempts, error);
+            outcome = new OperationOutcome(work.AccountId, AccountRolloutState.Failed, work.Version, attempts, stopwatch.Elapsed, error);
+        }
+
+        Finish(outcome);
+    }
+
+    private void Finish(OperationOutcome outcome)
+    {
         OperationCompleted?.Invoke(outcome);
         Wake();
     }
 
-    /// <summary>Renews the lease every third of its length; when renewal fails, the operation is stopped.</summary>
-    private async Task RenewLeaseAsync(LeasedWork work, CancellationTokenSource operation, CancellationToken stop)
+    /// <summary>One ledger write, retried; null (logged) when it still fails: the lease then expires and the account is taken up again.</summary>
+    private async Task<bool?> RecordAsync(Func<CancellationToken, Task<bool>> write, string what)
     {
-        var period = _options.Lease / 3;
+        try
+        {
+            return await _ledgerWrites.ExecuteAsync(async ct => await write(ct), CancellationToken.None);
+        }
+        catch (Exception e)
+        {
+            _logger.LogError(e, "Ledger: recording {What} failed after {Retries} retries: {Error}", what, _options.LedgerRetries, e.Message);
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Renews the lease every third of its length. The lease is known to be held until the start of
+    /// the last successful renewal (or of the lease) plus its length; when renewals fail until
+    /// half a period before that, or the ledger says the lease is another's, the operation is
+    /// cancelled, leaving it time to stop before another host may take the account.
+    /// </summary>
+    private async Task RenewLeaseAsync(LeasedWork work, long leasedAt, CancellationTokenSource operation, LeaseWatch lease, CancellationToken stop)
+    {
+        var length = _options.Lease;
+        var period = length / 3;
+        var margin = period / 2;
+        var heldFrom = leasedAt;
+        string? lastError = null;
         while (!stop.IsCancellationRequested)
         {
+            var remaining = length - margin - Stopwatch.GetElapsedTime(heldFrom);
+            if (lastError is not null && remaining <= TimeSpan.Zero)
+            {
+                lease.Lose($"it could not be renewed before it expired ({lastError})");
+                _logger.LogError("Lease on account {AccountId} could not be renewed before it expired ({Error}); stopping its operation", work.AccountId, lastError);
+                await operation.CancelAsync();
+                return;
+            }
+
+            var wait = lastError is null ? period : period / 4;
             try
             {
-                await Task.Delay(period, stop);
-                if (!await _ledger.RenewAsync(work.AccountId, work.Owner, _clock.UtcNow + _options.Lease, stop))
-                {
-                    _logger.LogWarning("Lease on account {AccountId} lost; stopping its operation", work.AccountId);
-                    await operation.CancelAsync();
-                    return;
-                }
+                await Task.Delay(remaining < wait ? (remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero) : wait, stop);
             }
             catch (OperationCanceledException)
             {
                 return;
             }
+
+            var requestedAt = Stopwatch.GetTimestamp();
+            try
+            {
+                if (!await _ledger.RenewAsync(work.AccountId, work.Owner, length, stop))
+                {
+                    lease.Lose("another host holds it now");
+                    _logger.LogWarning("Lease on account {AccountId} lost; stopping its operation", work.AccountId);
+                    await operation.CancelAsync();
+                    return;
+                }
+
+                heldFrom = requestedAt;
+                lastError = null;
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                return;
+            }
             catch (Exception e)
             {
-                _logger.LogWarning("Renewing the lease on account {AccountId} failed: {Error}", work.AccountId, e.Message);
+                lastError = e.Message;
+                _logger.LogWarning("Renewing the lease on account {AccountId} failed: {Error}; retrying until it expires", work.AccountId, e.Message);
             }
         }
+    }
+
+    /// <summary>Why an operation's lease was lost, set by whoever found out.</summary>
+    private sealed class LeaseWatch
+    {
+        private string? _why;
+
+        public bool Lost => Volatile.Read(ref _why) is not null;
+
+        public string Why => Volatile.Read(ref _why) ?? "";
+
+        public void Lose(string why) => Interlocked.CompareExchange(ref _why, why, null);
     }
 
     private void Wake() => Interlocked.Exchange(ref _wake, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();

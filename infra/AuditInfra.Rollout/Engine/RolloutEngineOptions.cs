@@ -23,6 +23,15 @@ public sealed record RolloutEngineOptions
 
     public TimeSpan ReconcileInterval { get; init; } = TimeSpan.FromMinutes(15);
 
+    /// <summary>How long an account at the current version goes unrefreshed before reconciliation refreshes it (drift).</summary>
+    public TimeSpan RefreshInterval { get; init; } = TimeSpan.FromHours(24);
+
+    /// <summary>Retries of a ledger write that failed (connection dropped, database busy) before the engine gives up on recording it.</summary>
+    public int LedgerRetries { get; init; } = 5;
+
+    /// <summary>First delay between ledger write retries; it doubles, with jitter.</summary>
+    public TimeSpan LedgerRetryDelay { get; init; } = TimeSpan.FromMilliseconds(500);
+
     /// <summary>This host's name in leases: unique per process.</summary>
     public string Owner { get; init; } = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..8]}";
 
@@ -33,6 +42,7 @@ public sealed record RolloutEngineOptions
         RetryBaseDelay = TimeSpan.FromSeconds(settings.RetryBaseDelaySeconds),
         Lease = TimeSpan.FromSeconds(settings.LeaseSeconds),
         ReconcileInterval = TimeSpan.FromMinutes(settings.ReconcileIntervalMinutes),
+        RefreshInterval = TimeSpan.FromHours(settings.RefreshHours),
     };
 }
 
@@ -42,10 +52,12 @@ public sealed record RolloutSpec(string Version, Func<string, AccountBaselineInp
     public static RolloutSpec From(RolloutTarget target) => new(target.Version, target.InputsFor, target.Governs);
 }
 
-public sealed record ReconcileSummary(int Listed, int Active, int Enqueued, int Current, int Queued, int StillFailed, int Retired, int Excluded)
+/// <param name="Outdated">Accounts a newer program version is deployed to or asked for: left to the hosts running it.</param>
+/// <param name="Refreshing">Accounts at the current version whose refresh was due (redeployed if they drifted).</param>
+public sealed record ReconcileSummary(int Listed, int Active, int Enqueued, int Current, int Queued, int StillFailed, int Retired, int Excluded, int Outdated = 0, int Refreshing = 0)
 {
     public override string ToString() =>
-        $"{Listed} accounts listed, {Active} active: {Enqueued} enqueued, {Current} already current, {Queued} already queued, {StillFailed} failed; {Retired} retired; {Excluded} excluded";
+        $"{Listed} accounts listed, {Active} active: {Enqueued} enqueued, {Current} already current ({Refreshing} refreshing), {Queued} already queued, {StillFailed} failed, {Outdated} at a newer version; {Retired} retired; {Excluded} excluded";
 }
 
 /// <summary>The outcome of one account's operation in this process.</summary>

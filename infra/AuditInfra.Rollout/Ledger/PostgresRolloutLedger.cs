@@ -16,7 +16,20 @@ public sealed class PostgresRolloutLedger : SqlRolloutLedger, IAsyncDisposable
 
     public static async Task<PostgresRolloutLedger> OpenAsync(string connectionString, CancellationToken cancellationToken = default)
     {
-        var ledger = new PostgresRolloutLedger(NpgsqlDataSource.Create(connectionString));
+        // The same few statements run for every account: prepared once per connection, the server
+        // does not plan the lease query again for each of them.
+        var builder = new NpgsqlDataSourceBuilder(connectionString);
+        if (builder.ConnectionStringBuilder.MaxAutoPrepare == 0)
+        {
+            builder.ConnectionStringBuilder.MaxAutoPrepare = 32;
+            builder.ConnectionStringBuilder.AutoPrepareMinUsages = 2;
+        }
+
+        // The ledger sets no session state (its only lock is transaction-scoped): a pooled
+        // connection needs no reset statements each time it is taken.
+        builder.ConnectionStringBuilder.NoResetOnClose = true;
+
+        var ledger = new PostgresRolloutLedger(builder.Build());
         await using var connection = await ledger.OpenAsync(cancellationToken);
         // Two hosts starting at once both create the schema: serialize that with an advisory lock.
         await using var tx = await connection.BeginTransactionAsync(cancellationToken);
@@ -30,6 +43,7 @@ public sealed class PostgresRolloutLedger : SqlRolloutLedger, IAsyncDisposable
             await schema.ExecuteNonQueryAsync(cancellationToken);
         }
 
+        await UpgradeSchemaAsync(connection, tx, cancellationToken);
         await tx.CommitAsync(cancellationToken);
         return ledger;
     }
@@ -39,6 +53,8 @@ public sealed class PostgresRolloutLedger : SqlRolloutLedger, IAsyncDisposable
 
     protected override async Task<DbTransaction> BeginWriteAsync(DbConnection connection, CancellationToken cancellationToken) =>
         await connection.BeginTransactionAsync(System.Data.IsolationLevel.ReadCommitted, cancellationToken);
+
+    protected override string NowMs => "(SELECT CAST(EXTRACT(EPOCH FROM now()) * 1000 AS BIGINT))";
 
     protected override string ForUpdate => " FOR UPDATE";
 

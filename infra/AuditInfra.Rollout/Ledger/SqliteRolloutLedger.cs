@@ -41,8 +41,20 @@ public sealed class SqliteRolloutLedger : SqlRolloutLedger
             await wal.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        await using var schema = Command(connection, null, SchemaSql);
-        await schema.ExecuteNonQueryAsync(cancellationToken);
+        await using (var schema = Command(connection, null, SchemaSql))
+        {
+            await schema.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        try
+        {
+            await UpgradeSchemaAsync(connection, null, cancellationToken);
+        }
+        catch (SqliteException e) when (e.Message.Contains("duplicate column", StringComparison.OrdinalIgnoreCase))
+        {
+            // Another process opening the same file added the column first.
+        }
+
         return ledger;
     }
 
@@ -61,6 +73,9 @@ public sealed class SqliteRolloutLedger : SqlRolloutLedger
 
     protected override async Task<DbTransaction> BeginWriteAsync(DbConnection connection, CancellationToken cancellationToken) =>
         await Task.FromResult(((SqliteConnection)connection).BeginTransaction(deferred: false));
+
+    // julianday('now') is the time of the statement; as a non-correlated subquery it is computed once, not per row scanned.
+    protected override string NowMs => "(SELECT CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER))";
 
     protected override string ForUpdate => "";
 

@@ -79,6 +79,8 @@ public static class Fleet
         Lease = TimeSpan.FromMinutes(10),
         PollInterval = TimeSpan.FromMilliseconds(20),
         LockRetries = 5,
+        LedgerRetries = 3,
+        LedgerRetryDelay = TimeSpan.FromMilliseconds(1),
         Owner = owner ?? "test-" + Guid.NewGuid().ToString("N")[..6],
     };
 
@@ -134,6 +136,12 @@ public sealed class RecordingDeployer
                     Interlocked.Decrement(ref _inFlight);
                 }
             });
+        Mock.Setup(d => d.RefreshAsync(It.IsAny<DeploymentRequest>(), It.IsAny<CancellationToken>()))
+            .Returns(async (DeploymentRequest request, CancellationToken ct) =>
+            {
+                Refreshes.Add(request);
+                return await RefreshBehaviour(request, ct);
+            });
         Object = Mock.Object;
     }
 
@@ -143,7 +151,12 @@ public sealed class RecordingDeployer
 
     public Func<DeploymentRequest, CancellationToken, Task> Behaviour { get; set; } = (_, _) => Task.CompletedTask;
 
+    /// <summary>What a refresh finds: no drift unless a test says otherwise.</summary>
+    public Func<DeploymentRequest, CancellationToken, Task<RefreshResult>> RefreshBehaviour { get; set; } = (_, _) => Task.FromResult(new RefreshResult(false, "no changes"));
+
     public ConcurrentBag<DeploymentRequest> Calls { get; } = [];
+
+    public ConcurrentBag<DeploymentRequest> Refreshes { get; } = [];
 
     public ConcurrentBag<DeploymentRequest> Succeeded { get; } = [];
 

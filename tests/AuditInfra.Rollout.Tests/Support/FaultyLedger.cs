@@ -1,0 +1,83 @@
+using System.Collections.Concurrent;
+using AuditInfra.Core.Rollout;
+
+namespace AuditInfra.Rollout.Tests.Support;
+
+/// <summary>
+/// A real ledger behind a fault injector: <see cref="Fault"/> decides, per method name, whether a
+/// call throws instead of reaching the ledger (a dropped connection, a killed host).
+/// </summary>
+public sealed class FaultyLedger(IRolloutLedger inner) : IRolloutLedger
+{
+    public IRolloutLedger Inner { get; } = inner;
+
+    /// <summary>Given the method's name, the exception to throw instead of calling the ledger, or null.</summary>
+    public Func<string, Exception?> Fault { get; set; } = _ => null;
+
+    public ConcurrentDictionary<string, int> Calls { get; } = new();
+
+    public ConcurrentDictionary<string, int> Faults { get; } = new();
+
+    public Task<EnqueueResult> EnqueueAsync(string accountId, string version, string reason, bool retryFailed, DateTimeOffset? eventTime, DateTimeOffset now, CancellationToken cancellationToken) =>
+        Call(nameof(EnqueueAsync), () => Inner.EnqueueAsync(accountId, version, reason, retryFailed, eventTime, now, cancellationToken));
+
+    public Task<IReadOnlySet<string>> EnqueueNewAsync(IReadOnlyList<string> accountIds, string version, string reason, DateTimeOffset now, CancellationToken cancellationToken) =>
+        Call(nameof(EnqueueNewAsync), () => Inner.EnqueueNewAsync(accountIds, version, reason, now, cancellationToken));
+
+    public Task<LeasedWork?> TryLeaseAsync(string owner, string version, TimeSpan lease, string? accountId, CancellationToken cancellationToken) =>
+        Call(nameof(TryLeaseAsync), () => Inner.TryLeaseAsync(owner, version, lease, accountId, cancellationToken));
+
+    public Task<bool> RenewAsync(string accountId, string owner, TimeSpan lease, CancellationToken cancellationToken) =>
+        Call(nameof(RenewAsync), () => Inner.RenewAsync(accountId, owner, lease, cancellationToken));
+
+    public Task<bool> RecordAttemptAsync(string accountId, string owner, string error, DateTimeOffset now, CancellationToken cancellationToken) =>
+        Call(nameof(RecordAttemptAsync), () => Inner.RecordAttemptAsync(accountId, owner, error, now, cancellationToken));
+
+    public Task<bool> CompleteAsync(string accountId, string owner, string version, DateTimeOffset now, CancellationToken cancellationToken) =>
+        Call(nameof(CompleteAsync), () => Inner.CompleteAsync(accountId, owner, version, now, cancellationToken));
+
+    public Task<bool> FailAsync(string accountId, string owner, string version, string error, DateTimeOffset now, CancellationToken cancellationToken) =>
+        Call(nameof(FailAsync), () => Inner.FailAsync(accountId, owner, version, error, now, cancellationToken));
+
+    public Task<bool> ReleaseAsync(string accountId, string owner, TimeSpan retryAfter, string? note, DateTimeOffset now, CancellationToken cancellationToken) =>
+        Call(nameof(ReleaseAsync), () => Inner.ReleaseAsync(accountId, owner, retryAfter, note, now, cancellationToken));
+
+    public Task<RetireResult> RetireAsync(string accountId, string reason, DateTimeOffset? eventTime, DateTimeOffset now, CancellationToken cancellationToken) =>
+        Call(nameof(RetireAsync), () => Inner.RetireAsync(accountId, reason, eventTime, now, cancellationToken));
+
+    public Task<bool> RequestRefreshAsync(string accountId, string version, DateTimeOffset dueBefore, DateTimeOffset now, CancellationToken cancellationToken) =>
+        Call(nameof(RequestRefreshAsync), () => Inner.RequestRefreshAsync(accountId, version, dueBefore, now, cancellationToken));
+
+    public Task<IReadOnlyList<LedgerEntry>> ListAsync(CancellationToken cancellationToken) =>
+        Call(nameof(ListAsync), () => Inner.ListAsync(cancellationToken));
+
+    public Task<int> CountOutstandingAsync(string? version, CancellationToken cancellationToken) =>
+        Call(nameof(CountOutstandingAsync), () => Inner.CountOutstandingAsync(version, cancellationToken));
+
+    private async Task<T> Call<T>(string method, Func<Task<T>> call)
+    {
+        Calls.AddOrUpdate(method, 1, (_, n) => n + 1);
+        if (Fault(method) is { } error)
+        {
+            Faults.AddOrUpdate(method, 1, (_, n) => n + 1);
+            await Task.Yield();
+            throw error;
+        }
+
+        return await call();
+    }
+}
+
+/// <summary>A logger that keeps what was logged (to show that errors are logged, not lost).</summary>
+public sealed class ListLogger : Microsoft.Extensions.Logging.ILogger
+{
+    public ConcurrentQueue<(Microsoft.Extensions.Logging.LogLevel Level, string Message)> Entries { get; } = new();
+
+    public IDisposable? BeginScope<TState>(TState state)
+        where TState : notnull => null;
+
+    public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
+
+    public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+        Entries.Enqueue((logLevel, formatter(state, exception)));
+}
