@@ -339,7 +339,7 @@ public static class DesignCheck
 
     /// <summary>IAM's ArnLike: '*' any run of characters, '?' one character, nothing else special.</summary>
     private static bool ArnLike(string pattern, string arn) =>
-        System.Text.RegularExpressions.Regex.IsMatch(arn, "^" + System.Text.RegularExpressions.Regex.Escape(pattern).Replace(@"\*", ".*").Replace(@"\?", ".") + "$");
+        System.Text.RegularExpressions.Regex.IsMatch(arn, "^" + System.Text.RegularExpressions.Regex.Escape(pattern).Replace(@"\*", ".*").Replace(@"\?", ".") + @"\z");
 
     private static void CheckDetection(List<Res> resources, Action<string, string, string> fail)
     {

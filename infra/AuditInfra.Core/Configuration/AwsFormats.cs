@@ -70,13 +70,13 @@ public static partial class AwsFormats
     [GeneratedRegex(@"^[0-9]{12}\z")]
     private static partial Regex AccountIdPattern();
 
-    [GeneratedRegex("^o-[a-z0-9]{10,32}$")]
+    [GeneratedRegex("^o-[a-z0-9]{10,32}\\z")]
     private static partial Regex OrganizationIdPattern();
 
-    [GeneratedRegex("^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$")]
+    [GeneratedRegex("^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}\\z")]
     private static partial Regex OuIdPattern();
 
-    [GeneratedRegex("^r-[0-9a-z]{4,32}$")]
+    [GeneratedRegex("^r-[0-9a-z]{4,32}\\z")]
     private static partial Regex RootIdPattern();
 
     [GeneratedRegex(@"^arn:aws(-cn|-us-gov)?:iam::[0-9]{12}:role/([\w+=,.@-]+/)*[\w+=,.@-]{1,64}\z")]
@@ -85,22 +85,22 @@ public static partial class AwsFormats
     [GeneratedRegex(@"^arn:aws(-cn|-us-gov)?:iam::[0-9]{12}:(root|role/([\w+=,.@-]+/)*[\w+=,.@-]{1,64}|user/([\w+=,.@-]+/)*[\w+=,.@-]{1,64})\z")]
     private static partial Regex PrincipalArnPattern();
 
-    [GeneratedRegex(@"^[\w+=,.@-]{1,64}$")]
+    [GeneratedRegex(@"^[\w+=,.@-]{1,64}\z")]
     private static partial Regex RoleNamePattern();
 
-    [GeneratedRegex(@"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+    [GeneratedRegex(@"^[^@\s]+@[^@\s]+\.[^@\s]+\z")]
     private static partial Regex EmailPattern();
 
-    [GeneratedRegex("^[a-z][a-z0-9-]{0,18}[a-z0-9]$")]
+    [GeneratedRegex("^[a-z][a-z0-9-]{0,18}[a-z0-9]\\z")]
     private static partial Regex NamePrefixPattern();
 
-    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._-]{1,126}[A-Za-z0-9]$")]
+    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._-]{1,126}[A-Za-z0-9]\z")]
     private static partial Regex TrailNamePattern();
 
-    [GeneratedRegex(@"^[A-Za-z0-9!_.*'()-]+(/[A-Za-z0-9!_.*'()-]+)*$")]
+    [GeneratedRegex(@"^[A-Za-z0-9!_.*'()-]+(/[A-Za-z0-9!_.*'()-]+)*\z")]
     private static partial Regex S3PrefixPattern();
 
-    [GeneratedRegex(@"^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$")]
+    [GeneratedRegex(@"^[\p{L}\p{Z}\p{N}_.:/=+\-@]*\z")]
     private static partial Regex TagPattern();
 }
 

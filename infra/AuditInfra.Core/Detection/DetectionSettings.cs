@@ -42,13 +42,13 @@ public sealed record DetectionSettings
             SeverityOverrides = overrides.ToImmutableDictionary(kv => kv.Key, kv => Enum.Parse<Severity>(kv.Value, ignoreCase: true)),
             Custom = custom,
             ExtraTargetArns = scope.StringList("extraTargetArns", check: v =>
-                System.Text.RegularExpressions.Regex.IsMatch(v, "^arn:aws(-cn|-us-gov)?:(sns|sqs|lambda|events):[a-z0-9-]+:[0-9]{12}:.+$") ? null : "an SNS topic, SQS queue, Lambda function or event bus ARN"),
+                System.Text.RegularExpressions.Regex.IsMatch(v, "^arn:aws(-cn|-us-gov)?:(sns|sqs|lambda|events):[a-z0-9-]+:[0-9]{12}:.+\\z") ? null : "an SNS topic, SQS queue, Lambda function or event bus ARN"),
         };
     }
 
     private static DetectionRule? BindCustom(ConfigScope scope)
     {
-        var id = scope.String("id", required: true, check: v => System.Text.RegularExpressions.Regex.IsMatch(v, "^[a-z0-9][a-z0-9-]{1,35}$") ? null : "2 to 36 lowercase letters, digits or hyphens (the rule name <prefix>-detect-<id> must fit EventBridge's 64 characters)");
+        var id = scope.String("id", required: true, check: v => System.Text.RegularExpressions.Regex.IsMatch(v, "^[a-z0-9][a-z0-9-]{1,35}\\z") ? null : "2 to 36 lowercase letters, digits or hyphens (the rule name <prefix>-detect-<id> must fit EventBridge's 64 characters)");
         var title = scope.String("title", required: true);
         var severity = scope.Enum("severity", Severity.Medium, s => s.ToString().ToLowerInvariant());
         var description = scope.String("description", defaultValue: "") ?? "";

@@ -454,7 +454,7 @@ public sealed class EventPattern
             }
 
             parts.Add(Regex.Escape(literal.ToString()));
-            _regex = new Regex("^" + string.Concat(parts) + "$", RegexOptions.Singleline | RegexOptions.CultureInvariant | RegexOptions.Compiled);
+            _regex = new Regex("^" + string.Concat(parts) + @"\z", RegexOptions.Singleline | RegexOptions.CultureInvariant | RegexOptions.Compiled);
         }
 
         public bool Matches(JsonElement value) => value.ValueKind == JsonValueKind.String && _regex.IsMatch(value.GetString()!);

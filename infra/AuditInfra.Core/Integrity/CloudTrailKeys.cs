@@ -46,13 +46,13 @@ public sealed record ObjectPlace(
 /// <summary>Parses and builds CloudTrail log and digest keys.</summary>
 public static partial class CloudTrailKeys
 {
-    [GeneratedRegex(@"^(?<prefix>(?:.*/)?)AWSLogs/(?:(?<org>o-[a-z0-9]{10,32})/)?(?<account>\d{12})/(?<type>CloudTrail|CloudTrail-Digest)/(?<region>[a-z0-9-]+)/(?<y>\d{4})/(?<m>\d{2})/(?<d>\d{2})/(?<file>[^/]+)$")]
+    [GeneratedRegex(@"^(?<prefix>(?:.*/)?)AWSLogs/(?:(?<org>o-[a-z0-9]{10,32})/)?(?<account>\d{12})/(?<type>CloudTrail|CloudTrail-Digest)/(?<region>[a-z0-9-]+)/(?<y>\d{4})/(?<m>\d{2})/(?<d>\d{2})/(?<file>[^/]+)\z")]
     private static partial Regex PathRegex();
 
-    [GeneratedRegex(@"^(?<account>\d{12})_CloudTrail_(?<region>[a-z0-9-]+)_(?<ts>\d{8}T\d{4}Z)_(?<rand>[A-Za-z0-9]+)\.json\.gz$")]
+    [GeneratedRegex(@"^(?<account>\d{12})_CloudTrail_(?<region>[a-z0-9-]+)_(?<ts>\d{8}T\d{4}Z)_(?<rand>[A-Za-z0-9]+)\.json\.gz\z")]
     private static partial Regex LogFileRegex();
 
-    [GeneratedRegex(@"^(?<account>\d{12})_CloudTrail-Digest_(?<region>[a-z0-9-]+)_(?<trail>.+)_(?<home>[a-z]{2}(?:-[a-z]+)+-\d)_(?<ts>\d{8}T\d{6}Z)(?<backfill>_backfill)?\.json\.gz$")]
+    [GeneratedRegex(@"^(?<account>\d{12})_CloudTrail-Digest_(?<region>[a-z0-9-]+)_(?<trail>.+)_(?<home>[a-z]{2}(?:-[a-z]+)+-\d)_(?<ts>\d{8}T\d{6}Z)(?<backfill>_backfill)?\.json\.gz\z")]
     private static partial Regex DigestFileRegex();
 
     /// <summary>Parses a key; null when it is not a CloudTrail log or digest file.</summary>
@@ -90,7 +90,7 @@ public static partial class CloudTrailKeys
         return new CloudTrailKey(key, CloudTrailObjectKind.Digest, m.Groups["prefix"].Value, org, account, region, dts, d.Groups["trail"].Value, d.Groups["home"].Value, d.Groups["backfill"].Success);
     }
 
-    [GeneratedRegex(@"^(?<prefix>(?:.*/)?)AWSLogs/(?:(?<org>o-[a-z0-9]{10,32})/)?(?<account>\d{12})/(?<type>CloudTrail|CloudTrail-Digest)/(?<rest>.+)$")]
+    [GeneratedRegex(@"^(?<prefix>(?:.*/)?)AWSLogs/(?:(?<org>o-[a-z0-9]{10,32})/)?(?<account>\d{12})/(?<type>CloudTrail|CloudTrail-Digest)/(?<rest>.+)\z")]
     private static partial Regex FolderRegex();
 
     [GeneratedRegex(@"^(?<account>\d{12})_(?<type>CloudTrail|CloudTrail-Digest)_(?<region>[a-z0-9-]+)_")]

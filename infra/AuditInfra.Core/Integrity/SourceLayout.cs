@@ -14,10 +14,10 @@ public static partial class SourceLayout
 
     private const int DaysListedAtOnce = 8;
 
-    [GeneratedRegex(@"^o-[a-z0-9]{10,32}/$")]
+    [GeneratedRegex(@"^o-[a-z0-9]{10,32}/\z")]
     private static partial Regex OrgFolder();
 
-    [GeneratedRegex(@"^\d{12}/$")]
+    [GeneratedRegex(@"^\d{12}/\z")]
     private static partial Regex AccountFolder();
 
     /// <summary>

@@ -87,5 +87,5 @@ public sealed record TrailSettings
     }
 
     private static string? BucketName(string value) =>
-        System.Text.RegularExpressions.Regex.IsMatch(value, "^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$") ? null : "an S3 bucket name (3 to 63 lowercase letters, digits, '.' or '-')";
+        System.Text.RegularExpressions.Regex.IsMatch(value, "^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\\z") ? null : "an S3 bucket name (3 to 63 lowercase letters, digits, '.' or '-')";
 }

@@ -349,14 +349,40 @@ public sealed class RolloutEngine
         var results = new ConcurrentBag<(string, PreviewResult)>();
         await Parallel.ForEachAsync(accountIds, new ParallelOptions { MaxDegreeOfParallelism = _options.Concurrency, CancellationToken = cancellationToken }, async (id, ct) =>
         {
+            var request = new DeploymentRequest(_spec.InputsFor(id), _spec.Version);
+            var attempts = 1;
+            var lockRetries = 0;
+            // A preview's errors are judged as an update's: a locked stack waits without counting, a transient
+            // error is retried up to the attempt limit, and what remains is reported with its kind, not as a
+            // policy verdict.
+            var pipeline = new ResiliencePipelineBuilder().AddRetry(new RetryStrategyOptions
+            {
+                MaxRetryAttempts = int.MaxValue,
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                Delay = _options.RetryBaseDelay,
+                MaxDelay = _options.MaxRetryDelay,
+                ShouldHandle = args => ValueTask.FromResult(args.Outcome.Exception switch
+                {
+                    DeploymentException { Kind: DeploymentFailureKind.ConcurrentUpdate } => lockRetries++ < _options.LockRetries,
+                    DeploymentException { Kind: DeploymentFailureKind.Transient } => attempts++ < _options.MaxAttempts,
+                    _ => false,
+                }),
+                OnRetry = args =>
+                {
+                    _logger.LogWarning("Preview of {Stack} failed: {Error}; retrying in {Delay}", request.StackName, Describe(args.Outcome.Exception!), args.RetryDelay);
+                    return ValueTask.CompletedTask;
+                },
+            }).Build();
+
             PreviewResult result;
             try
             {
-                result = await _deployer.PreviewAsync(new DeploymentRequest(_spec.InputsFor(id), _spec.Version), policyPack, ct);
+                result = await pipeline.ExecuteAsync(async token => await _deployer.PreviewAsync(request, policyPack, token), ct);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                result = new PreviewResult(false, e.Message, []);
+                result = new PreviewResult(false, $"preview error: {Describe(e)}", []);
             }
 
             _logger.LogInformation("Preview of account {AccountId}: {Outcome} {Summary}", id, result.Succeeded ? "ok" : "FAILED", result.Summary);

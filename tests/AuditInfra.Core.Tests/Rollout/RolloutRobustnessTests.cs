@@ -81,6 +81,22 @@ public class RolloutRobustnessTests
         Assert.Null(RolloutSettings.EventBusArn("arn:aws:events:us-east-1:222222222222:event-bus/central"));
     }
 
+    [Theory]
+    [InlineData("o-abcdefghij")]
+    [InlineData("ou-ab12-abcdefgh")]
+    [InlineData("r-ab12")]
+    [InlineData("acme")]
+    [InlineData("auditinfra-deployment")]
+    [InlineData("security@example.com")]
+    public void Every_configuration_format_refuses_a_trailing_newline(string valid)
+    {
+        // `$` matches before a final newline; a value read from a file or an event must match whole.
+        Func<string, string?>[] formats = [AwsFormats.OrganizationId, AwsFormats.OrganizationalUnitId, AwsFormats.RootId, AwsFormats.NamePrefix, AwsFormats.RoleName, AwsFormats.Email];
+        var accepting = formats.Where(f => f(valid) is null).ToList();
+        Assert.NotEmpty(accepting);
+        Assert.All(accepting, f => Assert.NotNull(f(valid + "\n")));
+    }
+
     [Fact]
     public void An_event_retries_a_failed_account_only_if_it_happened_after_the_failure()
     {
