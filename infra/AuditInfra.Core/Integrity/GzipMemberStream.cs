@@ -55,7 +55,8 @@ public sealed class GzipMemberStream : Stream
     /// <summary>Inflated bytes returned so far.</summary>
     public long UncompressedBytes { get; private set; }
 
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+    public override int Read(byte[] buffer, int offset, int count) =>
+        ReadCoreAsync(buffer.AsMemory(offset, count), sync: true, CancellationToken.None).GetAwaiter().GetResult();
 
     public override int Read(Span<byte> buffer)
     {
