@@ -1,6 +1,6 @@
 using System.Buffers;
-using System.IO.Compression;
 using System.Text.Json;
+using AuditInfra.Core.Integrity;
 
 namespace AuditInfra.Core.Detection;
 
@@ -108,7 +108,6 @@ public static class EventEnvelopes
         private readonly FileStream file;
         private readonly Stream content;
         private readonly bool gzip;
-        private readonly uint declaredSize;
         private readonly long maxFileBytes;
         private byte[] buffer = new byte[64 << 10];
         private int start;
@@ -129,16 +128,11 @@ public static class EventEnvelopes
             this.maxFileBytes = maxFileBytes;
             Span<byte> magic = stackalloc byte[2];
             gzip = file.Read(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
-            if (gzip && file.Length >= 18)
-            {
-                Span<byte> trailer = stackalloc byte[4];
-                file.Seek(-4, SeekOrigin.End);
-                file.ReadExactly(trailer);
-                declaredSize = BitConverter.ToUInt32(trailer);
-            }
-
             file.Seek(0, SeekOrigin.Begin);
-            content = gzip ? new GZipStream(file, CompressionMode.Decompress, leaveOpen: true) : file;
+
+            // Read member by member, as CloudTrail writes and gunzip reads: every member's trailer is checked, and a
+            // cut-off file or bytes after the last member fail the read by name instead of ending it early.
+            content = gzip ? new GzipMemberStream(file, leaveOpen: true) : file;
         }
 
         private enum Mode
@@ -172,12 +166,12 @@ public static class EventEnvelopes
             }
             catch (JsonException ex)
             {
-                if (gzip && final && IsTruncatedGzip(out var why))
-                {
-                    throw new EventFileException(path, $"is a truncated or corrupt gzip file ({why})");
-                }
-
+                GzipFaultAfter();
                 throw new EventFileException(path, $"is not valid JSON ({(ex.LineNumber is { } line ? $"line {line + 1}: " : "")}{Messages.OneLine(ex.Message, 200)})");
+            }
+            catch (GzipFormatException ex)
+            {
+                throw new EventFileException(path, Messages.OneLine(ex.Message, 300));
             }
             catch (InvalidDataException ex)
             {
@@ -186,6 +180,36 @@ public static class EventEnvelopes
             catch (IOException ex)
             {
                 throw new EventFileException(path, $"cannot be read: {Messages.OneLine(ex.Message, 200)}");
+            }
+        }
+
+        /// <summary>
+        /// A cut-off or appended gzip member shows to the JSON reader as JSON cut short or as content after the end: the
+        /// rest of the file is inflated (within the file's bound) so that the error names the gzip fault behind it.
+        /// </summary>
+        private void GzipFaultAfter()
+        {
+            if (!gzip || final)
+            {
+                return;
+            }
+
+            var scratch = new byte[64 << 10];
+            try
+            {
+                int read;
+                while (inflated <= maxFileBytes && (read = content.Read(scratch)) > 0)
+                {
+                    inflated += read;
+                }
+            }
+            catch (GzipFormatException ex)
+            {
+                throw new EventFileException(path, Messages.OneLine(ex.Message, 300));
+            }
+            catch (Exception ex) when (ex is IOException or InvalidDataException)
+            {
+                // The JSON error stands: the gzip was only read to look for a cause.
             }
         }
 
@@ -250,11 +274,6 @@ public static class EventEnvelopes
                         if (NextToken(out _) != JsonTokenType.None)
                         {
                             throw new JsonException("content after the end of the JSON value");
-                        }
-
-                        if (gzip && IsTruncatedGzip(out var why))
-                        {
-                            throw new EventFileException(path, $"is a truncated or corrupt gzip file ({why})");
                         }
 
                         mode = Mode.Finished;
@@ -468,15 +487,5 @@ public static class EventEnvelopes
 
         private static string Size(long bytes) =>
             bytes % (1L << 30) == 0 ? $"{bytes >> 30} GiB" : bytes % (1L << 20) == 0 ? $"{bytes >> 20} MiB" : $"{bytes} bytes";
-
-        /// <summary>
-        /// GZipStream returns what it could inflate from a cut-off file without complaint; the trailer's ISIZE
-        /// (length mod 2^32) tells whether everything arrived.
-        /// </summary>
-        private bool IsTruncatedGzip(out string why)
-        {
-            why = file.Length < 18 ? "shorter than a gzip header and trailer" : $"the gzip trailer declares {declaredSize} bytes but {inflated} were inflated";
-            return file.Length < 18 || declaredSize != (uint)inflated;
-        }
     }
 }

@@ -17,7 +17,10 @@ public enum PullOutcome
     /// <summary>The transfer did not deliver the listed size.</summary>
     Failed,
 
-    /// <summary>The key cannot be a path inside the destination (climbs out, absolute, odd segments, a link on the way): not written.</summary>
+    /// <summary>
+    /// The key cannot be a path inside the destination (climbs out, absolute, odd segments, a link on the way), or, in a
+    /// local source, the entry is a link or special file (never followed, never opened): not written.
+    /// </summary>
     Rejected,
 }
 
@@ -112,6 +115,17 @@ public sealed class CopyPuller(IObjectStore source, string destination)
         });
 
         var all = results.ToList();
+        if (source is LocalDirectoryStore local)
+        {
+            // Links and special files of a local source were skipped by its listing (or found at open): each is
+            // named, so that a copy made from it is not taken for a complete one.
+            foreach (var entry in local.TakeIrregularEntries().Where(e => Wanted(e.Key, filters)))
+            {
+                all.RemoveAll(r => r.Key == entry.Key);
+                all.Add(new PullItem(entry.Key, PullOutcome.Rejected, $"not pulled: {entry.Description} in the source ({(entry.Type == LocalEntryType.SymbolicLink ? "a link may loop or lead outside the source" : "only regular files are copied")})"));
+            }
+        }
+
         List<PullItem> Of(PullOutcome outcome) => all.Where(r => r.Outcome == outcome).OrderBy(r => r.Key, StringComparer.Ordinal).ToList();
         return new PullReport(
             source.Description,
@@ -146,6 +160,23 @@ public sealed class CopyPuller(IObjectStore source, string destination)
         {
             // Cleaning up is a courtesy; the error that ended the run is what the user needs to see.
         }
+    }
+
+    /// <summary>
+    /// Whether a link or special file of a local source is inside what was asked for: its own name may not be a
+    /// CloudTrail name (a folder link), so its place decides when the name does not.
+    /// </summary>
+    private static bool Wanted(string key, VerifyOptions filters)
+    {
+        if (CloudTrailKeys.Parse(key) is { } parsed)
+        {
+            return Selected(parsed, filters);
+        }
+
+        return CloudTrailKeys.ParsePlace(key) is not { } place
+            || ((filters.OrgId is null || place.OrgId == filters.OrgId)
+                && (filters.Accounts.Count == 0 || filters.Accounts.Contains(place.Account))
+                && (filters.Regions.Count == 0 || place.Region is null || filters.Regions.Contains(place.Region)));
     }
 
     /// <summary>A pull takes a margin of an hour around the range, so the copy holds each chain's link into it.</summary>

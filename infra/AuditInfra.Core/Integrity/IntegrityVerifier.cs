@@ -96,6 +96,14 @@ public sealed class IntegrityVerifier(IObjectStore store, PublicKeySet keys)
                     ? new IntegrityFinding(FindingKind.SymbolicLink, entry.Key, "a regular file or folder", entry.Description, "a symbolic link in the evidence: links are never followed (one may loop, or point outside the copy), so nothing behind it is verified")
                     : new IntegrityFinding(FindingKind.NotARegularFile, entry.Key, "a regular file or folder", entry.Description, "a special file in the evidence: it is never opened (a FIFO would block the verification)"));
             }
+
+            foreach (var (key, signs) in local.TakeOrphanSignatures())
+            {
+                if (CloudTrailKeys.ParsePlace(key) is not { } place || SelectedPlace(place, options))
+                {
+                    run.Findings.Add(new IntegrityFinding(FindingKind.UnexpectedObject, key, $"a .signature file beside the digest it signs ({signs})", "no object of that name", "a signature whose digest is not in the source: the digest was removed, or the signature was put there"));
+                }
+            }
         }
 
         var merged = run.Summaries

@@ -90,6 +90,7 @@ public sealed class LocalDirectoryStore : IObjectStore
     public const int MaxSignatureBytes = 64 * 1024;
 
     private readonly ConcurrentDictionary<string, IrregularEntry> irregular = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, string> orphanSignatures = new(StringComparer.Ordinal);
 
     public LocalDirectoryStore(string root, string prefix = "")
     {
@@ -124,6 +125,22 @@ public sealed class LocalDirectoryStore : IObjectStore
         return taken;
     }
 
+    /// <summary>
+    /// <c>.signature</c> files the listings so far met beside no object of the name they sign (by key, to the key
+    /// they name); taking them clears the list. A signature signs the object of its name; one without it was left
+    /// behind when that object was removed, or put there.
+    /// </summary>
+    public IReadOnlyList<(string Key, string Signs)> TakeOrphanSignatures()
+    {
+        var taken = orphanSignatures.OrderBy(e => e.Key, StringComparer.Ordinal).Select(e => (e.Key, e.Value)).ToList();
+        foreach (var (key, _) in taken)
+        {
+            orphanSignatures.TryRemove(key, out _);
+        }
+
+        return taken;
+    }
+
     public async IAsyncEnumerable<ObjectEntry> ListAsync(string subPrefix, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var full = Prefix + subPrefix;
@@ -141,9 +158,12 @@ public sealed class LocalDirectoryStore : IObjectStore
         while (pending.Count > 0)
         {
             var directoryKey = pending.Pop();
+            var names = new HashSet<string>(StringComparer.Ordinal);
+            var signatures = new List<string>();
             foreach (var info in new DirectoryInfo(PathOf(directoryKey)).EnumerateFileSystemInfos("*", OneLevel))
             {
                 cancellationToken.ThrowIfCancellationRequested();
+                names.Add(info.Name);
                 var key = directoryKey.Length == 0 ? info.Name : directoryKey + "/" + info.Name;
                 var isDirectory = info is DirectoryInfo;
                 if (!(isDirectory ? (key + "/").StartsWith(full, StringComparison.Ordinal) || full.StartsWith(key + "/", StringComparison.Ordinal) : key.StartsWith(full, StringComparison.Ordinal)))
@@ -162,6 +182,10 @@ public sealed class LocalDirectoryStore : IObjectStore
                         {
                             keys.Add(new ObjectEntry(key, ((FileInfo)info).Length));
                         }
+                        else
+                        {
+                            signatures.Add(info.Name);
+                        }
 
                         break;
                     case LocalEntryType.Missing:
@@ -169,6 +193,16 @@ public sealed class LocalDirectoryStore : IObjectStore
                     default:
                         Record(key, type, info);
                         break;
+                }
+            }
+
+            foreach (var signature in signatures)
+            {
+                var signs = signature[..^SignatureSuffix.Length];
+                if (!names.Contains(signs))
+                {
+                    var key = directoryKey.Length == 0 ? signature : directoryKey + "/" + signature;
+                    orphanSignatures.TryAdd(key, key[..^SignatureSuffix.Length]);
                 }
             }
         }

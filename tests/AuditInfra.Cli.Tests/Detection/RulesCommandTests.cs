@@ -39,6 +39,45 @@ public class RulesCommandTests
         Assert.Contains($"{bad}: item 0 is not a JSON object", result.Err);
     }
 
+    private static byte[] GzipMember(ReadOnlySpan<byte> plain)
+    {
+        using var buffer = new MemoryStream();
+        using (var gzip = new System.IO.Compression.GZipStream(buffer, System.IO.Compression.CompressionLevel.Optimal, leaveOpen: true))
+        {
+            gzip.Write(plain);
+        }
+
+        return buffer.ToArray();
+    }
+
+    [Fact]
+    public async Task A_recorded_file_rewritten_as_two_gzip_members_gives_the_same_result_and_trailing_bytes_are_named()
+    {
+        using var plain = new MemoryStream();
+        using (var gzip = new System.IO.Compression.GZipStream(File.OpenRead(Sample("*.json.gz")), System.IO.Compression.CompressionMode.Decompress))
+        {
+            gzip.CopyTo(plain);
+        }
+
+        var bytes = plain.ToArray();
+        var dir = CliRunner.TempDir();
+        var twoMembers = Path.Combine(dir, "two-members.json.gz");
+        await File.WriteAllBytesAsync(twoMembers, [.. GzipMember(bytes.AsSpan(0, bytes.Length / 2)), .. GzipMember(bytes.AsSpan(bytes.Length / 2))]);
+        var trailing = Path.Combine(dir, "trailing.json.gz");
+        await File.WriteAllBytesAsync(trailing, [.. GzipMember(bytes), .. "garbage"u8.ToArray()]);
+
+        var original = await CliRunner.RunAsync("rules", "test", Sample("*.json.gz"), "--sample", "--json");
+        var split = await CliRunner.RunAsync("rules", "test", twoMembers, "--sample", "--json");
+        var appended = await CliRunner.RunAsync("rules", "test", trailing, "--sample");
+
+        Assert.True(split.ExitCode == 1, split.Err);
+        static string[] Fired(string json) => [.. JsonNode.Parse(json)!["detections"]!.AsArray().Select(d => $"{d!["detection"]} {d["index"]}")];
+        Assert.Equal(Fired(original.Out), Fired(split.Out));
+        Assert.Equal(6, (int)JsonNode.Parse(split.Out)!["events"]!);
+        Assert.Equal(2, appended.ExitCode);
+        Assert.Contains($"{trailing}: trailing bytes after the last gzip member: 7 bytes follow member 1", appended.Err, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Rules_list_prints_the_catalog_with_patterns()
     {

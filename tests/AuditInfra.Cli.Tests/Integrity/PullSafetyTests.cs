@@ -65,6 +65,42 @@ public class PullSafetyTests
         Assert.All(rejected, r => Assert.Contains("link", r.GetProperty("message").GetString(), StringComparison.Ordinal));
     }
 
+    [SkippableFact]
+    public async Task Links_and_special_files_of_a_local_source_are_each_rejected_never_followed_nor_opened()
+    {
+        Skip.IfNot(OperatingSystem.IsLinux(), "a FIFO is made with mkfifo(3) and told apart with statx(2): Linux only");
+        var dir = Path.Combine(CliRunner.TempDir(), "corpus");
+        Assert.Equal(0, (await CliRunner.RunAsync("sample", "--out", dir, "--hours", "3", "--events-per-log", "2", "--no-restart", "--no-backfill")).ExitCode);
+        var logs = Directory.EnumerateFiles(dir, "*_CloudTrail_*.json.gz", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToList();
+        var day = Path.GetDirectoryName(logs[0])!;
+        var outside = Path.Combine(CliRunner.TempDir(), "outside.json.gz");
+        File.Copy(logs[0], outside);
+        var fileLink = Path.Combine(day, Path.GetFileName(logs[0]).Replace(".json.gz", "link.json.gz", StringComparison.Ordinal));
+        File.CreateSymbolicLink(fileLink, outside);
+        var loop = Path.Combine(day, "loop");
+        Directory.CreateSymbolicLink(loop, ".");
+        var fifo = Path.Combine(day, Path.GetFileName(logs[0]).Replace(".json.gz", "fifo.json.gz", StringComparison.Ordinal));
+        Assert.True(MakeFifo(fifo, Convert.ToUInt32("600", 8)) == 0, $"mkfifo {fifo}");
+        var copy = Path.Combine(CliRunner.TempDir(), "copy");
+
+        var run = CliRunner.RunAsync("pull", "--source", dir, "--out", copy, "--json");
+        Assert.True(await Task.WhenAny(run, Task.Delay(TimeSpan.FromSeconds(60))) == run, "pull did not finish: it opened the FIFO or walked the link loop");
+        var result = await run;
+
+        Assert.Equal(1, result.ExitCode);
+        string Key(string path) => Path.GetRelativePath(dir, path).Replace('\\', '/');
+        var rejected = JsonDocument.Parse(result.Out).RootElement.GetProperty("rejected").EnumerateArray()
+            .Select(r => (Key: r.GetProperty("key").GetString(), Message: r.GetProperty("message").GetString()!)).ToList();
+        Assert.Equal(new[] { Key(fileLink), Key(fifo), Key(loop) }.Order(StringComparer.Ordinal), rejected.Select(r => r.Key));
+        Assert.Contains("symbolic link", rejected.Single(r => r.Key == Key(loop)).Message, StringComparison.Ordinal);
+        Assert.Contains("FIFO", rejected.Single(r => r.Key == Key(fifo)).Message, StringComparison.Ordinal);
+        Assert.Equal(logs.Count, Directory.EnumerateFiles(copy, "*_CloudTrail_*.json.gz", SearchOption.AllDirectories).Count());
+        Assert.False(Path.Exists(Path.Combine(copy, Key(fileLink))));
+        Assert.False(Path.Exists(Path.Combine(copy, Key(fifo))));
+        File.Delete(fileLink);
+        Directory.Delete(loop);
+    }
+
     [Fact]
     public async Task A_same_size_change_to_a_pulled_log_or_signature_is_a_conflict_and_the_local_file_is_kept()
     {

@@ -99,4 +99,55 @@ public class EventEnvelopesTests
         Assert.StartsWith($"{empty}: ", Assert.Throws<EventFileException>(() => EventEnvelopes.Read(empty)).Message, StringComparison.Ordinal);
         Assert.Empty(EventEnvelopes.Read(GzipFile(gzip => gzip.Write("{\"Records\":[]}"u8))));
     }
+
+    private static byte[] Member(params byte[][] parts)
+    {
+        using var buffer = new MemoryStream();
+        using (var gzip = new GZipStream(buffer, CompressionLevel.Fastest, leaveOpen: true))
+        {
+            foreach (var part in parts)
+            {
+                gzip.Write(part);
+            }
+        }
+
+        return buffer.ToArray();
+    }
+
+    private static string RawFile(byte[] bytes)
+    {
+        var path = Path.Combine(Directory.CreateTempSubdirectory("auditinfra-events").FullName, "111111111111_CloudTrail_us-east-1_20261120T1015Z_m.json.gz");
+        File.WriteAllBytes(path, bytes);
+        return path;
+    }
+
+    [Fact]
+    public void A_log_of_two_gzip_members_is_read_whole_as_gunzip_reads_it()
+    {
+        // The JSON is split across the members, so the events of both members must be read, in order.
+        var path = RawFile([.. Member("{\"Records\":["u8.ToArray(), Record(0), ","u8.ToArray()), .. Member(Record(1), ","u8.ToArray(), Record(2), "]}"u8.ToArray())]);
+
+        var ids = EventEnvelopes.Read(path).Select(e => e.Envelope.GetProperty("id").GetString()).ToList();
+
+        Assert.Equal(Enumerable.Range(0, 3).Select(i => $"00000000-0000-0000-0000-{i:d12}"), ids);
+    }
+
+    [Fact]
+    public void Trailing_bytes_and_a_cut_off_member_are_named_for_what_they_are()
+    {
+        var whole = Member("{\"Records\":["u8.ToArray(), Record(0), "]}"u8.ToArray());
+        var trailing = RawFile([.. whole, .. "not gzip at all"u8.ToArray()]);
+        var cutInSecond = RawFile([.. whole, .. Member(Record(1))[..20]]);
+        var cutInFirst = RawFile(whole[..(whole.Length - 3)]);
+
+        static void Names(string path, string start)
+        {
+            var message = Assert.Throws<EventFileException>(() => EventEnvelopes.Read(path)).Message;
+            Assert.True(message.StartsWith($"{path}: {start}", StringComparison.Ordinal), message);
+        }
+
+        Names(trailing, "trailing bytes after the last gzip member: 15 bytes follow member 1");
+        Names(cutInSecond, "truncated gzip: the file ends inside the compressed data of member 2");
+        Names(cutInFirst, "truncated gzip: the file ends inside the 8-byte trailer of member 1");
+    }
 }

@@ -304,6 +304,33 @@ public sealed class HostileSourceTests : IDisposable
     }
 
     [Fact]
+    public async Task Signature_files_beside_no_object_of_their_name_are_findings()
+    {
+        var sample = Sample();
+        var signature = File.ReadAllText(Digest(sample, "111111111111", "us-east-1", 3) + LocalDirectoryStore.SignatureSuffix);
+        var log = Logs(sample, "111111111111", "us-east-1")[1];
+        var planted = new[]
+        {
+            // A log's name with another suffix: no such log.
+            Path.Combine(DayFolder(sample, "111111111111", "CloudTrail", "us-east-1"), Path.GetFileName(log).Replace(".json.gz", "x.json.gz", StringComparison.Ordinal) + LocalDirectoryStore.SignatureSuffix),
+            // A digest hour the chain does not have (the corpus ends at 06:00).
+            Path.Combine(DayFolder(sample, "333333333333", "CloudTrail-Digest", "eu-west-1"), Path.GetFileName(Digest(sample, "333333333333", "eu-west-1", 3)).Replace("T030000Z", "T230000Z", StringComparison.Ordinal) + LocalDirectoryStore.SignatureSuffix),
+            // Left behind when its digest was deleted: the chain's gap is found too, and the signature named.
+            Digest(sample, "111111111111", "eu-west-1", 4) + LocalDirectoryStore.SignatureSuffix,
+        };
+        File.WriteAllText(planted[0], signature);
+        File.WriteAllText(planted[1], signature);
+        File.Delete(planted[2][..^LocalDirectoryStore.SignatureSuffix.Length]);
+
+        var report = await VerifyAsync(sample);
+
+        Assert.Equal(
+            planted.Select(p => $"UnexpectedObject {Key(sample, p)} {Key(sample, p)[..^LocalDirectoryStore.SignatureSuffix.Length]}").Order(StringComparer.Ordinal),
+            report.Findings.Where(f => f.Kind == FindingKind.UnexpectedObject).Select(f => $"{f.Kind} {f.Key} {f.Expected.Split('(', ')')[1]}").Order(StringComparer.Ordinal));
+        Assert.Contains(report.Findings, f => f.Kind == FindingKind.MissingDigest && f.Key == Key(sample, planted[2])[..^LocalDirectoryStore.SignatureSuffix.Length]);
+    }
+
+    [Fact]
     public async Task A_log_copied_into_another_region_or_account_folder_under_its_name_is_misplaced()
     {
         var sample = Sample();
