@@ -163,7 +163,7 @@ public static class DocumentationGenerator
                 $"aws cloudtrail list-public-keys --region {region} > keys.json",
                 $"auditinfra pull --source s3://{bucket}/{config.S3KeyPrefix} --out ./logs --account {account.Id}",
                 $"auditinfra verify --source ./logs --public-keys keys.json --account {account.Id} --region {region}",
-                $"auditinfra query --source ./logs --account {account.Id} --date YYYY-MM-DD")),
+                $"auditinfra query --source ./logs --account {account.Id} --start YYYY-MM-DD")),
             new Paragraph("The same integrity check with the AWS CLI (slower, and without the checks listed in the README's verify section):"),
             new CodeBlock($"aws cloudtrail validate-logs --trail-arn {names.TrailArn} --start-time YYYY-MM-DDT00:00:00Z --account-id {account.Id} --s3-bucket {bucket}" + (config.S3KeyPrefix.Length > 0 ? $" --s3-prefix {config.S3KeyPrefix}" : "") + " --verbose"),
         ]));
