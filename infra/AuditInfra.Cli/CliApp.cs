@@ -9,6 +9,9 @@ public static class CliApp
 {
     private const string VerboseOption = "--verbose";
 
+    /// <summary>How long a cancelled command may take to stop before the run ends without it.</summary>
+    public static readonly TimeSpan CancellationGrace = TimeSpan.FromSeconds(2);
+
     public static RootCommand BuildRoot(CliIo io)
     {
         var root = new RootCommand("AuditInfra: organization-wide AWS audit logging — plan, document, verify, query and test detections offline.");
@@ -49,7 +52,21 @@ public static class CliApp
                 return ExitCodes.UsageOrInput;
             }
 
-            return await parse.InvokeAsync(configuration, cancellationToken);
+            // Run apart from this thread so a command that does not listen to the token (a synchronous
+            // one) cannot hold the process after Ctrl+C: it gets a short grace, then the run ends as cancelled.
+            var invocation = Task.Run(() => parse.InvokeAsync(configuration, cancellationToken), CancellationToken.None);
+            await Task.WhenAny(invocation, Task.Delay(Timeout.Infinite, cancellationToken)).ConfigureAwait(false);
+            if (!invocation.IsCompleted)
+            {
+                await Task.WhenAny(invocation, Task.Delay(CancellationGrace, CancellationToken.None)).ConfigureAwait(false);
+                if (!invocation.IsCompleted)
+                {
+                    await io.Err.WriteLineAsync("auditinfra: cancelled");
+                    return ExitCodes.Cancelled;
+                }
+            }
+
+            return await invocation;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {

@@ -43,4 +43,42 @@ public class CancellationTests
         Assert.Equal(2, result.ExitCode);
         Assert.Equal("auditinfra: internal error: TaskCanceledException: the request timed out", Assert.Single(InputAssert.Lines(result.Err)));
     }
+
+    [Fact]
+    public async Task A_command_that_ignores_cancellation_still_ends_as_cancelled_after_the_grace()
+    {
+        using var cancellation = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+
+        var result = await Run(_ =>
+        {
+            Thread.Sleep(TimeSpan.FromSeconds(30));
+            return Task.FromResult(0);
+        }, cancellation.Token).WaitAsync(TimeSpan.FromSeconds(25));
+
+        Assert.Equal(130, result.ExitCode);
+        Assert.Equal("auditinfra: cancelled", Assert.Single(InputAssert.Lines(result.Err)));
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(15), $"took {watch.Elapsed}");
+    }
+
+    [Fact]
+    public async Task Ctrl_c_interrupts_a_running_duckdb_query()
+    {
+        var corpus = CliRunner.TempDir();
+        var dir = Path.Combine(corpus, "AWSLogs", "333333333333", "CloudTrail", "us-east-1", "2026", "11", "20");
+        Directory.CreateDirectory(dir);
+        using (var gz = new System.IO.Compression.GZipStream(File.Create(Path.Combine(dir, "333333333333_CloudTrail_us-east-1_20261120T1000Z_a1b2c3d4e5f6g7h8.json.gz")), System.IO.Compression.CompressionLevel.Fastest))
+        {
+            gz.Write("""{"Records":[{"eventTime":"2026-11-20T09:00:00Z","eventName":"GetObject","recipientAccountId":"333333333333"}]}"""u8);
+        }
+
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        using var cancellation = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+        string[] args = ["query", "--source", corpus, "--account", "333333333333", "--start", "2026-11-20", "--sql", "SELECT sum(hash(i)) FROM range(1000000000000) t(i)"];
+        var code = await CliApp.RunAsync(args, CliIo.Capture(output, error), cancellation.Token).WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.Equal(130, code);
+        Assert.Equal("auditinfra: cancelled", Assert.Single(InputAssert.Lines(error.ToString())));
+    }
 }

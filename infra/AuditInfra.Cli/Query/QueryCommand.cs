@@ -42,7 +42,8 @@ public static class QueryCommand
             command.Options.Add(option);
         }
 
-        command.SetAction(parse =>
+        command.SetAction((parse, cancellation) => Task.FromResult(Run(parse, cancellation)));
+        int Run(ParseResult parse, CancellationToken cancellation)
         {
             var accountId = parse.GetValue(account)!;
             if (Core.Configuration.AwsFormats.AccountId(accountId) is { } expected)
@@ -137,7 +138,9 @@ public static class QueryCommand
                     return ExitCodes.UsageOrInput;
                 }
 
-                using var deadline = new CancellationTokenSource(timeLimit);
+                // Ctrl+C interrupts DuckDB too, and is then reported as cancelled, not as a timeout.
+                using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+                deadline.CancelAfter(timeLimit);
                 var (timeline, skipped) = DuckDbTimeline.Open(selection.Files, parse.GetValue(skipBad), deadline.Token);
                 if (parse.GetValue(cache))
                 {
@@ -176,6 +179,10 @@ public static class QueryCommand
                     }
                 }
             }
+            catch (QueryTimeoutException) when (cancellation.IsCancellationRequested)
+            {
+                throw new OperationCanceledException(cancellation);
+            }
             catch (QueryTimeoutException)
             {
                 io.Err.WriteLine($"query stopped: it ran longer than --timeout {parse.GetValue(timeout)} (raise it, or narrow --start/--end or --region)");
@@ -193,7 +200,7 @@ public static class QueryCommand
             }
 
             return ExitCodes.Ok;
-        });
+        }
         return command;
     }
 
