@@ -9,6 +9,9 @@ public static class CliApp
 {
     private const string VerboseOption = "--verbose";
 
+    /// <summary>How long a cancelled command may take to stop before the run ends without it.</summary>
+    public static readonly TimeSpan CancellationGrace = TimeSpan.FromSeconds(2);
+
     public static RootCommand BuildRoot(CliIo io)
     {
         var root = new RootCommand("AuditInfra: organization-wide AWS audit logging — plan, document, verify, query and test detections offline.");
@@ -26,34 +29,53 @@ public static class CliApp
         return root;
     }
 
-    public static Task<int> RunAsync(string[] args, CliIo io) => RunAsync(BuildRoot(io), args, io);
+    public static Task<int> RunAsync(string[] args, CliIo io, CancellationToken cancellationToken = default) => RunAsync(BuildRoot(io), args, io, cancellationToken);
 
-    /// <summary>Runs a command tree built by <see cref="BuildRoot"/>; every exception a command lets escape is exit 2 in one line.</summary>
-    public static async Task<int> RunAsync(RootCommand root, string[] args, CliIo io)
+    /// <summary>
+    /// Runs a command tree built by <see cref="BuildRoot"/>; every exception a command lets escape is exit 2 in one line,
+    /// and a command stopped by <paramref name="cancellationToken"/> (Ctrl+C) ends with "cancelled" and exit 130.
+    /// </summary>
+    public static async Task<int> RunAsync(RootCommand root, string[] args, CliIo io, CancellationToken cancellationToken = default)
     {
-        // The library's own handler prints the trace and returns 1, which scripts would read as findings.
-        var configuration = new InvocationConfiguration { Output = io.Out, Error = io.Err, EnableDefaultExceptionHandler = false };
+        // The library's own handler prints the trace and returns 1, which scripts would read as findings. Signals are
+        // handled by the caller (Program), which turns them into cancellationToken, so a cancelled command is told apart
+        // from one that failed with an OperationCanceledException of its own (an HTTP timeout).
+        var configuration = new InvocationConfiguration { Output = io.Out, Error = io.Err, EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null };
         ParseResult? parse = null;
         try
         {
             parse = root.Parse(args);
             if (parse.Errors.Count > 0)
             {
-                foreach (var error in parse.Errors)
-                {
-                    await io.Err.WriteLineAsync(error.Message);
-                }
-
-                await io.Err.WriteLineAsync($"Run '{CommandHelp.Path(parse.CommandResult)} --help' for usage.");
+                var errors = string.Join("; ", parse.Errors.Select(error => OneLine(error.Message).TrimEnd('.')));
+                await io.Err.WriteLineAsync($"{errors} (run '{CommandHelp.Path(parse.CommandResult)} --help' for usage)");
                 return ExitCodes.UsageOrInput;
             }
 
-            return await parse.InvokeAsync(configuration);
+            // Run apart from this thread so a command that does not listen to the token (a synchronous
+            // one) cannot hold the process after Ctrl+C: it gets a short grace, then the run ends as cancelled.
+            var invocation = Task.Run(() => parse.InvokeAsync(configuration, cancellationToken), CancellationToken.None);
+            await Task.WhenAny(invocation, Task.Delay(Timeout.Infinite, cancellationToken)).ConfigureAwait(false);
+            if (!invocation.IsCompleted)
+            {
+                await Task.WhenAny(invocation, Task.Delay(CancellationGrace, CancellationToken.None)).ConfigureAwait(false);
+                if (!invocation.IsCompleted)
+                {
+                    await io.Err.WriteLineAsync("auditinfra: cancelled");
+                    return ExitCodes.Cancelled;
+                }
+            }
+
+            return await invocation;
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            var message = string.Join(' ', ex.Message.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
-            await io.Err.WriteLineAsync($"auditinfra: internal error: {ex.GetType().Name}: {message}");
+            await io.Err.WriteLineAsync("auditinfra: cancelled");
+            return ExitCodes.Cancelled;
+        }
+        catch (Exception ex)
+        {
+            await io.Err.WriteLineAsync($"auditinfra: internal error: {ex.GetType().Name}: {OneLine(ex.Message)}");
             if (parse is null ? args.Contains(VerboseOption) : parse.GetValue<bool>(VerboseOption))
             {
                 await io.Err.WriteLineAsync(ex.ToString());
@@ -62,6 +84,9 @@ public static class CliApp
             return ExitCodes.UsageOrInput;
         }
     }
+
+    private static string OneLine(string message) =>
+        string.Join(' ', message.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 }
 
 /// <summary>Exit codes shared by every command, so scripts can rely on them.</summary>
@@ -74,4 +99,7 @@ public static class ExitCodes
 
     /// <summary>Bad usage or bad input (configuration, files): nothing was judged.</summary>
     public const int UsageOrInput = 2;
+
+    /// <summary>Stopped by Ctrl+C or SIGTERM before it finished (128 + SIGINT, as shells report it).</summary>
+    public const int Cancelled = 130;
 }

@@ -17,6 +17,7 @@ public static class InputFile
             throw new IOException("is a directory, not a file");
         }
 
+        RefuseSpecialFile(path);
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.SequentialScan);
         if (stream.CanSeek && stream.Length > maxBytes)
         {
@@ -37,6 +38,38 @@ public static class InputFile
         }
 
         return content.ToArray();
+    }
+
+    /// <summary>
+    /// Opening a FIFO blocks until a writer comes, and a device may never end: only a regular file is opened, also
+    /// behind a symbolic link (the type of the link's final target is what counts).
+    /// </summary>
+    private static void RefuseSpecialFile(string path)
+    {
+        var target = path;
+        if (Integrity.LocalDirectoryStore.TypeOf(path) == Integrity.LocalEntryType.SymbolicLink)
+        {
+            FileSystemInfo? resolved;
+            try
+            {
+                resolved = File.ResolveLinkTarget(path, returnFinalTarget: true);
+            }
+            catch (IOException ex)
+            {
+                throw new IOException($"is a symbolic link that cannot be resolved ({ex.Message})", ex);
+            }
+
+            target = resolved?.FullName ?? path;
+        }
+
+        switch (Integrity.LocalDirectoryStore.TypeOf(target))
+        {
+            case Integrity.LocalEntryType.Special:
+                var kind = OperatingSystem.IsLinux() ? Integrity.UnixFileType.NameOf(target) : "special file";
+                throw new IOException(target == path ? $"is a {kind}, not a regular file" : $"is a symbolic link to a {kind} ({target}), not a regular file");
+            case Integrity.LocalEntryType.Missing when target != path:
+                throw new IOException($"is a symbolic link to {target}, which does not exist");
+        }
     }
 
     /// <summary>The text of the file, UTF-8 unless a byte order mark says otherwise (Windows PowerShell redirects write UTF-16).</summary>

@@ -14,7 +14,17 @@ public class CommandHelpTests
     {
         var result = await CliRunner.RunAsync(args);
         Assert.Equal(2, result.ExitCode);
-        Assert.Contains($"Run '{hint}' for usage.", result.Err);
+        var line = Assert.Single(result.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        Assert.EndsWith($" (run '{hint}' for usage)", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Several_parse_errors_are_one_line_first_error_first()
+    {
+        var result = await CliRunner.RunAsync("query", "--no-such-option", "--other-unknown");
+        Assert.Equal(2, result.ExitCode);
+        var line = Assert.Single(result.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        Assert.Matches("^[^;]*--no-such-option[^;]*; .*--other-unknown.* \\(run 'auditinfra query --help' for usage\\)$", line);
     }
 
     [Fact]

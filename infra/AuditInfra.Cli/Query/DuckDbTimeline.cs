@@ -1,8 +1,12 @@
 using System.Data.Common;
+using System.IO.Compression;
 using AuditInfra.Core.Query;
 using DuckDB.NET.Data;
 
 namespace AuditInfra.Cli.Query;
+
+/// <summary>The time limit of a query (--timeout) ran out: DuckDB was interrupted, nothing was printed.</summary>
+public sealed class QueryTimeoutException() : Exception("the query ran out of time");
 
 /// <summary>Rows as DuckDB typed them, so JSON can keep numbers as numbers.</summary>
 public sealed record QueryResult(IReadOnlyList<string> Columns, IReadOnlyList<object?[]> Rows);
@@ -19,14 +23,17 @@ public sealed class DuckDbTimeline : IDisposable
 
     private readonly long _maximumObjectBytes;
 
-    private DuckDbTimeline(DuckDBConnection connection, long maximumObjectBytes = TimelineSql.DefaultObjectBytes)
+    private readonly CancellationToken _deadline;
+
+    private DuckDbTimeline(DuckDBConnection connection, CancellationToken deadline, long maximumObjectBytes = TimelineSql.DefaultObjectBytes)
     {
         _connection = connection;
+        _deadline = deadline;
         _maximumObjectBytes = maximumObjectBytes;
     }
 
     /// <summary>Opens DuckDB over the files; returns the files it had to skip (only with skipBad), each with what is wrong with it.</summary>
-    public static (DuckDbTimeline Timeline, IReadOnlyList<(string File, string Error)> Skipped) Open(IReadOnlyList<string> files, bool skipBad)
+    public static (DuckDbTimeline Timeline, IReadOnlyList<(string File, string Error)> Skipped) Open(IReadOnlyList<string> files, bool skipBad, CancellationToken deadline = default)
     {
         var skipped = new List<(string, string)>();
         foreach (var file in files)
@@ -38,17 +45,17 @@ public sealed class DuckDbTimeline : IDisposable
         }
 
         files = [.. files.Except(skipped.Select(s => s.Item1))];
-        var inflated = files.ToDictionary(f => f, InflatedSize);
+        var inflated = files.ToDictionary(f => f, f => InflatedSize(f, deadline));
         foreach (var (file, size) in inflated.Where(x => x.Value > TimelineSql.MaximumLogFileBytes))
         {
-            skipped.Add((file, $"inflates to {size >> 20} MiB, more than the {TimelineSql.MaximumLogFileBytes >> 20} MiB query reads from one log file"));
+            skipped.Add((file, $"inflates to more than the {TimelineSql.MaximumLogFileBytes >> 20} MiB query reads from one log file"));
         }
 
         files = [.. files.Where(f => inflated[f] <= TimelineSql.MaximumLogFileBytes)];
         var maximumObject = ObjectSizeFor(files.Select(f => inflated[f]));
         var connection = new DuckDBConnection("Data Source=:memory:");
         connection.Open();
-        var timeline = new DuckDbTimeline(connection, maximumObject);
+        var timeline = new DuckDbTimeline(connection, deadline, maximumObject);
         var readable = files.ToList();
         var oversized = skipped.Count;
 
@@ -110,7 +117,7 @@ public sealed class DuckDbTimeline : IDisposable
     /// sizes) so a day that changed is rebuilt; written to a temp file and renamed into place.
     /// Returns the Parquet files to read instead of the logs.
     /// </summary>
-    public static IReadOnlyList<string> Cache(string source, IReadOnlyList<string> files)
+    public static IReadOnlyList<string> Cache(string source, IReadOnlyList<string> files, CancellationToken deadline = default)
     {
         using var connection = new DuckDBConnection("Data Source=:memory:");
         connection.Open();
@@ -128,8 +135,16 @@ public sealed class DuckDbTimeline : IDisposable
                 var temp = $"{target}.{Guid.NewGuid():n}.tmp";
                 using (var command = connection.CreateCommand())
                 {
-                    command.CommandText = $"COPY ({TimelineSql.ViewRows(dayFiles, ObjectSizeFor(dayFiles.Select(InflatedSize)))}) TO {TimelineSql.Literal(temp)} (FORMAT PARQUET)";
-                    command.ExecuteNonQuery();
+                    command.CommandText = $"COPY ({TimelineSql.ViewRows(dayFiles, ObjectSizeFor(dayFiles.Select(f => InflatedSize(f, deadline))))}) TO {TimelineSql.Literal(temp)} (FORMAT PARQUET)";
+                    try
+                    {
+                        Bounded(command, deadline, command.ExecuteNonQuery);
+                    }
+                    catch (QueryTimeoutException)
+                    {
+                        File.Delete(temp);
+                        throw;
+                    }
                 }
 
                 File.Move(temp, target, overwrite: true);
@@ -143,11 +158,11 @@ public sealed class DuckDbTimeline : IDisposable
     }
 
     /// <summary>Opens DuckDB over cache files made by <see cref="Cache"/>.</summary>
-    public static DuckDbTimeline OpenParquet(IReadOnlyList<string> parquetFiles)
+    public static DuckDbTimeline OpenParquet(IReadOnlyList<string> parquetFiles, CancellationToken deadline = default)
     {
         var connection = new DuckDBConnection("Data Source=:memory:");
         connection.Open();
-        var timeline = new DuckDbTimeline(connection);
+        var timeline = new DuckDbTimeline(connection, deadline);
         timeline.Execute(TimelineSql.CreateViewOverParquet(parquetFiles));
         return timeline;
     }
@@ -156,21 +171,47 @@ public sealed class DuckDbTimeline : IDisposable
     {
         using var command = _connection.CreateCommand();
         command.CommandText = sql;
-        using var reader = command.ExecuteReader();
-        var columns = Enumerable.Range(0, reader.FieldCount).Select(reader.GetName).ToList();
-        var rows = new List<object?[]>();
-        while (reader.Read())
+        return Bounded(command, _deadline, () =>
         {
-            var row = new object?[reader.FieldCount];
-            for (var i = 0; i < row.Length; i++)
+            using var reader = command.ExecuteReader();
+            var columns = Enumerable.Range(0, reader.FieldCount).Select(reader.GetName).ToList();
+            var rows = new List<object?[]>();
+            while (reader.Read())
             {
-                row[i] = reader.IsDBNull(i) ? null : reader.GetValue(i);
+                var row = new object?[reader.FieldCount];
+                for (var i = 0; i < row.Length; i++)
+                {
+                    row[i] = reader.IsDBNull(i) ? null : reader.GetValue(i);
+                }
+
+                rows.Add(row);
             }
 
-            rows.Add(row);
+            return new QueryResult(columns, rows);
+        });
+    }
+
+    /// <summary>
+    /// Runs a DuckDB command that the deadline interrupts (DuckDBCommand.Cancel is duckdb_interrupt): a
+    /// query over a large copy, or a costly --sql, must not run unbounded.
+    /// </summary>
+    private static T Bounded<T>(DuckDBCommand command, CancellationToken deadline, Func<T> run)
+    {
+        if (deadline.IsCancellationRequested)
+        {
+            throw new QueryTimeoutException();
         }
 
-        return new QueryResult(columns, rows);
+        using var interrupt = deadline.Register(command.Cancel);
+        try
+        {
+            return run();
+        }
+        catch (Exception ex) when (ex is DbException or OperationCanceledException && deadline.IsCancellationRequested)
+        {
+            // DuckDB.NET reports an interrupted command as an OperationCanceledException (or a DuckDB error mid-read).
+            throw new QueryTimeoutException();
+        }
     }
 
     public void Dispose() => _connection.Dispose();
@@ -195,17 +236,38 @@ public sealed class DuckDbTimeline : IDisposable
     }
 
     /// <summary>
-    /// A log file's inflated size from its gzip trailer (ISIZE, the last 4 bytes), read without
-    /// inflating. It is the size modulo 4 GiB of the last member: a file that lies about it only
-    /// gets a smaller read limit, which DuckDB then reports for that file.
+    /// A log file's inflated size, counted by inflating it (every gzip member, as DuckDB reads it) and
+    /// stopping once past the bound. The gzip trailer is no substitute: its ISIZE is the size modulo 4 GiB
+    /// of the last member only, so a file of several members (as CloudTrail may write, and as verify
+    /// accepts) was given too small a read limit and then refused as malformed. A file that is not gzip
+    /// gets the size read so far; DuckDB then names it.
     /// </summary>
-    private static long InflatedSize(string file)
+    private static long InflatedSize(string file, CancellationToken deadline)
     {
-        using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.None);
-        stream.Seek(-4, SeekOrigin.End);
-        Span<byte> trailer = stackalloc byte[4];
-        stream.ReadExactly(trailer);
-        return System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(trailer);
+        using var gzip = new GZipStream(new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan), CompressionMode.Decompress);
+        var buffer = new byte[1 << 16];
+        var total = 0L;
+        try
+        {
+            for (int read; (read = gzip.Read(buffer)) > 0;)
+            {
+                total += read;
+                if (total > TimelineSql.MaximumLogFileBytes)
+                {
+                    break;
+                }
+
+                if (deadline.IsCancellationRequested)
+                {
+                    throw new QueryTimeoutException();
+                }
+            }
+        }
+        catch (InvalidDataException)
+        {
+        }
+
+        return total;
     }
 
     /// <summary>The read limit for files of these inflated sizes: the next power of two above the largest.</summary>
@@ -225,7 +287,7 @@ public sealed class DuckDbTimeline : IDisposable
     {
         using var command = _connection.CreateCommand();
         command.CommandText = sql;
-        command.ExecuteNonQuery();
+        Bounded(command, _deadline, command.ExecuteNonQuery);
     }
 
     private static string FirstLine(string text) => text.Split('\n')[0].Trim();

@@ -34,14 +34,16 @@ public static class QueryCommand
         var athena = new Option<bool>("--athena") { Description = "Print the Athena SQL for the same question (same columns) instead of reading a local copy" };
         var run = new Option<bool>("--run") { Description = "With --athena: run the query in Athena" };
         var database = new Option<string>("--athena-database") { Description = "The Glue database of the CloudTrail table", DefaultValueFactory = _ => "auditinfra" };
+        var timeout = new Option<string>("--timeout") { Description = "Stop a local query that runs longer: 90s, 10m, 2h (default 10m)", DefaultValueFactory = _ => "10m" };
         var athenaTable = new Option<string>("--athena-table") { Description = "The CloudTrail table", DefaultValueFactory = _ => "cloudtrail" };
         var command = new Command("query", "What happened in an account on a day: a timeline from a local copy of the log bucket (DuckDB)");
-        foreach (var option in new Option[] { source, account, date, to, regions, principal, names, sources, errorsOnly, ip, format, limit, summary, sql, skipBad, cache, athena, run, database, athenaTable })
+        foreach (var option in new Option[] { source, account, date, to, regions, principal, names, sources, errorsOnly, ip, format, limit, summary, sql, skipBad, cache, timeout, athena, run, database, athenaTable })
         {
             command.Options.Add(option);
         }
 
-        command.SetAction(parse =>
+        command.SetAction((parse, cancellation) => Task.FromResult(Run(parse, cancellation)));
+        int Run(ParseResult parse, CancellationToken cancellation)
         {
             var accountId = parse.GetValue(account)!;
             if (Core.Configuration.AwsFormats.AccountId(accountId) is { } expected)
@@ -67,6 +69,12 @@ public static class QueryCommand
             if (parse.GetValue(limit) is < 1 and var badLimit)
             {
                 io.Err.WriteLine($"--limit: expected a number of rows of 1 or more (found {badLimit})");
+                return ExitCodes.UsageOrInput;
+            }
+
+            if (Duration(parse.GetValue(timeout)!) is not { } timeLimit)
+            {
+                io.Err.WriteLine($"--timeout: expected a duration such as 90s, 10m or 2h (found \"{parse.GetValue(timeout)}\")");
                 return ExitCodes.UsageOrInput;
             }
 
@@ -105,6 +113,17 @@ public static class QueryCommand
             {
                 var root = sourceDir.FullName;
                 var selection = CorpusSelector.Select(root, accountId, from, until, question.Regions.ToList());
+                if (!selection.Links.IsEmpty && !parse.GetValue(skipBad))
+                {
+                    io.Err.WriteLine(string.Join(Environment.NewLine, selection.Links.Select(l => $"{l.Path}: {l.Reason}; rerun with --skip-bad to leave it out")));
+                    return ExitCodes.UsageOrInput;
+                }
+
+                foreach (var (path, reason) in selection.Links)
+                {
+                    io.Err.WriteLine($"skipped {path}: {reason}");
+                }
+
                 if (!selection.AccountsPresent.Contains(accountId))
                 {
                     io.Err.WriteLine($"Account {accountId} has no logs in {root} (accounts present: {string.Join(", ", selection.AccountsPresent)}).");
@@ -119,13 +138,16 @@ public static class QueryCommand
                     return ExitCodes.UsageOrInput;
                 }
 
-                var (timeline, skipped) = DuckDbTimeline.Open(selection.Files, parse.GetValue(skipBad));
+                // Ctrl+C interrupts DuckDB too, and is then reported as cancelled, not as a timeout.
+                using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+                deadline.CancelAfter(timeLimit);
+                var (timeline, skipped) = DuckDbTimeline.Open(selection.Files, parse.GetValue(skipBad), deadline.Token);
                 if (parse.GetValue(cache))
                 {
                     // The logs were checked above (bad ones named or skipped); cache what was readable.
                     var readable = selection.Files.Except(skipped.Select(s => s.File)).ToList();
                     timeline.Dispose();
-                    timeline = DuckDbTimeline.OpenParquet(DuckDbTimeline.Cache(root, readable));
+                    timeline = DuckDbTimeline.OpenParquet(DuckDbTimeline.Cache(root, readable, deadline.Token), deadline.Token);
                 }
 
                 using (timeline)
@@ -157,6 +179,15 @@ public static class QueryCommand
                     }
                 }
             }
+            catch (QueryTimeoutException) when (cancellation.IsCancellationRequested)
+            {
+                throw new OperationCanceledException(cancellation);
+            }
+            catch (QueryTimeoutException)
+            {
+                io.Err.WriteLine($"query stopped: it ran longer than --timeout {parse.GetValue(timeout)} (raise it, or narrow --start/--end or --region)");
+                return ExitCodes.UsageOrInput;
+            }
             catch (QueryInputException ex)
             {
                 io.Err.WriteLine(ex.Message);
@@ -169,8 +200,28 @@ public static class QueryCommand
             }
 
             return ExitCodes.Ok;
-        });
+        }
         return command;
+    }
+
+    /// <summary>A positive duration written as a number and a unit (s, m or h); null when it is not one.</summary>
+    internal static TimeSpan? Duration(string text)
+    {
+        if (text.Length < 2 || !int.TryParse(text[..^1], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var amount) || amount < 1)
+        {
+            return null;
+        }
+
+        TimeSpan? span = text[^1] switch
+        {
+            's' => TimeSpan.FromSeconds(amount),
+            'm' => TimeSpan.FromMinutes(amount),
+            'h' => TimeSpan.FromHours(amount),
+            _ => null,
+        };
+
+        // A timer cannot wait longer than about 24 days; no local query should.
+        return span <= TimeSpan.FromDays(24) ? span : null;
     }
 
     private static bool TryDay(string text, string option, CliIo io, out DateOnly day)

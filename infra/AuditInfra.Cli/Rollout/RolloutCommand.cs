@@ -81,7 +81,8 @@ public static class RolloutCommand
                     table.AddRow([.. row.Select((c, i) => i == 1 ? $"[{color}]{Markup.Escape(c)}[/]" : Markup.Escape(c))]);
                 }
 
-                io.Console.Write(table);
+                // Account ids, versions and times are what gets copied into the next command: never wrapped.
+                io.Write(table, 0, 2, 4);
                 io.Console.WriteLine(RolloutStatusReport.Summary(entries));
             }
             else

@@ -45,6 +45,19 @@ public sealed class AwsCliAccountDirectory(string awsExecutable = "aws", string?
 /// <summary>The organization's accounts from an exported <c>list-accounts</c> JSON file (offline runs, CI previews, simulations).</summary>
 public sealed class FileAccountDirectory(string path) : IAccountDirectory
 {
-    public async Task<IReadOnlyList<OrganizationAccount>> ListAccountsAsync(CancellationToken cancellationToken) =>
-        OrganizationsJson.ParseListAccounts(await File.ReadAllTextAsync(path, cancellationToken), path);
+    public Task<IReadOnlyList<OrganizationAccount>> ListAccountsAsync(CancellationToken cancellationToken)
+    {
+        string text;
+        try
+        {
+            // Bounded, and never opened when it is a FIFO or a device (which would block the host for ever).
+            text = Core.InputFile.ReadAllText(path);
+        }
+        catch (IOException e) when (e is not FileNotFoundException and not DirectoryNotFoundException)
+        {
+            throw new FormatException($"{path}: cannot be read ({e.Message})", e);
+        }
+
+        return Task.FromResult(OrganizationsJson.ParseListAccounts(text, path));
+    }
 }

@@ -19,9 +19,15 @@ public partial class DocsBrowserTests
         ]}
         """;
 
-    private static string Chromium() =>
-        new[] { "/usr/bin/chromium", "/usr/bin/chromium-browser" }.FirstOrDefault(File.Exists)
-        ?? throw new InvalidOperationException("Chromium is not installed (apt-get install chromium): the browser tests need it");
+    private static readonly string? ChromiumPath = new[] { "/usr/bin/chromium", "/usr/bin/chromium-browser" }.FirstOrDefault(File.Exists);
+
+    /// <summary>A real skip where Chromium is missing, except in CI, which installs it and must run these tests.</summary>
+    private static string Chromium()
+    {
+        const string missing = "Chromium is not installed (apt-get install chromium): the browser tests need it";
+        Skip.If(ChromiumPath is null && Environment.GetEnvironmentVariable("CI") != "true", missing);
+        return ChromiumPath ?? throw new InvalidOperationException(missing + " (CI must run them)");
+    }
 
     private static string DumpDom(string file)
     {
@@ -44,9 +50,10 @@ public partial class DocsBrowserTests
         return dom;
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task The_site_renders_in_chromium_with_every_account_and_working_links()
     {
+        Chromium();
         var dir = CliRunner.TempDir();
         var accounts = Path.Combine(dir, "accounts.json");
         await File.WriteAllTextAsync(accounts, Accounts);

@@ -48,7 +48,7 @@ public class BadInputTests
     {
         var result = await CliRunner.RunAsync("rules", "test", "--sample");
         Assert.Equal(2, result.ExitCode);
-        Assert.Contains("Run 'auditinfra rules test --help' for usage.", result.Err, StringComparison.Ordinal);
+        Assert.EndsWith(" (run 'auditinfra rules test --help' for usage)", Assert.Single(InputAssert.Lines(result.Err)), StringComparison.Ordinal);
     }
 
     [Theory]

@@ -327,8 +327,8 @@ public class QueryCommandTests
     [Fact]
     public async Task A_log_file_inflating_past_the_1_GiB_bound_is_named_not_read()
     {
-        // Valid JSON and real gzip, padded with whitespace past the bound: refused from its gzip
-        // trailer before DuckDB is asked to hold it.
+        // Valid JSON and real gzip, padded with whitespace past the bound: refused from its inflated
+        // size (counted, stopping past the bound) before DuckDB is asked to hold it.
         var corpus = Corpus();
         var dir = Path.Combine(corpus, "AWSLogs", "o-a1b2c3d4e5", Account, "CloudTrail", "us-east-1", "2026", "11", "21");
         var huge = Path.Combine(dir, $"{Account}_CloudTrail_us-east-1_20261121T1200Z_huge000000000000.json.gz");
@@ -346,11 +346,11 @@ public class QueryCommandTests
 
         var refused = await CliRunner.RunAsync("query", "--source", corpus, "--account", Account, "--date", "2026-11-21");
         Assert.Equal(2, refused.ExitCode);
-        Assert.Contains($"{huge}: inflates to 1025 MiB, more than the 1024 MiB query reads from one log file", refused.Err);
+        Assert.Contains($"{huge}: inflates to more than the 1024 MiB query reads from one log file", refused.Err);
 
         var skipped = await CliRunner.RunAsync("query", "--source", corpus, "--account", Account, "--date", "2026-11-21", "--skip-bad", "--format", "json");
         Assert.Equal(0, skipped.ExitCode);
-        Assert.Contains($"skipped {huge}: inflates to 1025 MiB", skipped.Err);
+        Assert.Contains($"skipped {huge}: inflates to more than the 1024 MiB", skipped.Err);
         Assert.Equal(["PutObject"], JsonNode.Parse(skipped.Out)!.AsArray().Select(r => (string)r!["event_name"]!).ToArray());
     }
 
@@ -425,5 +425,102 @@ public class QueryCommandTests
                 Assert.Contains(JsonNode.Parse(result.Out)!.AsArray(), r => (string?)r!["event_name"] == "PutObject");
             }
         }
+    }
+
+    [Fact]
+    public async Task A_query_running_past_its_timeout_is_interrupted_with_one_line_and_exit_2()
+    {
+        var corpus = Corpus();
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+
+        // Hours of work for DuckDB: only the interrupt can end it in time.
+        var result = await CliRunner.RunAsync("query", "--source", corpus, "--account", Account, "--start", "2026-11-20", "--timeout", "2s",
+            "--sql", "SELECT sum(hash(i)) FROM range(1000000000000) t(i)").WaitAsync(TimeSpan.FromSeconds(120));
+
+        InputAssert.OneLineError(result, "ran longer than --timeout 2s");
+        Assert.Equal("", result.Out);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(60), $"took {watch.Elapsed}");
+    }
+
+    [Theory]
+    [InlineData("0s")]
+    [InlineData("-5m")]
+    [InlineData("10")]
+    [InlineData("5x")]
+    [InlineData("999h")]
+    public async Task A_timeout_that_is_not_a_duration_is_refused(string timeout)
+    {
+        var result = await CliRunner.RunAsync("query", "--source", Corpus(), "--account", Account, "--start", "2026-11-20", "--timeout", timeout);
+        InputAssert.OneLineError(result, "--timeout: expected a duration");
+    }
+
+    [Fact]
+    public async Task Linked_account_region_and_day_folders_are_named_never_followed()
+    {
+        var corpus = Corpus();
+        var trail = Path.Combine(corpus, "AWSLogs", "o-a1b2c3d4e5", Account, "CloudTrail");
+
+        // Logs outside the copy, reachable only through links at each level of the layout.
+        var outside = CliRunner.TempDir();
+        Write(outside, Account, "us-west-2", new DateOnly(2026, 11, 20), "outside000000000", Record("2026-11-20T12:00:00Z", "iam.amazonaws.com", "CreateUser", region: "us-west-2"));
+        var outsideRegion = Path.Combine(outside, "AWSLogs", "o-a1b2c3d4e5", Account, "CloudTrail", "us-west-2");
+        var regionLink = Path.Combine(trail, "us-west-2");
+        Directory.CreateSymbolicLink(regionLink, outsideRegion);
+        var dayLink = Path.Combine(trail, "eu-west-1", "2026", "11", "19");
+        Directory.CreateSymbolicLink(dayLink, Path.Combine(outsideRegion, "2026", "11", "20"));
+        var loop = Path.Combine(trail, "us-east-1", "2026", "loop");
+        Directory.CreateSymbolicLink(loop, ".");
+
+        var refused = await CliRunner.RunAsync("query", "--source", corpus, "--account", Account, "--start", "2026-11-19", "--end", "2026-11-20").WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.Equal(2, refused.ExitCode);
+        InputAssert.NoTrace(refused);
+        Assert.Contains($"{regionLink}: a symbolic link (to {outsideRegion}), not followed", refused.Err);
+        Assert.Contains($"{dayLink}: a symbolic link", refused.Err);
+        Assert.Contains($"{loop}: a symbolic link (to .), not followed", refused.Err);
+        Assert.Equal("", refused.Out);
+
+        var skipped = await CliRunner.RunAsync("query", "--source", corpus, "--account", Account, "--start", "2026-11-19", "--end", "2026-11-20", "--skip-bad", "--format", "json").WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.Equal(0, skipped.ExitCode);
+        Assert.Contains($"skipped {regionLink}: a symbolic link", skipped.Err);
+        var events = JsonNode.Parse(skipped.Out)!.AsArray().Select(r => (string)r!["event_name"]!).ToList();
+        Assert.DoesNotContain("CreateUser", events);
+        Assert.Contains("ScheduleKeyDeletion", events);
+
+        // A linked account folder: the account's logs are not read through it.
+        var linkedCopy = CliRunner.TempDir();
+        var org = Path.Combine(linkedCopy, "AWSLogs", "o-a1b2c3d4e5");
+        Directory.CreateDirectory(org);
+        var accountLink = Path.Combine(org, Account);
+        Directory.CreateSymbolicLink(accountLink, Path.Combine(corpus, "AWSLogs", "o-a1b2c3d4e5", Account));
+        Write(linkedCopy, "444444444444", "us-east-1", new DateOnly(2026, 11, 20), "p1o2i3u4y5t6r7e8", Record("2026-11-20T09:00:00Z", "s3.amazonaws.com", "GetObject", account: "444444444444"));
+        var viaLink = await CliRunner.RunAsync("query", "--source", linkedCopy, "--account", Account, "--start", "2026-11-20");
+        InputAssert.OneLineError(viaLink, $"{accountLink}: a symbolic link");
+    }
+
+    [Fact]
+    public async Task A_log_of_two_gzip_members_is_sized_by_both_and_read_whole()
+    {
+        // The gzip trailer's ISIZE describes the last member only: a big first member and a small last
+        // one got a read limit below the JSON's size, and the valid file was refused as malformed.
+        var root = CliRunner.TempDir();
+        var padding = new string('x', 400);
+        var records = Enumerable.Range(0, 40_000).Select(i => Record($"2026-11-20T{i / 3600 % 24:00}:{i / 60 % 60:00}:{i % 60:00}Z", "s3.amazonaws.com", "GetObject", edit: r => r["userAgent"] = padding)).ToArray();
+        var json = Encoding.UTF8.GetBytes(new JsonObject { ["Records"] = new JsonArray([.. records]) }.ToJsonString());
+        Assert.True(json.Length > 16 << 20, $"the test log is only {json.Length} bytes");
+        var dir = Path.Combine(root, "AWSLogs", "o-a1b2c3d4e5", Account, "CloudTrail", "us-east-1", "2026", "11", "20");
+        Directory.CreateDirectory(dir);
+        var file = Path.Combine(dir, $"{Account}_CloudTrail_us-east-1_20261120T1000Z_twomembers000000.json.gz");
+        using (var output = File.Create(file))
+        {
+            foreach (var part in new[] { json.AsMemory(0, json.Length - 2), json.AsMemory(json.Length - 2) })
+            {
+                using var member = new GZipStream(output, CompressionLevel.Fastest, leaveOpen: true);
+                member.Write(part.Span);
+            }
+        }
+
+        var result = await CliRunner.RunAsync("query", "--source", root, "--account", Account, "--start", "2026-11-20", "--summary", "--format", "json");
+        Assert.True(result.ExitCode == 0, result.Err);
+        Assert.Equal(40_000, (int)JsonNode.Parse(result.Out)!["event_name"]![0]!["events"]!);
     }
 }

@@ -46,6 +46,34 @@ public class RolloutStatusCommandTests
     }
 
     [Fact]
+    public async Task On_an_80_column_terminal_account_ids_versions_and_times_stay_whole()
+    {
+        var path = Path.Combine(CliRunner.TempDir(), "ledger.db");
+        var ledger = await SqliteRolloutLedger.OpenAsync(path);
+        const string version = "1.4.2+3f9c2a7d81e0b6c45a1f";
+        const string newer = "1.5.0+9e8d7c6b5a4f3e2d1c0b";
+        var none = CancellationToken.None;
+        await ledger.EnqueueAsync("444444444444", version, "reconciliation", true, null, T, none);
+        await ledger.TryLeaseAsync("host", T, TimeSpan.FromMinutes(5), "444444444444", none);
+        await ledger.CompleteAsync("444444444444", "host", version, T, none);
+        await ledger.EnqueueAsync("444444444444", newer, "reconciliation", true, null, T, none);
+        await ledger.TryLeaseAsync("host", T, TimeSpan.FromMinutes(5), "444444444444", none);
+        await ledger.FailAsync("444444444444", "host", newer, "Permanent: AccessDenied: User arn:aws:sts::444444444444:assumed-role/deployer/ci is not authorized to perform sts:AssumeRole on resource arn:aws:iam::444444444444:role/OrganizationAccountAccessRole", T, none);
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        var io = new CliIo(output, error, isTerminal: true, terminalWidth: 80);
+        await CliApp.RunAsync(["rollout", "status", "--ledger", path], io);
+
+        var lines = System.Text.RegularExpressions.Regex.Replace(output.ToString(), "\u001b\\[[0-9;?]*[A-Za-z]", string.Empty).Split('\n');
+        foreach (var token in new[] { "444444444444", version, newer, "2026-11-25 01:02:03Z" })
+        {
+            Assert.True(lines.Any(l => l.Contains(token, StringComparison.Ordinal)), $"'{token}' is not whole on any line of:\n{output}");
+        }
+    }
+
+    [Fact]
     public async Task Status_json_is_parseable()
     {
         var path = await FleetLedgerAsync();
