@@ -70,7 +70,7 @@ public static class RulesCommand
                 table.AddRow(Markup.Escape(r.Id), r.Severity.ToString().ToLowerInvariant(), Markup.Escape(r.Title), Markup.Escape(string.Join(", ", r.Cis)), Markup.Escape(string.Join(", ", r.SecurityHub)));
             }
 
-            io.Console.Write(table);
+            io.Write(table, 0);
             io.Out.WriteLine($"{rules.Length} detections, catalog {DetectionCatalog.Version}");
             return ExitCodes.Ok;
         });
@@ -142,7 +142,7 @@ public static class RulesCommand
                         table.AddRow(Markup.Escape(rule.Id), rule.Severity.ToString().ToLowerInvariant(), Markup.Escape(evt.Describe()), Markup.Escape($"{Path.GetFileName(evt.File)} #{evt.Index}"));
                     }
 
-                    io.Console.Write(table);
+                    io.Write(table, 0, 3);
                 }
 
                 io.Out.WriteLine($"{total} events, {hits.Count} detection(s) fired");

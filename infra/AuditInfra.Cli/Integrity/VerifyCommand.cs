@@ -191,7 +191,7 @@ public static class VerifyCommand
             table.AddRow(s.Account, s.Region, $"{s.DigestsVerified}/{s.Digests}", $"{s.LogsVerified}/{s.Logs}", s.Findings.ToString(CultureInfo.InvariantCulture), covered, verdict);
         }
 
-        console.Write(table);
+        io.Write(table, 0, 1, 5);
         foreach (var finding in report.Findings.Take(FindingsShown))
         {
             console.MarkupLine($"[red]{finding.Kind}[/] {Markup.Escape(finding.Key)}");

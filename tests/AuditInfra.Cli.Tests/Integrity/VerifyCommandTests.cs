@@ -278,4 +278,19 @@ public class SampleCorpusQueryTests
         Assert.True(expected > 50);
         Assert.Equal(expected, rows.RootElement.GetArrayLength());
     }
+
+    [Fact]
+    public async Task On_an_80_column_terminal_the_summary_keeps_accounts_regions_and_covered_times_whole()
+    {
+        var dir = Path.Combine(CliRunner.TempDir(), "corpus");
+        Assert.Equal(0, (await CliRunner.RunAsync("sample", "--out", dir, "--hours", "8", "--events-per-log", "3")).ExitCode);
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        var io = new CliIo(output, error, isTerminal: true, terminalWidth: 80);
+        Assert.Equal(0, await CliApp.RunAsync(["verify", "--source", dir, "--public-keys", Path.Combine(dir, "public-keys.json")], io));
+        var lines = System.Text.RegularExpressions.Regex.Replace(output.ToString(), "\u001b\\[[0-9;?]*[A-Za-z]", string.Empty).Split('\n');
+        var rows = lines.Where(l => System.Text.RegularExpressions.Regex.IsMatch(l, @"^│ \d{12} ")).ToList();
+        Assert.NotEmpty(rows);
+        Assert.All(rows, row => Assert.Matches(@"\d{12}\s*│\s*[a-z]{2}-[a-z]+-\d\s*│.*\d{4}-\d{2}-\d{2} \d{2}:\d{2} \.\. \d{4}-\d{2}-\d{2} \d{2}:\d{2}", row));
+    }
 }
