@@ -44,7 +44,7 @@ public static class InputFile
     /// Opening a FIFO blocks until a writer comes, and a device may never end: only a regular file is opened, also
     /// behind a symbolic link (the type of the link's final target is what counts).
     /// </summary>
-    private static void RefuseSpecialFile(string path)
+    public static void RefuseSpecialFile(string path)
     {
         var target = path;
         if (Integrity.LocalDirectoryStore.TypeOf(path) == Integrity.LocalEntryType.SymbolicLink)

@@ -149,6 +149,7 @@ public static class EventEnvelopes
         {
             try
             {
+                InputFile.RefuseSpecialFile(path);
                 return new JsonRecordStream(path, new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan), maxFileBytes);
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)

@@ -37,7 +37,7 @@ public class SpecialInputFileTests
         return await run;
     }
 
-    public static TheoryData<string> Options => new() { "--plan", "--accounts", "--verify-report", "--public-keys" };
+    public static TheoryData<string> Options => new() { "--plan", "--accounts", "--verify-report", "--public-keys", "rules test" };
 
     [SkippableTheory]
     [MemberData(nameof(Options))]
@@ -60,6 +60,7 @@ public class SpecialInputFileTests
             string[] args = option switch
             {
                 "--plan" => ["check", "--plan", path],
+                "rules test" => ["rules", "test", path, "--sample"],
                 "--public-keys" => ["verify", "--source", corpus, "--public-keys", path],
                 _ => ["docs", "--stack", "audit", "--sample", option, path, "--out", Path.Combine(dir, "site")],
             };
