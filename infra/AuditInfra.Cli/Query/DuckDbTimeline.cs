@@ -127,9 +127,11 @@ public sealed class DuckDbTimeline : IDisposable
             var dayFiles = day.Order(StringComparer.Ordinal).ToList();
             var relative = Path.GetRelativePath(source, day.Key);
             var target = Path.Combine(source, CorpusSelector.CacheFolder, relative + ".parquet");
-            var manifest = string.Join("\n", dayFiles.Select(f => $"{Path.GetFileName(f)} {new FileInfo(f).Length}"));
+            // Size alone misses a same-size rewrite; the modification time catches any ordinary rewrite (proving
+            // the files unaltered is verify's work, not the cache's).
+            var manifest = string.Join("\n", dayFiles.Select(f => new FileInfo(f)).Select(f => $"{f.Name} {f.Length} {f.LastWriteTimeUtc.Ticks}"));
             var manifestPath = target + ".manifest";
-            if (!File.Exists(target) || !File.Exists(manifestPath) || File.ReadAllText(manifestPath) != manifest)
+            if (!File.Exists(target) || !File.Exists(manifestPath) || AuditInfra.Core.InputFile.ReadAllText(manifestPath) != manifest)
             {
                 Directory.CreateDirectory(Path.GetDirectoryName(target)!);
                 var temp = $"{target}.{Guid.NewGuid():n}.tmp";
@@ -148,7 +150,7 @@ public sealed class DuckDbTimeline : IDisposable
                 }
 
                 File.Move(temp, target, overwrite: true);
-                File.WriteAllText(manifestPath, manifest);
+                AuditInfra.Core.AtomicFile.WriteAllText(manifestPath, manifest);
             }
 
             cached.Add(target);

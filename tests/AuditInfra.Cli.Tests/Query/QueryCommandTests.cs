@@ -202,6 +202,44 @@ public class QueryCommandTests
     }
 
     [Fact]
+    public async Task The_cache_rebuilds_a_day_whose_log_was_rewritten_at_the_same_size()
+    {
+        var corpus = Corpus();
+        var args = new[] { "--source", corpus, "--account", Account, "--start", "2026-11-20", "--end", "2026-11-20", "--event-name", "PutObject" };
+        Assert.Empty(await Json([.. args, "--cache"]));
+
+        // The same records with one event name swapped for another of the same length, stored uncompressed: the same size.
+        var log = Directory.GetFiles(Path.Combine(corpus, "AWSLogs"), "*.json.gz", SearchOption.AllDirectories).First(f => f.Contains($"{Account}_CloudTrail_us-east-1_20261120", StringComparison.Ordinal));
+        string text;
+        using (var reader = new StreamReader(new GZipStream(File.OpenRead(log), CompressionMode.Decompress)))
+        {
+            text = await reader.ReadToEndAsync();
+        }
+
+        var edited = text.Replace("\"GetObject\"", "\"PutObject\"", StringComparison.Ordinal);
+        Assert.NotEqual(text, edited);
+        byte[] Stored(string json)
+        {
+            using var buffer = new MemoryStream();
+            using (var gzip = new GZipStream(buffer, CompressionLevel.NoCompression, leaveOpen: true))
+            {
+                gzip.Write(System.Text.Encoding.UTF8.GetBytes(json));
+            }
+
+            return buffer.ToArray();
+        }
+
+        await File.WriteAllBytesAsync(log, Stored(text));
+        File.SetLastWriteTimeUtc(log, new DateTime(2026, 11, 21, 0, 0, 0, DateTimeKind.Utc));
+        Assert.Empty(await Json([.. args, "--cache"]));
+        var size = new FileInfo(log).Length;
+
+        await File.WriteAllBytesAsync(log, Stored(edited));
+        Assert.Equal(size, new FileInfo(log).Length);
+        Assert.NotEmpty(await Json([.. args, "--cache"]));
+    }
+
+    [Fact]
     public async Task A_log_file_inflating_past_16_MB_is_read_whole()
     {
         // DuckDB's default maximum_object_size (16 MB) refused such files as malformed; real ones reach hundreds of MB.
