@@ -1,7 +1,6 @@
 using System.IO.Compression;
 using System.Text;
 using System.Text.Json.Nodes;
-using System.Text.RegularExpressions;
 using AuditInfra.Cli.Tests.Support;
 
 namespace AuditInfra.Cli.Tests;
@@ -39,15 +38,6 @@ public class CliIoTests
         return root;
     }
 
-    private static void AssertWhole(string output, params string[] tokens)
-    {
-        var lines = Regex.Replace(output, "\u001b\\[[0-9;?]*[A-Za-z]", "").Split('\n');
-        foreach (var token in tokens)
-        {
-            Assert.True(lines.Any(l => l.Contains(token, StringComparison.Ordinal)), $"'{token}' is not whole on any line of:\n{output}");
-        }
-    }
-
     [Fact]
     public async Task Redirected_output_on_an_80_column_console_keeps_keys_and_account_ids_whole()
     {
@@ -58,7 +48,7 @@ public class CliIoTests
         {
             var result = await CliRunner.RunAsync("query", "--source", Corpus(), "--account", Account, "--start", "2026-11-20");
             Assert.Equal(0, result.ExitCode);
-            AssertWhole(result.Out, LongKey, Account, $"arn:aws:sts::{Account}:assumed-role/auditinfra-deployment/ci-run-4242424242");
+            TerminalOutput.AssertWhole(result.Out, LongKey, Account, $"arn:aws:sts::{Account}:assumed-role/auditinfra-deployment/ci-run-4242424242");
         }
         finally
         {
@@ -74,6 +64,6 @@ public class CliIoTests
         var io = new CliIo(output, error, isTerminal: true, terminalWidth: 80);
         var code = await CliApp.RunAsync(["query", "--source", Corpus(), "--account", Account, "--start", "2026-11-20"], io);
         Assert.Equal(0, code);
-        AssertWhole(output.ToString(), LongKey, Account, $"arn:aws:sts::{Account}:assumed-role/auditinfra-deployment/ci-run-4242424242");
+        TerminalOutput.AssertWhole(output.ToString(), LongKey, Account, $"arn:aws:sts::{Account}:assumed-role/auditinfra-deployment/ci-run-4242424242");
     }
 }

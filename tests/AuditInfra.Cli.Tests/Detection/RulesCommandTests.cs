@@ -94,14 +94,8 @@ public class RulesCommandTests
     public async Task On_an_80_column_terminal_detection_ids_and_file_names_stay_whole()
     {
         var file = Sample("*.json.gz");
-        using var output = new StringWriter();
-        using var error = new StringWriter();
-        var io = new CliIo(output, error, isTerminal: true, terminalWidth: 80);
-        Assert.Equal(1, await CliApp.RunAsync(["rules", "test", file, "--sample"], io));
-        var lines = System.Text.RegularExpressions.Regex.Replace(output.ToString(), "\u001b\\[[0-9;?]*[A-Za-z]", string.Empty).Split('\n');
-        foreach (var token in new[] { $"{Path.GetFileName(file)} #5", "console-login-without-mfa", "audit-trail-tampering" })
-        {
-            Assert.True(lines.Any(l => l.Contains(token, StringComparison.Ordinal)), $"'{token}' is not whole on any line of:\n{output}");
-        }
+        var (code, output) = await TerminalOutput.RunAsync(80, "rules", "test", file, "--sample");
+        Assert.Equal(1, code);
+        TerminalOutput.AssertWhole(output, $"{Path.GetFileName(file)} #5", "console-login-without-mfa", "audit-trail-tampering");
     }
 }

@@ -284,12 +284,9 @@ public class SampleCorpusQueryTests
     {
         var dir = Path.Combine(CliRunner.TempDir(), "corpus");
         Assert.Equal(0, (await CliRunner.RunAsync("sample", "--out", dir, "--hours", "8", "--events-per-log", "3")).ExitCode);
-        using var output = new StringWriter();
-        using var error = new StringWriter();
-        var io = new CliIo(output, error, isTerminal: true, terminalWidth: 80);
-        Assert.Equal(0, await CliApp.RunAsync(["verify", "--source", dir, "--public-keys", Path.Combine(dir, "public-keys.json")], io));
-        var lines = System.Text.RegularExpressions.Regex.Replace(output.ToString(), "\u001b\\[[0-9;?]*[A-Za-z]", string.Empty).Split('\n');
-        var rows = lines.Where(l => System.Text.RegularExpressions.Regex.IsMatch(l, @"^│ \d{12} ")).ToList();
+        var (code, output) = await TerminalOutput.RunAsync(80, "verify", "--source", dir, "--public-keys", Path.Combine(dir, "public-keys.json"));
+        Assert.Equal(0, code);
+        var rows = TerminalOutput.Lines(output).Where(l => System.Text.RegularExpressions.Regex.IsMatch(l, @"^│ \d{12} ")).ToList();
         Assert.NotEmpty(rows);
         Assert.All(rows, row => Assert.Matches(@"\d{12}\s*│\s*[a-z]{2}-[a-z]+-\d\s*│.*\d{4}-\d{2}-\d{2} \d{2}:\d{2} \.\. \d{4}-\d{2}-\d{2} \d{2}:\d{2}", row));
     }

@@ -61,19 +61,11 @@ public class RolloutStatusCommandTests
         await ledger.FailAsync("444444444444", "host", newer, "Permanent: AccessDenied: User arn:aws:sts::444444444444:assumed-role/deployer/ci is not authorized to perform sts:AssumeRole on resource arn:aws:iam::444444444444:role/OrganizationAccountAccessRole", T, none);
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
 
-        using var output = new StringWriter();
-        using var error = new StringWriter();
-        var io = new CliIo(output, error, isTerminal: true, terminalWidth: 80);
-        await CliApp.RunAsync(["rollout", "status", "--ledger", path], io);
-
-        var lines = System.Text.RegularExpressions.Regex.Replace(output.ToString(), "\u001b\\[[0-9;?]*[A-Za-z]", string.Empty).Split('\n');
-        foreach (var token in new[] { "444444444444", version, newer })
-        {
-            Assert.True(lines.Any(l => l.Contains(token, StringComparison.Ordinal)), $"'{token}' is not whole on any line of:\n{output}");
-        }
+        var (_, output) = await TerminalOutput.RunAsync(80, "rollout", "status", "--ledger", path);
+        TerminalOutput.AssertWhole(output, "444444444444", version, newer);
 
         // The last attempt's time comes from the ledger's clock: whole, whatever it reads.
-        Assert.Contains(lines, l => System.Text.RegularExpressions.Regex.IsMatch(l, @"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}Z"));
+        Assert.Contains(TerminalOutput.Lines(output), l => System.Text.RegularExpressions.Regex.IsMatch(l, @"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}Z"));
     }
 
     [Fact]
