@@ -117,9 +117,10 @@ public class PostgresLedgerTests
 
         // A crashed lease is taken over with the crash counted and said.
         var id = Fleet.AccountId(1);
-        Assert.NotNull(await ledger.TryLeaseAsync("crashed", "1.1.0+a", TimeSpan.FromMilliseconds(200), id, ct));
+        // (A second's lease: a 200 ms one lapsed before the next statement when the shared machine stalled.)
+        Assert.NotNull(await ledger.TryLeaseAsync("crashed", "1.1.0+a", TimeSpan.FromSeconds(1), id, ct));
         Assert.Null(await ledger.TryLeaseAsync("other", "1.1.0+a", TimeSpan.FromMinutes(5), id, ct));
-        await Task.Delay(300);
+        await Task.Delay(1200);
         var work = await ledger.TryLeaseAsync("host", "1.1.0+a", TimeSpan.FromMinutes(5), id, ct);
         Assert.Equal(2, work!.Attempts);
         Assert.Equal("attempt 1 by crashed never finished (the host stopped or lost its lease during the operation)", work.LastError);

@@ -35,6 +35,10 @@ public sealed class RolloutEngine
     private readonly ResiliencePipeline _ledgerWrites;
     private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _inFlight;
+
+    /// <summary>Accounts leased ahead, in the ready pool or being leased; at most one per worker.</summary>
+    private readonly ConcurrentQueue<LeasedAhead> _ready = new();
+    private int _heldAhead;
     private int _reconciling;
 
     public RolloutEngine(IRolloutLedger ledger, IStackDeployer deployer, IAccountDirectory directory, IClock clock, RolloutSpec spec, RolloutEngineOptions options, ILogger? logger = null)
@@ -453,51 +457,167 @@ public sealed class RolloutEngine
     private async Task WorkerAsync(bool drain, CancellationToken cancellationToken)
     {
         var recordings = new List<Task>();
-        while (!cancellationToken.IsCancellationRequested)
-        {
-            LeasedWork? work;
-            var leasedAt = Stopwatch.GetTimestamp();
-            try
-            {
-                work = await _ledger.TryLeaseAsync(_options.Owner, _spec.Version, _options.Lease, null, cancellationToken);
-            }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-            {
-                break;
-            }
-            catch (Exception e) when (!drain)
-            {
-                _logger.LogError(e, "Ledger: leasing failed: {Error}", e.Message);
-                await WaitForWorkAsync(cancellationToken);
-                continue;
-            }
 
-            if (work is null)
+        // While its deployment runs, a worker leases the next account into the engine's ready pool: the
+        // lease's round trip stays off the path between two deployments, and whichever worker is free
+        // first takes it. One lease ahead at a time per worker, at most one per worker in all.
+        Task? leasingAhead = null;
+        try
+        {
+            while (!cancellationToken.IsCancellationRequested)
             {
-                if (drain && Volatile.Read(ref _inFlight) == 0 && Volatile.Read(ref _reconciling) == 0 && await _ledger.CountOutstandingAsync(_spec.Version, cancellationToken) == 0)
+                LeasedWork? work;
+                long leasedAt;
+                if (_ready.TryDequeue(out var ahead))
                 {
-                    break;
+                    Interlocked.Decrement(ref _heldAhead);
+                    (work, leasedAt) = (ahead.Work, ahead.LeasedAt);
+                    if (Stopwatch.GetElapsedTime(leasedAt) >= RenewalPeriod)
+                    {
+                        // It waited as long as a renewal period: its lease may have expired and been
+                        // taken meanwhile, so it starts only once renewed.
+                        var renewedAt = Stopwatch.GetTimestamp();
+                        if (!await RenewLeasedAheadAsync(work))
+                        {
+                            continue;
+                        }
+
+                        leasedAt = renewedAt;
+                    }
+                }
+                else if (leasingAhead is { IsCompleted: false })
+                {
+                    await leasingAhead;
+                    continue;
+                }
+                else
+                {
+                    leasedAt = Stopwatch.GetTimestamp();
+                    try
+                    {
+                        work = await _ledger.TryLeaseAsync(_options.Owner, _spec.Version, _options.Lease, null, cancellationToken);
+                    }
+                    catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                    {
+                        break;
+                    }
+                    catch (Exception e) when (!drain)
+                    {
+                        _logger.LogError(e, "Ledger: leasing failed: {Error}", e.Message);
+                        await WaitForWorkAsync(cancellationToken);
+                        continue;
+                    }
                 }
 
-                await WaitForWorkAsync(cancellationToken);
-                continue;
-            }
+                if (work is null)
+                {
+                    if (drain && Volatile.Read(ref _inFlight) == 0 && Volatile.Read(ref _reconciling) == 0 && await _ledger.CountOutstandingAsync(_spec.Version, cancellationToken) == 0)
+                    {
+                        break;
+                    }
 
-            // The outcome is recorded while this worker leases its next account: the ledger's round
-            // trips stay off the path between two deployments. A few recordings at most are pending.
-            Interlocked.Increment(ref _inFlight);
-            var operated = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            var processing = TrackAsync(work, ProcessAsync(work, leasedAt, operated, cancellationToken));
-            recordings.Add(processing);
-            await Task.WhenAny(operated.Task, processing);
-            recordings.RemoveAll(r => r.IsCompleted);
-            if (recordings.Count > MaxPendingRecordings)
-            {
-                await Task.WhenAny(recordings);
+                    await WaitForWorkAsync(cancellationToken);
+                    continue;
+                }
+
+                // The outcome is recorded while this worker starts its next account: the ledger's round
+                // trips stay off the path between two deployments. A few recordings at most are pending.
+                Interlocked.Increment(ref _inFlight);
+                var operated = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                var processing = TrackAsync(work, ProcessAsync(work, leasedAt, operated, cancellationToken));
+                recordings.Add(processing);
+                if (!cancellationToken.IsCancellationRequested && leasingAhead is not { IsCompleted: false })
+                {
+                    if (Interlocked.Increment(ref _heldAhead) <= _options.Concurrency)
+                    {
+                        leasingAhead = LeaseAheadAsync();
+                    }
+                    else
+                    {
+                        Interlocked.Decrement(ref _heldAhead);
+                    }
+                }
+
+                await Task.WhenAny(operated.Task, processing);
+                recordings.RemoveAll(r => r.IsCompleted);
+                if (recordings.Count > MaxPendingRecordings)
+                {
+                    await Task.WhenAny(recordings);
+                }
             }
         }
+        finally
+        {
+            // Stopped (or the ledger failed a drain): accounts leased ahead are handed back at once, not
+            // counted as attempts, so no other host waits out their leases. A lease ahead still in flight
+            // is waited for first: it is in the pool once it ends.
+            if (leasingAhead is not null)
+            {
+                await leasingAhead;
+            }
 
-        await Task.WhenAll(recordings);
+            while (_ready.TryDequeue(out var unused))
+            {
+                Interlocked.Decrement(ref _heldAhead);
+                var released = await RecordAsync(ct => _ledger.ReleaseAsync(unused.Work.AccountId, unused.Work.Owner, TimeSpan.Zero, null, _clock.UtcNow, ct), "the lease taken ahead");
+                _logger.LogInformation("Account {AccountId} was leased ahead but not started (worker stopped); lease {Released}", unused.Work.AccountId, released == true ? "released" : "already gone");
+            }
+
+            await Task.WhenAll(recordings);
+        }
+    }
+
+    private TimeSpan RenewalPeriod => _options.Lease / 3;
+
+    private sealed record LeasedAhead(LeasedWork Work, long LeasedAt);
+
+    /// <summary>Leases an account into the ready pool; nothing when there is none or the ledger failed (a free worker then leases as usual).</summary>
+    private async Task LeaseAheadAsync()
+    {
+        var leasedAt = Stopwatch.GetTimestamp();
+        LeasedWork? work;
+        try
+        {
+            // Not cancelled with the worker: a lease granted while the worker stops must reach the pool,
+            // to be released, rather than be lost in flight and left to expire.
+            work = await _ledger.TryLeaseAsync(_options.Owner, _spec.Version, _options.Lease, null, CancellationToken.None);
+        }
+        catch (Exception e)
+        {
+            _logger.LogWarning("Ledger: leasing ahead failed: {Error}; leasing again once a worker is free", e.Message);
+            work = null;
+        }
+
+        if (work is null)
+        {
+            Interlocked.Decrement(ref _heldAhead);
+            return;
+        }
+
+        _ready.Enqueue(new LeasedAhead(work, leasedAt));
+        Wake();
+    }
+
+    /// <summary>Renews a lease taken ahead that waited long; false (the account is left alone) when another host holds it now or the ledger could not say.</summary>
+    private async Task<bool> RenewLeasedAheadAsync(LeasedWork work)
+    {
+        try
+        {
+            if (await _ledger.RenewAsync(work.AccountId, work.Owner, _options.Lease, CancellationToken.None))
+            {
+                return true;
+            }
+
+            _logger.LogWarning("Account {AccountId} was leased ahead but its lease was lost while it waited; another host has it now", work.AccountId);
+            return false;
+        }
+        catch (Exception e)
+        {
+            // Unconfirmed: handed back (not counted) rather than deployed on a lease that may be another's.
+            var released = await RecordAsync(ct => _ledger.ReleaseAsync(work.AccountId, work.Owner, TimeSpan.Zero, null, _clock.UtcNow, ct), "the lease taken ahead");
+            _logger.LogWarning("Renewing the lease taken ahead on account {AccountId} failed: {Error}; lease {Released}", work.AccountId, e.Message, released == true ? "released" : "left to expire");
+            return false;
+        }
     }
 
     private async Task TrackAsync(LeasedWork work, Task processing)
@@ -693,7 +813,7 @@ public sealed class RolloutEngine
     private async Task RenewLeaseAsync(LeasedWork work, long leasedAt, CancellationTokenSource operation, LeaseWatch lease, CancellationToken stop)
     {
         var length = _options.Lease;
-        var period = length / 3;
+        var period = RenewalPeriod;
         var margin = period / 2;
         var heldFrom = leasedAt;
         string? lastError = null;
