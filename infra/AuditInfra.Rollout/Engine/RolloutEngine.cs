@@ -359,13 +359,8 @@ public sealed class RolloutEngine
             // A preview's errors are judged as an update's: a locked stack waits without counting, a transient
             // error is retried up to the attempt limit, and what remains is reported with its kind, not as a
             // policy verdict.
-            var pipeline = new ResiliencePipelineBuilder().AddRetry(new RetryStrategyOptions
+            var pipeline = new ResiliencePipelineBuilder().AddRetry(WithOperationBackoff(new RetryStrategyOptions
             {
-                MaxRetryAttempts = int.MaxValue,
-                BackoffType = DelayBackoffType.Exponential,
-                UseJitter = true,
-                Delay = _options.RetryBaseDelay,
-                MaxDelay = _options.MaxRetryDelay,
                 ShouldHandle = args => ValueTask.FromResult(args.Outcome.Exception switch
                 {
                     DeploymentException { Kind: DeploymentFailureKind.ConcurrentUpdate } => lockRetries++ < _options.LockRetries,
@@ -377,7 +372,7 @@ public sealed class RolloutEngine
                     _logger.LogWarning("Preview of {Stack} failed: {Error}; retrying in {Delay}", request.StackName, Describe(args.Outcome.Exception!), args.RetryDelay);
                     return ValueTask.CompletedTask;
                 },
-            }).Build();
+            })).Build();
 
             PreviewResult result;
             try
@@ -667,13 +662,8 @@ public sealed class RolloutEngine
         var drifted = false;
         _logger.LogInformation("{Operation} {Stack} (attempt {Attempt} of {MaxAttempts})", work.Refresh ? "Refreshing" : "Deploying", request.StackName, attempts, _options.MaxAttempts);
 
-        var pipeline = new ResiliencePipelineBuilder().AddRetry(new RetryStrategyOptions
+        var pipeline = new ResiliencePipelineBuilder().AddRetry(WithOperationBackoff(new RetryStrategyOptions
         {
-            MaxRetryAttempts = int.MaxValue,
-            BackoffType = DelayBackoffType.Exponential,
-            UseJitter = true,
-            Delay = _options.RetryBaseDelay,
-            MaxDelay = _options.MaxRetryDelay,
             ShouldHandle = args => ValueTask.FromResult(args.Outcome.Exception switch
             {
                 null or OperationCanceledException => false,
@@ -699,7 +689,7 @@ public sealed class RolloutEngine
                     await operation.CancelAsync();
                 }
             },
-        }).Build();
+        })).Build();
 
         string? summary = null;
         Exception? failure = null;
@@ -882,6 +872,17 @@ public sealed class RolloutEngine
     {
         var wake = Volatile.Read(ref _wake).Task;
         await Task.WhenAny(wake, Task.Delay(_options.PollInterval, cancellationToken));
+    }
+
+    /// <summary>The backoff of stack operations (updates, refreshes, previews); what is retried is each caller's own.</summary>
+    private RetryStrategyOptions WithOperationBackoff(RetryStrategyOptions retry)
+    {
+        retry.MaxRetryAttempts = int.MaxValue;
+        retry.BackoffType = DelayBackoffType.Exponential;
+        retry.UseJitter = true;
+        retry.Delay = _options.RetryBaseDelay;
+        retry.MaxDelay = _options.MaxRetryDelay;
+        return retry;
     }
 
     private static string Describe(Exception e) => e switch
