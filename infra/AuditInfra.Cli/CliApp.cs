@@ -47,7 +47,7 @@ public static class CliApp
             parse = root.Parse(args);
             if (parse.Errors.Count > 0)
             {
-                var errors = string.Join("; ", parse.Errors.Select(error => OneLine(error.Message).TrimEnd('.')));
+                var errors = string.Join("; ", parse.Errors.Select(error => Core.Messages.Flatten(error.Message).TrimEnd('.')));
                 await io.Err.WriteLineAsync($"{errors} (run '{CommandHelp.Path(parse.CommandResult)} --help' for usage)");
                 return ExitCodes.UsageOrInput;
             }
@@ -75,7 +75,7 @@ public static class CliApp
         }
         catch (Exception ex)
         {
-            await io.Err.WriteLineAsync($"auditinfra: internal error: {ex.GetType().Name}: {OneLine(ex.Message)}");
+            await io.Err.WriteLineAsync($"auditinfra: internal error: {ex.GetType().Name}: {Core.Messages.Flatten(ex.Message)}");
             if (parse is null ? args.Contains(VerboseOption) : parse.GetValue<bool>(VerboseOption))
             {
                 await io.Err.WriteLineAsync(ex.ToString());
@@ -84,9 +84,6 @@ public static class CliApp
             return ExitCodes.UsageOrInput;
         }
     }
-
-    private static string OneLine(string message) =>
-        string.Join(' ', message.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 }
 
 /// <summary>Exit codes shared by every command, so scripts can rely on them.</summary>

@@ -28,4 +28,8 @@ public static class Messages
 
         return line.ToString();
     }
+
+    /// <summary>A message of several lines (an exception's, a library's) as one line: its lines trimmed and joined by spaces.</summary>
+    public static string Flatten(string message) =>
+        string.Join(' ', message.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 }

@@ -271,17 +271,17 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
         }
         catch (AmazonClientException e)
         {
-            throw new IntegrityInputException($"cannot {what}: {OneLine(e.Message)} (configure AWS credentials as for the AWS CLI, and --endpoint-url for S3-compatible stores)", e);
+            throw new IntegrityInputException($"cannot {what}: {Core.Messages.Flatten(e.Message)} (configure AWS credentials as for the AWS CLI, and --endpoint-url for S3-compatible stores)", e);
         }
         catch (HttpRequestException e)
         {
-            throw new IntegrityInputException($"cannot {what}: {OneLine(e.Message)} (is the endpoint reachable?)", e);
+            throw new IntegrityInputException($"cannot {what}: {Core.Messages.Flatten(e.Message)} (is the endpoint reachable?)", e);
         }
         catch (Exception e) when (e is not IntegrityInputException and not AmazonServiceException and not OperationCanceledException)
         {
             // The endpoint is as untrusted as the bucket: an answer the SDK cannot process (a malformed ETag, a broken
             // listing) is an input error naming the endpoint, not a crash.
-            throw new IntegrityInputException($"cannot {what}: {endpointName} gave an answer that cannot be processed ({e.GetType().Name}: {OneLine(e.Message)})", e);
+            throw new IntegrityInputException($"cannot {what}: {endpointName} gave an answer that cannot be processed ({e.GetType().Name}: {Core.Messages.Flatten(e.Message)})", e);
         }
     }
 
@@ -302,7 +302,7 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
                 case System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.HostNotFound or System.Net.Sockets.SocketError.TryAgain or System.Net.Sockets.SocketError.NoData }:
                     return $"{endpointName}: host not found";
                 case System.Net.Sockets.SocketException socket:
-                    return $"{endpointName}: {OneLine(socket.Message)}";
+                    return $"{endpointName}: {Core.Messages.Flatten(socket.Message)}";
                 case TimeoutException or OperationCanceledException:
                     return $"{endpointName} did not answer within {ResponseTimeout.TotalSeconds:0} s (connect timeout {ConnectTimeout.TotalSeconds:0} s)";
             }
@@ -311,7 +311,6 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
         return null;
     }
 
-    private static string OneLine(string text) => text.ReplaceLineEndings(" ");
 
     public void Dispose()
     {
