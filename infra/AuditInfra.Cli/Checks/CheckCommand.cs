@@ -29,16 +29,17 @@ public static class CheckCommand
         command.SetAction(parse =>
         {
             JsonNode plan;
+            var planPath = parse.GetValue(planFile);
             // A plan file and a stack's configuration are two different subjects: checking one
             // while silently ignoring the other would report on something not asked for.
-            if (parse.GetValue(planFile) is { } planGiven && (parse.GetValue(stackOptions.Stack) is { } || parse.GetValue(stackOptions.Sample)))
+            if (planPath is { } planGiven && (parse.GetValue(stackOptions.Stack) is { } || parse.GetValue(stackOptions.Sample)))
             {
                 var stackGiven = parse.GetValue(stackOptions.Stack) is { } stack ? $"--stack {stack}" : "--sample";
                 io.Err.WriteLine($"check: give either --plan {planGiven.Name} or {stackGiven}, not both (--plan checks a saved plan; --stack checks a configuration)");
                 return ExitCodes.UsageOrInput;
             }
 
-            if (parse.GetValue(planFile) is { } file)
+            if (planPath is { } file)
             {
                 if (!TryReadPlan(file, io, out plan))
                 {
@@ -67,11 +68,11 @@ public static class CheckCommand
             {
                 violations = DesignCheck.Evaluate(plan);
             }
-            catch (Exception ex) when (parse.GetValue(planFile) is not null && ex is InvalidOperationException or InvalidCastException or FormatException)
+            catch (Exception ex) when (planPath is not null && ex is InvalidOperationException or InvalidCastException or FormatException)
             {
                 // The shape was checked; a value deeper in (a policy statement that is not an
                 // object, say) is still the file's fault, not a finding: say so in one line.
-                io.Err.WriteLine($"{parse.GetValue(planFile)!.FullName}: expected a plan ('auditinfra plan --json' output): a value the check cannot read ({ex.Message})");
+                io.Err.WriteLine($"{planPath.FullName}: expected a plan ('auditinfra plan --json' output): a value the check cannot read ({Core.Messages.OneLine(ex.Message, 200)})");
                 return ExitCodes.UsageOrInput;
             }
 
@@ -141,7 +142,7 @@ public static class CheckCommand
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            io.Err.WriteLine($"{file.FullName}: cannot be read ({ex.Message})");
+            io.Err.WriteLine($"{file.FullName}: cannot be read ({Core.Messages.OneLine(ex.Message, 200)})");
             return false;
         }
 

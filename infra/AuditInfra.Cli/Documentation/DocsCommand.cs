@@ -56,7 +56,7 @@ public static class DocsCommand
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
-                io.Err.WriteLine($"{outDir.FullName}: cannot write the documentation ({ex.Message.ReplaceLineEndings(" ")}); the pages already written are complete and listed in {SiteWriter.MarkerFileName}");
+                io.Err.WriteLine($"{outDir.FullName}: cannot write the documentation ({Core.Messages.Flatten(ex.Message)}); the pages already written are complete and listed in {SiteWriter.MarkerFileName}");
                 return ExitCodes.UsageOrInput;
             }
 

@@ -25,6 +25,9 @@ public sealed class DuckDbTimeline : IDisposable
 
     private readonly CancellationToken _deadline;
 
+    /// <summary>Each file's inflated size as <see cref="Open"/> counted it, so a cache build need not inflate the files again.</summary>
+    public IReadOnlyDictionary<string, long> InflatedSizes { get; private init; } = new Dictionary<string, long>();
+
     private DuckDbTimeline(DuckDBConnection connection, CancellationToken deadline, long maximumObjectBytes = TimelineSql.DefaultObjectBytes)
     {
         _connection = connection;
@@ -55,7 +58,7 @@ public sealed class DuckDbTimeline : IDisposable
         var maximumObject = ObjectSizeFor(files.Select(f => inflated[f]));
         var connection = new DuckDBConnection("Data Source=:memory:");
         connection.Open();
-        var timeline = new DuckDbTimeline(connection, deadline, maximumObject);
+        var timeline = new DuckDbTimeline(connection, deadline, maximumObject) { InflatedSizes = inflated };
         var readable = files.ToList();
         var oversized = skipped.Count;
 
@@ -117,7 +120,7 @@ public sealed class DuckDbTimeline : IDisposable
     /// sizes) so a day that changed is rebuilt; written to a temp file and renamed into place.
     /// Returns the Parquet files to read instead of the logs.
     /// </summary>
-    public static IReadOnlyList<string> Cache(string source, IReadOnlyList<string> files, CancellationToken deadline = default)
+    public static IReadOnlyList<string> Cache(string source, IReadOnlyList<string> files, IReadOnlyDictionary<string, long> inflatedSizes, CancellationToken deadline = default)
     {
         using var connection = new DuckDBConnection("Data Source=:memory:");
         connection.Open();
@@ -137,7 +140,7 @@ public sealed class DuckDbTimeline : IDisposable
                 var temp = $"{target}.{Guid.NewGuid():n}.tmp";
                 using (var command = connection.CreateCommand())
                 {
-                    command.CommandText = $"COPY ({TimelineSql.ViewRows(dayFiles, ObjectSizeFor(dayFiles.Select(f => InflatedSize(f, deadline))))}) TO {TimelineSql.Literal(temp)} (FORMAT PARQUET)";
+                    command.CommandText = $"COPY ({TimelineSql.ViewRows(dayFiles, ObjectSizeFor(dayFiles.Select(f => inflatedSizes.TryGetValue(f, out var size) ? size : InflatedSize(f, deadline))))}) TO {TimelineSql.Literal(temp)} (FORMAT PARQUET)";
                     try
                     {
                         Bounded(command, deadline, command.ExecuteNonQuery);

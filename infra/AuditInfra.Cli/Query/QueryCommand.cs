@@ -146,8 +146,9 @@ public static class QueryCommand
                 {
                     // The logs were checked above (bad ones named or skipped); cache what was readable.
                     var readable = selection.Files.Except(skipped.Select(s => s.File)).ToList();
+                    var sizes = timeline.InflatedSizes;
                     timeline.Dispose();
-                    timeline = DuckDbTimeline.OpenParquet(DuckDbTimeline.Cache(root, readable, deadline.Token), deadline.Token);
+                    timeline = DuckDbTimeline.OpenParquet(DuckDbTimeline.Cache(root, readable, sizes, deadline.Token), deadline.Token);
                 }
 
                 using (timeline)

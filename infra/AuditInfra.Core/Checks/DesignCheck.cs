@@ -272,12 +272,12 @@ public static class DesignCheck
         var attachments = resources.Where(r => r.Type == "aws:organizations/policyAttachment:PolicyAttachment").ToList();
         foreach (var scp in resources.Where(r => r.Type == "aws:organizations/policy:Policy" && attachments.Any(a => RefersTo(a.Properties["policyId"], r))))
         {
-            foreach (var (statement, index) in Statements(scp.Properties["content"]).Select((s, i) => (s, i)).Where(x => Text(x.s?["Effect"]) == "Deny"))
+            foreach (var (statement, index) in Statements(scp.Properties["content"]).Select((s, i) => (s, i)).Where(x => Text(x.s.Field("Effect")) == "Deny"))
             {
                 var exempt = ExemptPrincipalPatterns(statement);
                 foreach (var (provider, role) in actingRoles.Where(a => !exempt.Any(pattern => ArnLike(pattern, a.Role))))
                 {
-                    var sid = Text(statement?["Sid"]) ?? $"#{index}";
+                    var sid = Text(statement.Field("Sid")) ?? $"#{index}";
                     fail("audit-stack-role-exempt", scp.Name, $"statement {sid} denies {role}, the role provider '{provider}' assumes to build inside the audit account: once attached, every later update there is denied (exempt that role: it is deploymentRoleArn)");
                 }
             }
@@ -326,8 +326,8 @@ public static class DesignCheck
 
         return assumeRoles switch
         {
-            JsonArray list => [.. list.Select(r => Text(r?["roleArn"])).OfType<string>()],
-            JsonObject single => [.. new[] { Text(single["roleArn"]) }.OfType<string>()],
+            JsonArray list => [.. list.Select(r => Text(r.Field("roleArn"))).OfType<string>()],
+            JsonObject single => [.. new[] { Text(single.Field("roleArn")) }.OfType<string>()],
             _ => [],
         };
     }
@@ -335,7 +335,7 @@ public static class DesignCheck
     /// <summary>The principals a deny leaves out: aws:PrincipalArn under a negated ARN or string operator.</summary>
     private static List<string> ExemptPrincipalPatterns(JsonNode? statement) =>
         [.. new[] { "ArnNotLike", "ArnNotEquals", "StringNotLike", "StringNotEquals" }
-            .SelectMany(op => Strings(statement?["Condition"]?[op]?["aws:PrincipalArn"]))];
+            .SelectMany(op => Strings(statement.Field("Condition").Field(op).Field("aws:PrincipalArn")))];
 
     /// <summary>IAM's ArnLike: '*' any run of characters, '?' one character, nothing else special.</summary>
     private static bool ArnLike(string pattern, string arn) =>

@@ -75,11 +75,10 @@ public static class AuditConfigBinder
         var rollout = Rollout.RolloutSettings.Bind(root.Section("rollout"));
         var detection = Detection.DetectionSettings.Bind(root.Section("detection"));
         var auditAccountScope = root.Section("auditAccount");
-        var auditAccount = Stacks.StackRoles.FromStackName(raw.StackName) == Stacks.StackRole.Audit || root.Has("auditAccount")
-            ? AuditAccount.AuditAccountSettings.Bind(auditAccountScope)
-            : new AuditAccount.AuditAccountSettings();
+        var auditAccount = new AuditAccount.AuditAccountSettings();
         if (Stacks.StackRoles.FromStackName(raw.StackName) == Stacks.StackRole.Audit || root.Has("auditAccount"))
         {
+            auditAccount = AuditAccount.AuditAccountSettings.Bind(auditAccountScope);
             AuditAccount.AuditAccountSettings.CheckDeploymentRole(root, auditAccountScope, auditAccount, deploymentRole, organization.AuditAccountId);
         }
 

@@ -98,19 +98,23 @@ public static class CorpusSelector
 
                     foreach (var accountDir in Directory.GetDirectories(child).Order(StringComparer.Ordinal).Where(d => Configuration.AwsFormats.AccountId(Path.GetFileName(d)) is null))
                     {
-                        if (!(Path.GetFileName(accountDir) == account ? IsLink(accountDir, links) : new DirectoryInfo(accountDir).LinkTarget is not null))
+                        if (!IsLinkedAccountFolder(accountDir, account, links))
                         {
                             yield return accountDir;
                         }
                     }
                 }
-                else if (Configuration.AwsFormats.AccountId(name) is null && !(name == account ? IsLink(child, links) : new DirectoryInfo(child).LinkTarget is not null))
+                else if (Configuration.AwsFormats.AccountId(name) is null && !IsLinkedAccountFolder(child, account, links))
                 {
                     yield return child;
                 }
             }
         }
     }
+
+    /// <summary>Whether an account folder met while looking for AWSLogs is a link: the asked account's is named, any other's only skipped.</summary>
+    private static bool IsLinkedAccountFolder(string folder, string account, ImmutableArray<(string, string)>.Builder links) =>
+        Path.GetFileName(folder) == account ? IsLink(folder, links) : new DirectoryInfo(folder).LinkTarget is not null;
 
     /// <summary>Whether the folder is a symbolic link; if so it is recorded with its target, to be named, never followed.</summary>
     private static bool IsLink(string folder, ImmutableArray<(string, string)>.Builder links)

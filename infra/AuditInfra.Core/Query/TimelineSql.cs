@@ -43,7 +43,6 @@ public static class TimelineSql
     /// </remarks>
     public static string CreateView(IEnumerable<string> files, long maximumObjectBytes = DefaultObjectBytes)
     {
-        var list = string.Join(", ", files.Select(Literal));
         var columns = string.Join(",\n  ", CloudTrailColumns.All.Select(c => $"json_extract_string(r, {Literal(c.JsonPath)}) AS {c.Name}"));
         return $"""
             CREATE OR REPLACE VIEW cloudtrail AS
