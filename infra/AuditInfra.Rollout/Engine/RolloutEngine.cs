@@ -184,11 +184,6 @@ public sealed class RolloutEngine
             }
         }
 
-        if (refreshing > 0)
-        {
-            Wake();
-        }
-
         var summary = new ReconcileSummary(accounts.Count, active, enqueued, current, queued, failed, retired, excluded, outdated, refreshing);
         _logger.LogInformation("Reconciliation: {Summary} (version {Version})", summary, _spec.Version);
         return summary;
@@ -467,6 +462,15 @@ public sealed class RolloutEngine
                 {
                     Interlocked.Decrement(ref _heldAhead);
                     (work, leasedAt) = (ahead.Work, ahead.LeasedAt);
+                    if (Stopwatch.GetElapsedTime(leasedAt) >= _options.Lease)
+                    {
+                        // Its lease has expired: this host's own lease-ahead may have taken the account again
+                        // under the same owner, and a renewal could not tell the two apart. The ledger hands
+                        // it out again; this copy is dropped without a ledger call.
+                        _logger.LogWarning("Account {AccountId} was leased ahead but its lease was lost while it waited (expired); the ledger hands it out again", work.AccountId);
+                        continue;
+                    }
+
                     if (Stopwatch.GetElapsedTime(leasedAt) >= RenewalPeriod)
                     {
                         // It waited as long as a renewal period: its lease may have expired and been
@@ -554,7 +558,7 @@ public sealed class RolloutEngine
             while (_ready.TryDequeue(out var unused))
             {
                 Interlocked.Decrement(ref _heldAhead);
-                var released = await RecordAsync(ct => _ledger.ReleaseAsync(unused.Work.AccountId, unused.Work.Owner, TimeSpan.Zero, null, _clock.UtcNow, ct), "the lease taken ahead");
+                var released = await ReleaseNowAsync(unused.Work, "the lease taken ahead");
                 _logger.LogInformation("Account {AccountId} was leased ahead but not started (worker stopped); lease {Released}", unused.Work.AccountId, released == true ? "released" : "already gone");
             }
 
@@ -609,7 +613,7 @@ public sealed class RolloutEngine
         catch (Exception e)
         {
             // Unconfirmed: handed back (not counted) rather than deployed on a lease that may be another's.
-            var released = await RecordAsync(ct => _ledger.ReleaseAsync(work.AccountId, work.Owner, TimeSpan.Zero, null, _clock.UtcNow, ct), "the lease taken ahead");
+            var released = await ReleaseNowAsync(work, "the lease taken ahead");
             _logger.LogWarning("Renewing the lease taken ahead on account {AccountId} failed: {Error}; lease {Released}", work.AccountId, e.Message, released == true ? "released" : "left to expire");
             return false;
         }
@@ -752,7 +756,7 @@ public sealed class RolloutEngine
         }
         else if (failure is null)
         {
-            var released = await RecordAsync(ct => _ledger.ReleaseAsync(work.AccountId, work.Owner, TimeSpan.Zero, null, _clock.UtcNow, ct), "the released lease");
+            var released = await ReleaseNowAsync(work, "the released lease");
             var why = cancellationToken.IsCancellationRequested ? "shutdown" : $"lease lost: {lease.Why}";
             _logger.Log(lease.Lost ? LogLevel.Warning : LogLevel.Information, "{Stack}: operation stopped ({Why}); lease {Released}", request.StackName, why, released == true ? "released" : "already gone");
             outcome = new OperationOutcome(work.AccountId, AccountRolloutState.Pending, work.Version, attempts, stopwatch.Elapsed, $"stopped ({why})");
@@ -873,6 +877,10 @@ public sealed class RolloutEngine
         var wake = Volatile.Read(ref _wake).Task;
         await Task.WhenAny(wake, Task.Delay(_options.PollInterval, cancellationToken));
     }
+
+    /// <summary>Hands an account back at once, without counting an attempt; null when the ledger could not record it.</summary>
+    private Task<bool?> ReleaseNowAsync(LeasedWork work, string what) =>
+        RecordAsync(ct => _ledger.ReleaseAsync(work.AccountId, work.Owner, TimeSpan.Zero, null, _clock.UtcNow, ct), what);
 
     /// <summary>The backoff of stack operations (updates, refreshes, previews); what is retried is each caller's own.</summary>
     private RetryStrategyOptions WithOperationBackoff(RetryStrategyOptions retry)
