@@ -275,8 +275,9 @@ function writeAtomically(file: string, text: string): void {
 
 function main(args: string[]): number {
   if (args[0] === "--write") {
-    for (const g of generate()) writeAtomically(path.join(fixturesDir, g.fixture), g.text);
-    console.log(`wrote ${generate().length} fixture(s) from policy/fixtures/patches`);
+    const all = generate();
+    for (const g of all) writeAtomically(path.join(fixturesDir, g.fixture), g.text);
+    console.log(`wrote ${all.length} fixture(s) from policy/fixtures/patches`);
     return 0;
   }
   if (args[0] === "--extract") {

@@ -139,8 +139,6 @@ public static class AuditAccountPlan
 
     public static string LockdownAttachmentName(ServiceControlPolicyDesign scp) => $"{scp.LogicalName}-attachment";
 
-    public static string ProviderName(AuditAccountDesign design) => design.ProviderName;
-
     public static PlannedComponent Render(AuditAccountDesign design)
     {
         var tags = PlannedResource.Tags(design.Tags);

@@ -211,7 +211,7 @@ public static class DetectionHubPlan
             }
         }
 
-        return new PlannedComponent(DetectionHubDesign.ComponentType, design.Names.Logical("detection-hub"), resources.ToImmutable())
+        return new PlannedComponent(DetectionHubDesign.ComponentType, design.Names.Logical(AuditAccount.InAccountComponentNames.DetectionHub), resources.ToImmutable())
         {
             Outputs = ImmutableSortedDictionary.CreateRange(StringComparer.Ordinal, new Dictionary<string, string>
             {

@@ -220,7 +220,7 @@ public static class QueryLayerPlan
             },
             ["tags"] = tags.DeepClone(),
         }));
-        return new PlannedComponent(QueryLayerDesign.ComponentType, design.Names.Logical("query-layer"), resources.ToImmutable())
+        return new PlannedComponent(QueryLayerDesign.ComponentType, design.Names.Logical(AuditAccount.InAccountComponentNames.QueryLayer), resources.ToImmutable())
         {
             Notes =
             [

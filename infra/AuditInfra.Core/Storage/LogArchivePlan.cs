@@ -41,7 +41,7 @@ public static class LogArchivePlan
         AddBucket(resources, design, design.AccessLogBucket, keyName);
         AddBucket(resources, design, design.LogBucket, keyName);
 
-        return new PlannedComponent(ComponentType, design.Names.Logical("log-archive"), resources.ToImmutable())
+        return new PlannedComponent(ComponentType, design.Names.Logical(AuditAccount.InAccountComponentNames.LogArchive), resources.ToImmutable())
         {
             Outputs = Outputs(design),
             Notes =

@@ -5,7 +5,7 @@ using Pulumi;
 namespace AuditInfra.Tests.Support;
 
 /// <summary>The resource options the program wrote for one resource, as a stack transformation sees them.</summary>
-public sealed record RecordedOptions(string Type, string? Parent, bool Protect, bool RetainOnDelete, string? ExplicitProvider)
+public sealed record RecordedOptions(string Type, string? Parent, bool Protect, bool RetainOnDelete)
 {
     public ImmutableArray<string> DependsOn { get; set; } = [];
 }
@@ -26,8 +26,7 @@ public sealed class OptionsRecorder
             args.Resource.GetResourceType(),
             options.Parent?.GetResourceName(),
             options.Protect ?? false,
-            options.RetainOnDelete ?? false,
-            options.Provider?.GetResourceName());
+            options.RetainOnDelete ?? false);
         Options[args.Resource.GetResourceName()] = recorded;
 
         // Output<T> registers with the deployment, so the run waits for this before it completes.
