@@ -36,8 +36,17 @@ public sealed class BucketCorpus(IObjectStore store, int parallelism = VerifyOpt
     /// </summary>
     private const int ProbedDays = 31;
 
+    /// <summary>
+    /// How many of a day's objects DuckDB reads at once while the rest download: a few rounds of requests in flight,
+    /// so that the reading of one batch overlaps the fetching of the next, and few enough calls that each is worth it.
+    /// </summary>
+    private const int ObjectsPerBatch = 128;
+
     /// <summary>How many listings are asked at once (S3 answers each in tens of milliseconds; a range asks hundreds).</summary>
     private const int ListingsInFlight = 32;
+
+    /// <summary>Told each time DuckDB has read a batch of a day's objects (its index in the day), so a test can see the overlap.</summary>
+    internal Action<int>? BatchStaged { get; init; }
 
     /// <summary>The source as a user names it: <c>s3://bucket/prefix/</c>.</summary>
     public string Url => $"s3://{store.Bucket}/{store.Prefix}";
@@ -105,7 +114,7 @@ public sealed class BucketCorpus(IObjectStore store, int parallelism = VerifyOpt
             foreach (var day in selection.Days)
             {
                 Directory.CreateDirectory(logs);
-                var (files, inflatedSizes, unfetched) = await FetchAsync(day.Objects, logs, cancellationToken);
+                var (files, inflatedSizes, unfetched, staged) = await FetchAndStageAsync(day.Objects, logs, timeline, cancellationToken);
                 var bad = unfetched.Select(u => (UrlOf(u.Key), u.Error)).ToList();
                 if (bad.Count > 0 && !skipBad)
                 {
@@ -113,9 +122,14 @@ public sealed class BucketCorpus(IObjectStore store, int parallelism = VerifyOpt
                 }
 
                 skipped.AddRange(bad);
-                if (files.Count > 0 && !timeline.TryAppendSourced(files, inflatedSizes, logs))
+                if (staged)
+                {
+                    timeline.CommitStagedSourced();
+                }
+                else if (files.Count > 0)
                 {
                     // Some file is not a plain log: the local copy's checks name it, and leave it out when asked.
+                    timeline.DropStagedSourced();
                     IReadOnlyList<(string File, string Error)> daySkipped;
                     IReadOnlyDictionary<string, long> checkedSizes;
                     try
@@ -132,10 +146,12 @@ public sealed class BucketCorpus(IObjectStore store, int parallelism = VerifyOpt
 
                     skipped.AddRange(daySkipped.Select(s => (UrlOf(Path.GetRelativePath(logs, s.File).Replace(Path.DirectorySeparatorChar, '/')), s.Error)));
                     var readable = files.Except(daySkipped.Select(s => s.File)).ToList();
-                    if (readable.Count > 0 && !timeline.TryAppendSourced(readable, checkedSizes, logs))
+                    if (readable.Count > 0 && !timeline.TryStageSourced(readable, checkedSizes, logs))
                     {
                         throw new QueryInputException($"the logs of {day.Day:yyyy-MM-dd} in {Url} could not be read together, though each could alone");
                     }
+
+                    timeline.CommitStagedSourced();
                 }
 
                 // The day's logs are rows now; the next day starts from an empty folder.
@@ -184,48 +200,128 @@ public sealed class BucketCorpus(IObjectStore store, int parallelism = VerifyOpt
     }
 
     /// <summary>
-    /// Fetches objects into <paramref name="folder"/>, each at its key below it, many at a time, counting each one's
-    /// inflated size as it arrives (-1 when it is not whole gzip or inflates past what a query reads). A key that cannot
-    /// be a path inside the folder (a hostile <c>..</c>, a backslash) is never written: it is returned, with why, as are
-    /// objects that vanished since the listing or are larger than a query reads.
+    /// Fetches a day's objects into <paramref name="folder"/>, each at its key below it, many at a time, counting each
+    /// one's inflated size as it arrives (-1 when it is not whole gzip or inflates past what a query reads). A key that
+    /// cannot be a path inside the folder (a hostile <c>..</c>, a backslash) is never written: it is returned, with why,
+    /// as are objects that vanished since the listing or are larger than a query reads.
+    /// While the later objects download, DuckDB reads the earlier ones, batch by batch in key order, into the
+    /// timeline's staged rows (<see cref="DuckDbTimeline.TryStageSourced"/>); <c>Staged</c> says whether every file
+    /// was read so. Otherwise the staged rows are to be dropped and the day read through the local copy's checks.
     /// </summary>
-    private async Task<(List<string> Files, Dictionary<string, long> InflatedSizes, List<(string Key, string Error)> Unfetched)> FetchAsync(IReadOnlyList<ObjectEntry> objects, string folder, CancellationToken cancellationToken)
+    private async Task<(List<string> Files, Dictionary<string, long> InflatedSizes, List<(string Key, string Error)> Unfetched, bool Staged)> FetchAndStageAsync(IReadOnlyList<ObjectEntry> objects, string folder, DuckDbTimeline timeline, CancellationToken cancellationToken)
     {
         var files = new ConcurrentDictionary<string, long>(StringComparer.Ordinal);
         var unfetched = new ConcurrentBag<(string, string)>();
-        await Parallel.ForEachAsync(objects, new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = cancellationToken }, async (entry, ct) =>
+        var batches = objects.Chunk(ObjectsPerBatch).Select(b => new FetchBatch(b)).ToList();
+        var fetching = Parallel.ForEachAsync(batches.SelectMany(b => b.Objects.Select(o => (Entry: o, Batch: b))), new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = cancellationToken }, async (item, ct) =>
         {
-            string path;
+            var (entry, batch) = item;
             try
             {
-                path = ContainedPath.Resolve(folder, entry.Key);
+                var (path, inflatedSize) = await FetchOneAsync(entry, folder, ct);
+                files[path] = inflatedSize;
+                batch.Files.Add(path);
             }
-            catch (UnsafePathException e)
+            catch (UnfetchedException e)
             {
-                unfetched.Add((entry.Key, $"a key that cannot be a file name ({e.Message}), not read"));
-                return;
+                unfetched.Add((entry.Key, e.Message));
             }
 
-            if (entry.Size > TimelineSql.MaximumLogFileBytes)
-            {
-                unfetched.Add((entry.Key, $"larger than the {TimelineSql.MaximumLogFileBytes >> 20} MiB query reads from one log file"));
-                return;
-            }
-
-            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            try
-            {
-                await using var stored = await store.OpenAsync(entry.Key, withSignature: false, ct);
-                await using var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous);
-                files[path] = await CopyCountingAsync(stored.Content, file, ct);
-            }
-            catch (ObjectNotFoundException)
-            {
-                unfetched.Add((entry.Key, "listed, but gone when read (deleted or moved since)"));
-            }
+            batch.Arrived();
         });
 
-        return ([.. files.Keys.Order(StringComparer.Ordinal)], new Dictionary<string, long>(files, StringComparer.Ordinal), [.. unfetched.OrderBy(u => u.Item1, StringComparer.Ordinal)]);
+        // DuckDB reads on its own thread, so that its work overlaps the downloads' instead of holding a pool thread.
+        var staging = Task.Factory.StartNew(() =>
+        {
+            foreach (var (index, batch) in batches.Index())
+            {
+                Task.WaitAny([batch.Complete, fetching], CancellationToken.None);
+                if (!batch.Complete.IsCompleted)
+                {
+                    return false;
+                }
+
+                var batchFiles = batch.Files.Order(StringComparer.Ordinal).ToList();
+                if (batchFiles.Count > 0 && !timeline.TryStageSourced(batchFiles, files, folder))
+                {
+                    // The day goes through the local copy's checks once all of it has arrived.
+                    return false;
+                }
+
+                BatchStaged?.Invoke(index);
+            }
+
+            return true;
+        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+        try
+        {
+            await fetching;
+        }
+        catch
+        {
+            // The staging thread stops at its next batch once the fetching has ended; the timeline is not left in use.
+            await staging.ContinueWith(_ => { }, TaskScheduler.Default);
+            throw;
+        }
+
+        var staged = await staging;
+        return ([.. files.Keys.Order(StringComparer.Ordinal)], new Dictionary<string, long>(files, StringComparer.Ordinal), [.. unfetched.OrderBy(u => u.Item1, StringComparer.Ordinal)], staged);
+    }
+
+    /// <summary>Fetches one object to its file: its path and inflated size, or throws why it was not fetched.</summary>
+    private async Task<(string Path, long InflatedSize)> FetchOneAsync(ObjectEntry entry, string folder, CancellationToken cancellationToken)
+    {
+        string path;
+        try
+        {
+            path = ContainedPath.Resolve(folder, entry.Key);
+        }
+        catch (UnsafePathException e)
+        {
+            throw new UnfetchedException($"a key that cannot be a file name ({e.Message}), not read");
+        }
+
+        if (entry.Size > TimelineSql.MaximumLogFileBytes)
+        {
+            throw new UnfetchedException($"larger than the {TimelineSql.MaximumLogFileBytes >> 20} MiB query reads from one log file");
+        }
+
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        try
+        {
+            await using var stored = await store.OpenAsync(entry.Key, withSignature: false, cancellationToken);
+            await using var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous);
+            return (path, await CopyCountingAsync(stored.Content, file, cancellationToken));
+        }
+        catch (ObjectNotFoundException)
+        {
+            throw new UnfetchedException("listed, but gone when read (deleted or moved since)");
+        }
+    }
+
+    private sealed class UnfetchedException(string message) : Exception(message);
+
+    /// <summary>Objects of a day read by DuckDB together, once all of them have arrived.</summary>
+    private sealed class FetchBatch(ObjectEntry[] objects)
+    {
+        private int _pending = objects.Length;
+
+        private readonly TaskCompletionSource _complete = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public ObjectEntry[] Objects { get; } = objects;
+
+        public ConcurrentBag<string> Files { get; } = [];
+
+        public Task Complete => _complete.Task;
+
+        public void Arrived()
+        {
+            if (Interlocked.Decrement(ref _pending) == 0)
+            {
+                _complete.TrySetResult();
+            }
+        }
     }
 
     /// <summary>

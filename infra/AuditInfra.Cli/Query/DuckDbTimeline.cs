@@ -177,7 +177,7 @@ public sealed class DuckDbTimeline : IDisposable
     }
 
     /// <summary>
-    /// A timeline built one day at a time from a bucket's logs (<see cref="TryAppendSourced"/>): each record as read,
+    /// A timeline built one day at a time from a bucket's logs (<see cref="TryStageSourced"/>): each record as read,
     /// with the key of its log, in a table that DuckDB spills to the temporary folder past its memory limit, so memory
     /// holds about a day, not the range. The columns are computed at query time from the records, as over a local
     /// copy's files. <paramref name="ownedFolder"/>, the temporary folder, is deleted with the timeline.
@@ -195,13 +195,15 @@ public sealed class DuckDbTimeline : IDisposable
     public bool HasSourcedRows { get; private set; }
 
     /// <summary>
-    /// Appends one day's log files, fetched under <paramref name="folder"/> at their keys, each row with its key, reading
-    /// every file once. Returns false, having appended nothing, when any file needs what <see cref="Open"/> does with
-    /// such files (too large, too small, not whole gzip, not parsable, no Records list): the caller then opens the day
-    /// with <see cref="Open"/>, which names them and, when asked, leaves them out, and appends the rest.
+    /// Reads log files of one day, fetched under <paramref name="folder"/> at their keys, into the day's staged rows
+    /// (each record with its key), reading every file once; batches of a day are staged in key order as they arrive,
+    /// and <see cref="CommitStagedSourced"/> adds the day to the timeline. Returns false, having staged nothing of these
+    /// files, when any needs what <see cref="Open"/> does with such files (too large, too small, not whole gzip, not
+    /// parsable, no Records list): the caller then drops the day's staged rows (<see cref="DropStagedSourced"/>), opens
+    /// the day with <see cref="Open"/>, which names them and, when asked, leaves them out, and stages the rest.
     /// </summary>
     /// <param name="inflatedSizes">Each file's inflated size as counted while it was fetched, or -1 where it could not be.</param>
-    public bool TryAppendSourced(IReadOnlyList<string> files, IReadOnlyDictionary<string, long> inflatedSizes, string folder)
+    public bool TryStageSourced(IReadOnlyList<string> files, IReadOnlyDictionary<string, long> inflatedSizes, string folder)
     {
         if (files.Any(f => !inflatedSizes.TryGetValue(f, out var size) || size is < 0 or > TimelineSql.MaximumLogFileBytes || NotARegularLogFile(f) is not null))
         {
@@ -227,8 +229,8 @@ public sealed class DuckDbTimeline : IDisposable
             }
 
             var records = TimelineSql.RecordsWithSource("day_logs", folder);
-            Execute(HasSourcedRows ? $"INSERT INTO {TimelineSql.RecordsTable} {records}" : $"CREATE TABLE {TimelineSql.RecordsTable} AS {records}");
-            HasSourcedRows = true;
+            Execute(_hasStagedRows ? $"INSERT INTO {StagedRecordsTable} {records}" : $"CREATE TABLE {StagedRecordsTable} AS {records}");
+            _hasStagedRows = true;
             return true;
         }
         finally
@@ -236,6 +238,33 @@ public sealed class DuckDbTimeline : IDisposable
             Execute("DROP TABLE IF EXISTS day_logs");
         }
     }
+
+    /// <summary>Adds the day's staged rows to the timeline, after those of the days before it.</summary>
+    public void CommitStagedSourced()
+    {
+        if (!_hasStagedRows)
+        {
+            return;
+        }
+
+        // The first day's table becomes the timeline's as it is, without a copy.
+        Execute(HasSourcedRows
+            ? $"INSERT INTO {TimelineSql.RecordsTable} SELECT * FROM {StagedRecordsTable}; DROP TABLE {StagedRecordsTable}"
+            : $"ALTER TABLE {StagedRecordsTable} RENAME TO {TimelineSql.RecordsTable}");
+        _hasStagedRows = false;
+        HasSourcedRows = true;
+    }
+
+    /// <summary>Forgets the day's staged rows (the day is then read through <see cref="Open"/>'s checks).</summary>
+    public void DropStagedSourced()
+    {
+        Execute($"DROP TABLE IF EXISTS {StagedRecordsTable}");
+        _hasStagedRows = false;
+    }
+
+    private const string StagedRecordsTable = "staged_records";
+
+    private bool _hasStagedRows;
 
     /// <summary>After the last day: the view <c>cloudtrail</c> over the appended rows, with a local copy's columns.</summary>
     public void SealSourced() => Execute(TimelineSql.CreateViewsOverRecords());
