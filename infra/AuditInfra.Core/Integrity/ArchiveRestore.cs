@@ -162,7 +162,7 @@ public static class RestoreHeader
 
         if (!DateTimeOffset.TryParseExact(expiry, "r", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var expires))
         {
-            throw new FormatException($"{Name}: expiry-date \"{expiry}\" is not an HTTP date such as \"Fri, 23 Dec 2012 00:00:00 GMT\"");
+            throw new FormatException($"{Name}: expiry-date \"{expiry}\" is not an HTTP date such as \"Sun, 23 Dec 2012 00:00:00 GMT\"");
         }
 
         return new ArchivedObjectStatus(RestoreState.Restored, expires);
