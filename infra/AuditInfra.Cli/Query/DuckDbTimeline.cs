@@ -25,6 +25,8 @@ public sealed class DuckDbTimeline : IDisposable
 
     private readonly CancellationToken _deadline;
 
+    private string? _ownedFolder;
+
     /// <summary>Each file's inflated size as <see cref="Open"/> counted it, so a cache build need not inflate the files again.</summary>
     public IReadOnlyDictionary<string, long> InflatedSizes { get; private init; } = new Dictionary<string, long>();
 
@@ -36,7 +38,11 @@ public sealed class DuckDbTimeline : IDisposable
     }
 
     /// <summary>Opens DuckDB over the files; returns the files it had to skip (only with skipBad), each with what is wrong with it.</summary>
-    public static (DuckDbTimeline Timeline, IReadOnlyList<(string File, string Error)> Skipped) Open(IReadOnlyList<string> files, bool skipBad, CancellationToken deadline = default)
+    /// <param name="noneReadableIsError">
+    /// Whether a selection of which no file is readable is an error; a bucket is read one day at a time, and a day
+    /// whose every file was skipped is then no more an error than it is within a range of a local copy.
+    /// </param>
+    public static (DuckDbTimeline Timeline, IReadOnlyList<(string File, string Error)> Skipped) Open(IReadOnlyList<string> files, bool skipBad, CancellationToken deadline = default, bool noneReadableIsError = true)
     {
         var skipped = new List<(string, string)>();
         foreach (var file in files)
@@ -103,6 +109,11 @@ public sealed class DuckDbTimeline : IDisposable
             }
 
             readable = [.. readable.Except(skipped.Select(s => s.Item1))];
+            if (readable.Count == 0 && !noneReadableIsError)
+            {
+                return (timeline, skipped);
+            }
+
             if (readable.Count == 0)
             {
                 timeline.Dispose();
@@ -162,6 +173,36 @@ public sealed class DuckDbTimeline : IDisposable
         return cached;
     }
 
+    /// <summary>
+    /// Writes the rows of these files (opened by <see cref="Open"/>, less those it skipped) to a Parquet file, each row
+    /// with the object key of its log (<see cref="TimelineSql.SourceKeyColumn"/>): files fetched from a bucket are kept
+    /// under <paramref name="folder"/> at their keys.
+    /// </summary>
+    public void ExportWithSource(IReadOnlyList<string> files, string folder, string target) =>
+        Execute($"COPY ({TimelineSql.ViewRowsWithSource(files, folder, _maximumObjectBytes)}) TO {TimelineSql.Literal(target)} (FORMAT PARQUET)");
+
+    /// <summary>
+    /// Opens DuckDB over Parquet files written by <see cref="ExportWithSource"/>: the view <c>cloudtrail</c> and its
+    /// sourced twin. <paramref name="ownedFolder"/>, the temporary folder holding them, is deleted with the timeline.
+    /// </summary>
+    public static DuckDbTimeline OpenSourcedParquet(IReadOnlyList<string> parquetFiles, CancellationToken deadline = default, string? ownedFolder = null)
+    {
+        var connection = new DuckDBConnection("Data Source=:memory:");
+        connection.Open();
+        var timeline = new DuckDbTimeline(connection, deadline) { _ownedFolder = ownedFolder };
+        try
+        {
+            timeline.Execute(TimelineSql.CreateViewsOverSourcedParquet(parquetFiles));
+        }
+        catch
+        {
+            timeline.Dispose();
+            throw;
+        }
+
+        return timeline;
+    }
+
     /// <summary>Opens DuckDB over cache files made by <see cref="Cache"/>.</summary>
     public static DuckDbTimeline OpenParquet(IReadOnlyList<string> parquetFiles, CancellationToken deadline = default)
     {
@@ -219,7 +260,14 @@ public sealed class DuckDbTimeline : IDisposable
         }
     }
 
-    public void Dispose() => _connection.Dispose();
+    public void Dispose()
+    {
+        _connection.Dispose();
+        if (_ownedFolder is not null && Directory.Exists(_ownedFolder))
+        {
+            Directory.Delete(_ownedFolder, recursive: true);
+        }
+    }
 
     private IEnumerable<string> FilesWithoutRecords(IReadOnlyList<string> files) =>
         Run(TimelineSql.FilesWithoutRecords(files, _maximumObjectBytes)).Rows.Select(r => (string)r[0]!);

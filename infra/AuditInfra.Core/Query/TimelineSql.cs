@@ -55,6 +55,41 @@ public static class TimelineSql
     }
 
     /// <summary>
+    /// The column of <see cref="SourcedView"/> that names the log each row came from: its object key in the bucket.
+    /// Not in <c>cloudtrail</c>, so a query's columns are the same from a bucket and from a local copy.
+    /// </summary>
+    public const string SourceKeyColumn = "log_key";
+
+    /// <summary>The view over a bucket's rows: every column of <c>cloudtrail</c> plus <see cref="SourceKeyColumn"/>.</summary>
+    public const string SourcedView = "cloudtrail_sources";
+
+    /// <summary>
+    /// The rows of the view, from log files fetched under <paramref name="folder"/> (each at its object key below it),
+    /// with <see cref="SourceKeyColumn"/>: the file's path below the folder, that is its key.
+    /// </summary>
+    public static string ViewRowsWithSource(IEnumerable<string> files, string folder, long maximumObjectBytes = DefaultObjectBytes)
+    {
+        var columns = string.Join(",\n  ", CloudTrailColumns.All.Select(c => $"json_extract_string(r, {Literal(c.JsonPath)}) AS {c.Name}"));
+        var root = Literal(Path.TrimEndingDirectorySeparator(folder) + "/");
+        return $"""
+            SELECT
+              {columns},
+              list_aggr(json_extract_string(r, '$.resources[*].ARN'), 'string_agg', ' ') AS resources,
+              r AS raw,
+              substr(filename, length({root}) + 1) AS {SourceKeyColumn}
+            FROM (SELECT unnest(Records) AS r, filename FROM {ReadLogs(files, maximumObjectBytes, withFileName: true)})
+            """;
+    }
+
+    /// <summary>
+    /// The views over Parquet files written from <see cref="ViewRowsWithSource"/>: <see cref="SourcedView"/> with the
+    /// source key of each row, and <c>cloudtrail</c> with exactly the columns a local copy's view has.
+    /// </summary>
+    public static string CreateViewsOverSourcedParquet(IEnumerable<string> files) =>
+        $"CREATE OR REPLACE VIEW {SourcedView} AS SELECT * FROM read_parquet([{string.Join(", ", files.Select(Literal))}]);\n"
+        + $"CREATE OR REPLACE VIEW cloudtrail AS SELECT * EXCLUDE ({SourceKeyColumn}) FROM {SourcedView}";
+
+    /// <summary>
     /// The files among these that hold no <c>Records</c> list: not CloudTrail log files, though
     /// their JSON parses. Read in the same pass that proves every file parses.
     /// </summary>
