@@ -339,7 +339,7 @@ public sealed class S3ObjectStore : IObjectStore, IArchiveStore, IDisposable
         }
         catch (AmazonS3Exception e) when (e.ErrorCode is "AccessDenied" or "AllAccessDisabled" or "InvalidAccessKeyId" or "SignatureDoesNotMatch" or "ExpiredToken" or "InvalidToken" || e.StatusCode == HttpStatusCode.Forbidden)
         {
-            throw new IntegrityInputException($"cannot {what}: access denied ({e.ErrorCode ?? e.StatusCode.ToString()}: {e.Message}). The credentials in use need s3:ListBucket on the bucket and s3:GetObject on its keys (the audit stack's auditor role has both)", e);
+            throw new IntegrityInputException($"cannot {what}: access denied ({e.ErrorCode ?? e.StatusCode.ToString()}: {e.Message}). The credentials in use need s3:ListBucket on the bucket and s3:GetObject on its keys (the audit stack's auditor role has both){(what.StartsWith("restore ", StringComparison.Ordinal) ? ", and s3:RestoreObject to restore archived ones" : "")}", e);
         }
         catch (AmazonServiceException e) when (IsRetried(e))
         {
