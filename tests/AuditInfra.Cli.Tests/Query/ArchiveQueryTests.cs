@@ -164,6 +164,27 @@ public sealed class ArchiveQueryTests(GlacierServer glacier) : IClassFixture<Gla
     }
 
     [Fact]
+    public async Task Ctrl_c_stops_the_wait_at_once_and_the_restores_go_on()
+    {
+        var (_, url, prefix) = await ArchivedCorpusAsync(("us-east-1/2026/11/20", "GLACIER"));
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        var io = CliIo.Capture(output, error);
+        // Past the request, before the wait's first poll (2 s) and long before the restore completes (3 s).
+        using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(1500));
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+
+        var code = await CliApp.RunAsync(CliApp.BuildRoot(io), ["query", "--source", url, "--endpoint-url", Server.Endpoint, "--account", Account, "--date", "2026-11-20", "--region", "us-east-1", "--restore", "standard", "--wait"], io, cancel.Token);
+
+        Assert.Equal(130, code);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(4), $"took {clock.Elapsed}");
+        Assert.EndsWith("auditinfra: cancelled", error.ToString().TrimEnd(), StringComparison.Ordinal);
+        Assert.Contains("Waiting for 1 restore(s)", error.ToString(), StringComparison.Ordinal);
+        Assert.Single(Restores(prefix));
+        Assert.Equal("", output.ToString());
+    }
+
+    [Fact]
     public async Task Restore_options_are_checked_before_anything_is_read()
     {
         var (local, url, prefix) = await ArchivedCorpusAsync(("us-east-1/2026/11/20", "GLACIER"));
