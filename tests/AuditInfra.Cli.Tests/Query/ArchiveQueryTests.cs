@@ -164,6 +164,17 @@ public sealed class ArchiveQueryTests(GlacierServer glacier) : IClassFixture<Gla
     }
 
     [Fact]
+    public async Task On_a_terminal_the_wait_runs_under_a_status_line_and_then_answers()
+    {
+        var (_, url, _) = await ArchivedCorpusAsync(("us-east-1/2026/11/20", "GLACIER"));
+
+        var (code, output) = await TerminalOutput.RunAsync(200, "query", "--source", url, "--endpoint-url", Server.Endpoint, "--account", Account, "--date", "2026-11-20", "--region", "us-east-1", "--restore", "expedited", "--wait");
+
+        Assert.Equal(0, code);
+        TerminalOutput.AssertWhole(output, "AttachRolePolicy", "ConsoleLogin");
+    }
+
+    [Fact]
     public async Task Ctrl_c_stops_the_wait_at_once_and_the_restores_go_on()
     {
         var (_, url, prefix) = await ArchivedCorpusAsync(("us-east-1/2026/11/20", "GLACIER"));
