@@ -271,6 +271,10 @@ public sealed class S3ObjectStore : IObjectStore, IArchiveStore, IDisposable
         {
             throw new ObjectNotFoundException(key);
         }
+        catch (AmazonS3Exception e)
+        {
+            throw new IntegrityInputException($"cannot read the restore status of s3://{Bucket}/{key}: {e.ErrorCode ?? e.StatusCode.ToString()}: {Core.Messages.Flatten(e.Message)}", e);
+        }
 
         if (client is not AmazonServiceClient)
         {
@@ -307,6 +311,15 @@ public sealed class S3ObjectStore : IObjectStore, IArchiveStore, IDisposable
         catch (AmazonS3Exception e) when (e.ErrorCode == "RestoreAlreadyInProgress" || e.StatusCode == HttpStatusCode.Conflict)
         {
             return RestoreRequestOutcome.AlreadyInProgress;
+        }
+        catch (AmazonS3Exception e) when (e.ErrorCode == "NoSuchKey" || (e.StatusCode == HttpStatusCode.NotFound && e.ErrorCode != "NoSuchBucket"))
+        {
+            throw new ObjectNotFoundException(key);
+        }
+        catch (AmazonS3Exception e)
+        {
+            // Refused for this object (a tier S3 does not offer for its class, a restore it cannot take): one line naming it.
+            throw new IntegrityInputException($"cannot restore s3://{Bucket}/{key}: {e.ErrorCode ?? e.StatusCode.ToString()}: {Core.Messages.Flatten(e.Message)}", e);
         }
     }
 

@@ -278,10 +278,20 @@ public sealed class ArchiveGate(IArchiveStore store, TimeProvider time, int para
     public async Task<RestorePlan> InspectAsync(IEnumerable<ObjectEntry> entries, CancellationToken cancellationToken)
     {
         var archived = entries.Where(e => ArchiveStorage.NeedsRestore(e.StorageClass)).ToList();
-        var statuses = new ArchivedObjectStatus[archived.Count];
+        var statuses = new ArchivedObjectStatus?[archived.Count];
         await Parallel.ForEachAsync(Enumerable.Range(0, archived.Count), new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = cancellationToken }, async (i, ct) =>
-            statuses[i] = await store.GetRestoreStatusAsync(archived[i].Key, ct));
-        return PlanOf(archived.Select((e, i) => new ArchivedObject(e, statuses[i])));
+        {
+            try
+            {
+                statuses[i] = await store.GetRestoreStatusAsync(archived[i].Key, ct);
+            }
+            catch (ObjectNotFoundException)
+            {
+                // Deleted since the listing: nothing to restore; the read names it as gone.
+                statuses[i] = null;
+            }
+        });
+        return PlanOf(archived.Select((e, i) => statuses[i] is { } status ? new ArchivedObject(e, status) : null).OfType<ArchivedObject>());
     }
 
     /// <summary>RestoreObject for each object of the plan with no restore requested (or an expired copy), and nothing else.</summary>
@@ -293,9 +303,19 @@ public sealed class ArchiveGate(IArchiveStore store, TimeProvider time, int para
         }
 
         var toRequest = plan.NotRequested;
-        var outcomes = new RestoreRequestOutcome[toRequest.Count];
+        var outcomes = new RestoreRequestOutcome?[toRequest.Count];
         await Parallel.ForEachAsync(Enumerable.Range(0, toRequest.Count), new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = cancellationToken }, async (i, ct) =>
-            outcomes[i] = await store.RequestRestoreAsync(toRequest[i].Entry.Key, tier, days, ct));
+        {
+            try
+            {
+                outcomes[i] = await store.RequestRestoreAsync(toRequest[i].Entry.Key, tier, days, ct);
+            }
+            catch (ObjectNotFoundException)
+            {
+                // Deleted since the listing: nothing to restore; the read names it as gone.
+                outcomes[i] = null;
+            }
+        });
         return new RestoreRequestReport(
             outcomes.Count(o => o == RestoreRequestOutcome.Started),
             outcomes.Count(o => o == RestoreRequestOutcome.AlreadyInProgress),

@@ -146,6 +146,21 @@ public class ArchiveRestoreTests
     }
 
     [Fact]
+    public async Task An_object_deleted_since_the_listing_is_left_to_the_read_to_name()
+    {
+        var store = new FakeArchive(("g1", "GLACIER", null), ("g2", "GLACIER", null)) { PollsUntilReady = 5 };
+        var gate = new ArchiveGate(store, TimeProvider.System);
+        var plan = await gate.InspectAsync(store.Entries, CancellationToken.None);
+        store.Gone.Add("g1");
+
+        var report = await gate.RequestAsync(plan, RestoreTier.Bulk, 1, CancellationToken.None);
+        var again = await gate.InspectAsync(store.Entries, CancellationToken.None);
+
+        Assert.Equal(new RestoreRequestReport(1, 0, 0), report);
+        Assert.Equal(["g2"], again.Pending.Select(o => o.Entry.Key));
+    }
+
+    [Fact]
     public async Task Expedited_with_deep_archive_is_refused_before_any_request()
     {
         var store = new FakeArchive(("g1", "GLACIER", null), ("d1", "DEEP_ARCHIVE", null));
@@ -234,10 +249,17 @@ public class ArchiveRestoreTests
 
         public ConcurrentDictionary<string, int> Heads { get; } = new(StringComparer.Ordinal);
 
+        public ConcurrentBag<string> Gone { get; } = [];
+
         public ConcurrentDictionary<string, (RestoreTier Tier, int Days, int Count)> Requests { get; } = new(StringComparer.Ordinal);
 
         public Task<ArchivedObjectStatus> GetRestoreStatusAsync(string key, CancellationToken cancellationToken)
         {
+            if (Gone.Contains(key))
+            {
+                throw new ObjectNotFoundException(key);
+            }
+
             var heads = Heads.AddOrUpdate(key, 1, (_, n) => n + 1);
             if (Requests.ContainsKey(key) && statuses[key].State == RestoreState.InProgress && heads >= PollsUntilReady)
             {
@@ -249,6 +271,11 @@ public class ArchiveRestoreTests
 
         public Task<RestoreRequestOutcome> RequestRestoreAsync(string key, RestoreTier tier, int days, CancellationToken cancellationToken)
         {
+            if (Gone.Contains(key))
+            {
+                throw new ObjectNotFoundException(key);
+            }
+
             Requests.AddOrUpdate(key, (tier, days, 1), (_, r) => (tier, days, r.Count + 1));
             Heads[key] = 0;
             var current = statuses[key];
