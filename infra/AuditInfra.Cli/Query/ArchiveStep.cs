@@ -153,7 +153,7 @@ public static class ArchiveStep
             foreach (var tier in plan.Tiers)
             {
                 err.WriteLine(tier.Available
-                    ? $"  {ArchiveStorage.Name(tier.Tier),-10} {tier.Delay}; about {Usd(tier.EstimatedUsd)}"
+                    ? $"  {ArchiveStorage.Name(tier.Tier),-10} {tier.Delay}; {Usd(tier.EstimatedUsd)}"
                     : $"  {ArchiveStorage.Name(tier.Tier),-10} not offered: {tier.Refusal}");
             }
 
@@ -171,7 +171,7 @@ public static class ArchiveStep
 
     private const string PriceNote = "S3's published retrieval times; prices are us-east-1 list prices per GB and per 1,000 requests, an estimate";
 
-    private static string Usd(decimal usd) => usd == 0 ? "$0 (free)" : usd < 0.01m ? "under $0.01" : "$" + usd.ToString("0.00", CultureInfo.InvariantCulture);
+    private static string Usd(decimal usd) => usd == 0 ? "free" : usd < 0.01m ? "under $0.01" : "about $" + usd.ToString("0.00", CultureInfo.InvariantCulture);
 
     private static string Size(long bytes) => bytes switch
     {

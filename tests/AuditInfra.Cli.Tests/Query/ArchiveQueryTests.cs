@@ -80,8 +80,8 @@ public sealed class ArchiveQueryTests(GlacierServer glacier) : IClassFixture<Gla
         Assert.Contains("GLACIER (Glacier Flexible Retrieval): 1 object(s)", needs.Err, StringComparison.Ordinal);
         Assert.Contains("DEEP_ARCHIVE (Glacier Deep Archive): 1 object(s)", needs.Err, StringComparison.Ordinal);
         Assert.Contains("restore: 2 not requested, 0 in progress, 0 ready", needs.Err, StringComparison.Ordinal);
-        Assert.Matches(@"bulk +within 48 hours \(Glacier Deep Archive\), 5-12 hours \(Glacier Flexible Retrieval\); about ", needs.Err);
-        Assert.Matches(@"standard +within 12 hours \(Glacier Deep Archive\), 3-5 hours \(Glacier Flexible Retrieval\); about ", needs.Err);
+        Assert.Matches(@"bulk +within 48 hours \(Glacier Deep Archive\), 5-12 hours \(Glacier Flexible Retrieval\); under \$0\.01", needs.Err);
+        Assert.Matches(@"standard +within 12 hours \(Glacier Deep Archive\), 3-5 hours \(Glacier Flexible Retrieval\); under \$0\.01", needs.Err);
         Assert.Contains("expedited  not offered: expedited restores are not offered for Glacier Deep Archive (DEEP_ARCHIVE)", needs.Err, StringComparison.Ordinal);
 
         var asJson = await QueryAsync(url, ["--start", "2026-11-20", "--end", "2026-11-21", "--format", "json"]);
