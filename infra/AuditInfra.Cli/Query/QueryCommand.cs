@@ -161,6 +161,7 @@ public static class QueryCommand
                 {
                     using var store = S3ObjectStore.Create(sourceText, parse.GetValue(endpointUrl));
                     var bucket = new BucketCorpus(store);
+                    // Listing and reading are two steps, so that what the listing found can be judged before anything is read.
                     var listed = await bucket.ListAsync(question, deadline.Token);
                     if (listed.IsEmpty)
                     {
@@ -264,6 +265,12 @@ public static class QueryCommand
             catch (System.Data.Common.DbException ex)
             {
                 io.Err.WriteLine($"query failed: {ex.Message.Split('\n')[0]}");
+                return ExitCodes.UsageOrInput;
+            }
+            catch (IOException ex) when (fromBucket)
+            {
+                // The temporary folder a bucket's day is fetched into (a full or unwritable disk).
+                io.Err.WriteLine($"query failed: {Core.Messages.Flatten(ex.Message)} (in the temporary folder {Path.GetTempPath()}; set TMPDIR to another)");
                 return ExitCodes.UsageOrInput;
             }
 
