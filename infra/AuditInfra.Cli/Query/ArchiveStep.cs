@@ -128,7 +128,7 @@ public static class ArchiveStep
                     ["tier"] = ArchiveStorage.Name(t.Tier),
                     ["available"] = t.Available,
                     ["delay"] = t.Available ? t.Delay : null,
-                    ["estimatedUsd"] = t.Available ? Math.Round(t.EstimatedUsd, 4) : null,
+                    ["estimatedUsd"] = t.Available ? Math.Round(t.EstimatedUsd, 6) : null,
                     ["refusal"] = t.Refusal,
                 })]),
                 ["priceNote"] = PriceNote,

@@ -93,6 +93,10 @@ public sealed class ArchiveQueryTests(GlacierServer glacier) : IClassFixture<Gla
         Assert.Equal(2, (int)plan["notRequested"]!);
         Assert.Equal(["bulk", "standard", "expedited"], plan["tiers"]!.AsArray().Select(t => (string?)t!["tier"]));
         Assert.False((bool)plan["tiers"]![2]!["available"]!);
+        Assert.Null(plan["tiers"]![2]!["estimatedUsd"]);
+        Assert.Equal("within 48 hours (Glacier Deep Archive), 5-12 hours (Glacier Flexible Retrieval)", (string?)plan["tiers"]![0]!["delay"]);
+        // Bulk: Flexible Retrieval free, Deep Archive $0.025 per 1,000 requests plus $0.0025 per GB of a tiny object.
+        Assert.InRange((decimal)plan["tiers"]![0]!["estimatedUsd"]!, 0.000025m, 0.000026m);
         Assert.All(plan["keys"]!.AsArray(), k => Assert.DoesNotContain("/2026/11/21/", (string?)k, StringComparison.Ordinal));
         Assert.Empty(Restores(prefix));
 
@@ -123,6 +127,9 @@ public sealed class ArchiveQueryTests(GlacierServer glacier) : IClassFixture<Gla
         Assert.True(waited.ExitCode == 0, waited.Err);
         Assert.Equal(expected.Out, waited.Out);
         Assert.Contains("All 2 archived object(s) of the question are restored; reading.", waited.Err, StringComparison.Ordinal);
+        // Piped: the wait says when it starts and ends, with no progress lines between.
+        Assert.Equal(2, waited.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+        Assert.DoesNotContain("Restores:", waited.Err + waited.Out, StringComparison.Ordinal);
         Assert.Equal(first, Restores(prefix));
 
         // Restored and unexpired objects read directly on later runs, with no wait and no request.
