@@ -38,7 +38,7 @@ public sealed record DetectionRule(
 public static class DetectionCatalog
 {
     /// <summary>Bumped whenever a built-in detection changes: recorded in plans and docs.</summary>
-    public const string Version = "2026.11.1";
+    public const string Version = "2026.12.1";
 
     private const string ApiCall = "AWS API Call via CloudTrail";
 
@@ -141,15 +141,28 @@ public static class DetectionCatalog
             Rule("audit-trail-tampering", "This system: organization trail stopped, changed or deleted", Severity.Critical,
                 new JsonObject
                 {
-                    ["source"] = new JsonArray("aws.cloudtrail"),
+                    ["source"] = new JsonArray("aws.cloudtrail", "aws.organizations"),
                     ["detail-type"] = new JsonArray(ApiCall),
                     ["detail"] = new JsonObject
                     {
-                        ["eventName"] = new JsonArray("StopLogging", "DeleteTrail", "UpdateTrail", "PutEventSelectors", "PutInsightSelectors"),
-                        ["requestParameters"] = new JsonObject { ["name"] = trailArnOrName },
+                        ["$or"] = new JsonArray(
+                            new JsonObject
+                            {
+                                ["eventSource"] = new JsonArray("cloudtrail.amazonaws.com"),
+                                ["eventName"] = new JsonArray("StopLogging", "DeleteTrail", "UpdateTrail", "PutEventSelectors", "PutInsightSelectors"),
+                                ["requestParameters"] = new JsonObject { ["name"] = trailArnOrName },
+                            },
+                            // Turning CloudTrail's trusted access off (or removing its delegated administrator)
+                            // ends the organization trail's coverage of member accounts without touching the trail.
+                            new JsonObject
+                            {
+                                ["eventSource"] = new JsonArray("organizations.amazonaws.com"),
+                                ["eventName"] = new JsonArray("DisableAWSServiceAccess", "DeregisterDelegatedAdministrator"),
+                                ["requestParameters"] = new JsonObject { ["servicePrincipal"] = new JsonArray(names.ServicePrincipal("cloudtrail")) },
+                            }),
                     },
                 },
-                $"The organization trail '{config.TrailName}' was stopped, changed or deleted.",
+                $"The organization trail '{config.TrailName}' was stopped, changed or deleted, or CloudTrail's trusted access to the organization was turned off.",
                 "Without the trail there is no audit evidence for any account from that moment.",
                 ["Restart logging immediately (aws cloudtrail start-logging --name " + config.TrailName + ").", "Identify the caller; it should only ever be the deployment role.", "Run auditinfra verify over the gap: missing hours are reported."],
                 ["CIS 3.1", "CIS 4.5"], ["CloudTrail.3"]),
@@ -160,7 +173,10 @@ public static class DetectionCatalog
                     ["detail-type"] = new JsonArray(ApiCall),
                     ["detail"] = new JsonObject
                     {
-                        ["eventName"] = new JsonArray("PutBucketPolicy", "DeleteBucketPolicy", "PutBucketLifecycle", "PutBucketLifecycleConfiguration", "DeleteBucketLifecycle", "PutBucketObjectLockConfiguration", "PutBucketVersioning", "PutBucketPublicAccessBlock", "DeleteBucketPublicAccessBlock", "PutBucketEncryption", "DeleteBucketEncryption", "PutBucketLogging", "DeleteBucket", "PutBucketOwnershipControls"),
+                        ["eventName"] = new JsonArray("PutBucketPolicy", "DeleteBucketPolicy", "PutBucketLifecycle", "PutBucketLifecycleConfiguration", "DeleteBucketLifecycle",
+                            // CloudTrail records the operation (PutObjectLockConfiguration); the IAM action is
+                            // s3:PutBucketObjectLockConfiguration. Both, so neither spelling slips through.
+                            "PutObjectLockConfiguration", "PutBucketObjectLockConfiguration", "PutBucketVersioning", "PutBucketPublicAccessBlock", "DeleteBucketPublicAccessBlock", "PutBucketEncryption", "DeleteBucketEncryption", "PutBucketLogging", "DeleteBucket", "PutBucketOwnershipControls"),
                         ["requestParameters"] = new JsonObject { ["bucketName"] = new JsonArray(names.LogBucket, names.AccessLogBucket) },
                     },
                 },
@@ -185,20 +201,34 @@ public static class DetectionCatalog
             Rule("detection-forwarding-tampering", "This system: detection or forwarding rules changed", Severity.Critical,
                 new JsonObject
                 {
-                    ["source"] = new JsonArray("aws.events"),
+                    ["source"] = new JsonArray("aws.events", "aws.scheduler"),
                     ["detail-type"] = new JsonArray(ApiCall),
                     ["detail"] = new JsonObject
                     {
-                        ["eventName"] = new JsonArray("DeleteRule", "DisableRule", "RemoveTargets", "PutRule", "PutTargets", "DeleteEventBus"),
-                        ["requestParameters"] = new JsonObject
-                        {
-                            ["$or"] = new JsonArray(
-                                new JsonObject { ["name"] = new JsonArray(names.ForwardingRuleName, names.DetectionBusName, new JsonObject { ["prefix"] = names.DetectionRuleNamePrefix }) },
-                                new JsonObject { ["rule"] = new JsonArray(names.ForwardingRuleName, new JsonObject { ["prefix"] = names.DetectionRuleNamePrefix }) }),
-                        },
+                        ["$or"] = new JsonArray(
+                            new JsonObject
+                            {
+                                ["eventSource"] = new JsonArray("events.amazonaws.com"),
+                                ["eventName"] = EventsRuleChanges(),
+                                ["requestParameters"] = new JsonObject { ["name"] = new JsonArray(names.ForwardingRuleName, names.DetectionBusName, new JsonObject { ["prefix"] = names.DetectionRuleNamePrefix }) },
+                            },
+                            new JsonObject
+                            {
+                                ["eventSource"] = new JsonArray("events.amazonaws.com"),
+                                ["eventName"] = EventsRuleChanges(),
+                                ["requestParameters"] = new JsonObject { ["rule"] = new JsonArray(names.ForwardingRuleName, new JsonObject { ["prefix"] = names.DetectionRuleNamePrefix }) },
+                            },
+                            // The canary's schedule deleted, or disabled or retargeted (both are UpdateSchedule): the
+                            // canary's own alarm would fire too, but only after its window; this fires at once.
+                            new JsonObject
+                            {
+                                ["eventSource"] = new JsonArray("scheduler.amazonaws.com"),
+                                ["eventName"] = new JsonArray("DeleteSchedule", "UpdateSchedule"),
+                                ["requestParameters"] = new JsonObject { ["name"] = new JsonArray(CanaryNames.Schedule(config.NamePrefix)) },
+                            }),
                     },
                 },
-                "A forwarding rule, a detection rule or the central bus was deleted, disabled or retargeted.",
+                "A forwarding rule, a detection rule (the canary's included), a detection canary's schedule or the central bus was deleted, disabled or retargeted.",
                 "Silencing detection comes before the attack it would have caught.",
                 ["Re-deploy the account baseline (rollout --account <id>) or the audit stack.", "Identify the caller: only the deployment and rollout roles may change these."],
                 [], []),
@@ -253,6 +283,8 @@ public static class DetectionCatalog
 
     private static IEnumerable<string> Strings(JsonNode? node) =>
         node is JsonArray a ? a.OfType<JsonValue>().Select(v => v.TryGetValue<string>(out var s) ? s : null).OfType<string>() : [];
+
+    private static JsonArray EventsRuleChanges() => new("DeleteRule", "DisableRule", "RemoveTargets", "PutRule", "PutTargets", "DeleteEventBus");
 
     private static JsonObject Calls(string eventSource, params string[] eventNames) => new()
     {

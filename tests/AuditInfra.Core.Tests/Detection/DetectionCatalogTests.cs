@@ -50,6 +50,64 @@ public class DetectionCatalogTests
         Assert.DoesNotContain(id, Fired((JsonObject)JsonNode.Parse(nearMiss)!));
     }
 
+    private static string Organizations(string eventName, string servicePrincipal) =>
+        AssumedRole("organizations.amazonaws.com", eventName, account: "111111111111").With(r =>
+        {
+            r["requestParameters"] = eventName == "DeregisterDelegatedAdministrator"
+                ? new JsonObject { ["accountId"] = "333333333333", ["servicePrincipal"] = servicePrincipal }
+                : new JsonObject { ["servicePrincipal"] = servicePrincipal };
+        }).ToJsonString();
+
+    private static string LogBucketCall(string eventName, string bucket) =>
+        AssumedRole("s3.amazonaws.com", eventName, account: "222222222222").With(r =>
+            r["requestParameters"] = new JsonObject { ["bucketName"] = bucket, ["Host"] = $"{bucket}.s3.amazonaws.com", ["object-lock"] = "" }).ToJsonString();
+
+    private static string Schedule(string eventName, string name, string? state = null) =>
+        AssumedRole("scheduler.amazonaws.com", eventName, region: "eu-west-1").With(r =>
+        {
+            var parameters = new JsonObject { ["name"] = name, ["groupName"] = "default" };
+            if (state is not null)
+            {
+                parameters["state"] = state;
+            }
+
+            r["requestParameters"] = parameters;
+        }).ToJsonString();
+
+    private static string EventsCall(string eventName, string key, string value) =>
+        AssumedRole("events.amazonaws.com", eventName, region: "eu-west-1").With(r => r["requestParameters"] = new JsonObject { [key] = value }).ToJsonString();
+
+    /// <summary>Tamper routes found missing in issue #19: each must fire its detection; the near misses must not.</summary>
+    public static TheoryData<string, string, string, bool> TamperRoutes() => new()
+    {
+        { "trusted access for CloudTrail turned off", "audit-trail-tampering", Organizations("DisableAWSServiceAccess", "cloudtrail.amazonaws.com"), true },
+        { "CloudTrail's delegated administrator removed", "audit-trail-tampering", Organizations("DeregisterDelegatedAdministrator", "cloudtrail.amazonaws.com"), true },
+        { "trusted access for another service turned off", "audit-trail-tampering", Organizations("DisableAWSServiceAccess", "config.amazonaws.com"), false },
+        { "another service's delegated administrator removed", "audit-trail-tampering", Organizations("DeregisterDelegatedAdministrator", "guardduty.amazonaws.com"), false },
+        { "trusted access for CloudTrail turned on", "audit-trail-tampering", Organizations("EnableAWSServiceAccess", "cloudtrail.amazonaws.com"), false },
+        { "Object Lock changed, as CloudTrail names it", "audit-log-bucket-tampering", LogBucketCall("PutObjectLockConfiguration", "acme-audit-cloudtrail-222222222222-us-east-1"), true },
+        { "Object Lock changed, as IAM names it", "audit-log-bucket-tampering", LogBucketCall("PutBucketObjectLockConfiguration", "acme-audit-cloudtrail-222222222222-us-east-1"), true },
+        { "Object Lock changed on another bucket", "audit-log-bucket-tampering", LogBucketCall("PutObjectLockConfiguration", "team-bucket"), false },
+        { "Object Lock read on the log bucket", "audit-log-bucket-tampering", LogBucketCall("GetObjectLockConfiguration", "acme-audit-cloudtrail-222222222222-us-east-1"), false },
+        { "canary schedule deleted", "detection-forwarding-tampering", Schedule("DeleteSchedule", "acme-audit-detection-canary"), true },
+        { "canary schedule disabled", "detection-forwarding-tampering", Schedule("UpdateSchedule", "acme-audit-detection-canary", "DISABLED"), true },
+        { "another schedule deleted", "detection-forwarding-tampering", Schedule("DeleteSchedule", "nightly-report"), false },
+        { "canary schedule read", "detection-forwarding-tampering", Schedule("GetSchedule", "acme-audit-detection-canary"), false },
+        { "canary rule disabled", "detection-forwarding-tampering", EventsCall("DisableRule", "name", "acme-audit-detect-detection-canary"), true },
+        { "canary rule deleted", "detection-forwarding-tampering", EventsCall("DeleteRule", "name", "acme-audit-detect-detection-canary"), true },
+        { "canary rule's target removed", "detection-forwarding-tampering", EventsCall("RemoveTargets", "rule", "acme-audit-detect-detection-canary"), true },
+        { "another rule's target removed", "detection-forwarding-tampering", EventsCall("RemoveTargets", "rule", "nightly-job"), false },
+        { "a schedule named like the canary rule", "detection-forwarding-tampering", Schedule("DeleteSchedule", "acme-audit-forward-to-central-bus"), false },
+    };
+
+    [Theory]
+    [MemberData(nameof(TamperRoutes))]
+    public void Tamper_routes_fire_and_near_misses_do_not(string what, string id, string record, bool fires)
+    {
+        var fired = Fired((JsonObject)JsonNode.Parse(record)!);
+        Assert.True(fired.Contains(id) == fires, $"{what}: expected {id} {(fires ? "to fire" : "not to fire")}; fired [{string.Join(", ", fired)}]");
+    }
+
     [Fact]
     public void Every_built_in_detection_has_a_case_and_complete_metadata()
     {
