@@ -27,6 +27,12 @@ public sealed record DetectionRule(
 {
     public bool IsCustom { get; init; }
 
+    /// <summary>
+    /// The detection canary: informational, delivered to the latency recorder instead of the
+    /// detection topic (a notification every few minutes per account and region would bury the real ones).
+    /// </summary>
+    public bool IsCanary { get; init; }
+
     public string PatternJson => Pattern.ToJsonString(Planning.JsonFormat.Compact);
 }
 
@@ -41,6 +47,8 @@ public static class DetectionCatalog
     public const string Version = "2026.12.1";
 
     private const string ApiCall = "AWS API Call via CloudTrail";
+
+    public const string CanaryId = "detection-canary";
 
     public static ImmutableArray<DetectionRule> BuiltIn(AuditConfig config)
     {
@@ -232,6 +240,12 @@ public static class DetectionCatalog
                 "Silencing detection comes before the attack it would have caught.",
                 ["Re-deploy the account baseline (rollout --account <id>) or the audit stack.", "Identify the caller: only the deployment and rollout roles may change these."],
                 [], []),
+            Rule(CanaryId, "This system: detection canary arrived", Severity.Low,
+                CanaryPattern(config.NamePrefix),
+                "An account's detection canary (a scheduled SSM PutParameter on its canary parameter) reached the central bus; its latency is recorded, nobody is notified.",
+                "A canary that keeps arriving proves the trail, the forwarding rule and the central bus work for that account and region; its silence raises the region's canary alarm.",
+                ["Nothing to do for one arrival: it is measured, not notified.", "When a region's canary alarm fires: check that region's forwarding rule and target (aws events list-targets-by-rule --name " + names.ForwardingRuleName + "), the canary schedule, and the trail's status."],
+                [], []) with { IsCanary = true },
             Rule("security-services-disabled", "GuardDuty or Security Hub disabled", Severity.High,
                 """{"source":["aws.guardduty","aws.securityhub"],"detail":{"eventName":["DeleteDetector","DisassociateFromMasterAccount","DisassociateFromAdministratorAccount","UpdateDetector","DisableSecurityHub","DeleteMembers","DisassociateMembers"]}}""",
                 "A detector or the account's membership in GuardDuty or Security Hub was removed or changed.",
@@ -283,6 +297,27 @@ public static class DetectionCatalog
 
     private static IEnumerable<string> Strings(JsonNode? node) =>
         node is JsonArray a ? a.OfType<JsonValue>().Select(v => v.TryGetValue<string>(out var s) ? s : null).OfType<string>() : [];
+
+    /// <summary>
+    /// The canary's call: a management write event (EventBridge receives read-only ones only on
+    /// rules opted in with ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS), made by the canary role
+    /// on the canary parameter. PutEvents cannot forge it: sources starting with "aws." are refused.
+    /// </summary>
+    public static JsonObject CanaryPattern(string namePrefix) => new()
+    {
+        ["source"] = new JsonArray("aws.ssm"),
+        ["detail-type"] = new JsonArray(ApiCall),
+        ["detail"] = new JsonObject
+        {
+            ["eventSource"] = new JsonArray("ssm.amazonaws.com"),
+            ["eventName"] = new JsonArray("PutParameter"),
+            ["requestParameters"] = new JsonObject { ["name"] = new JsonArray(CanaryNames.Parameter(namePrefix)) },
+            ["userIdentity"] = new JsonObject
+            {
+                ["sessionContext"] = new JsonObject { ["sessionIssuer"] = new JsonObject { ["userName"] = new JsonArray(CanaryNames.Role(namePrefix)) } },
+            },
+        },
+    };
 
     private static JsonArray EventsRuleChanges() => new("DeleteRule", "DisableRule", "RemoveTargets", "PutRule", "PutTargets", "DeleteEventBus");
 
