@@ -21,9 +21,9 @@ public static class CanaryMetrics
     public static string Query =>
         $"SELECT MAX({CanaryHubDesign.LatencyMetric}) FROM SCHEMA(\"{CanaryHubDesign.MetricNamespace}\", AccountId, Region) GROUP BY AccountId, Region";
 
-    /// <summary>The command that writes the file, for the region and window given.</summary>
+    /// <summary>The command that writes the file: Metrics Insights queries reach back three hours at most.</summary>
     public static string Command(string homeRegion) =>
-        $"aws cloudwatch get-metric-data --region {homeRegion} --start-time $(date -u -d '-1 day' +%FT%TZ) --end-time $(date -u +%FT%TZ) " +
+        $"aws cloudwatch get-metric-data --region {homeRegion} --start-time $(date -u -d '-3 hours' +%FT%TZ) --end-time $(date -u +%FT%TZ) " +
         $"--metric-data-queries '[{{\"Id\":\"canary\",\"Expression\":\"{Query.Replace("\"", "\\\"", StringComparison.Ordinal)}\",\"Period\":300}}]' --output json > canary-metrics.json";
 
     public static ImmutableArray<CanaryMeasurement> Read(string path)

@@ -153,15 +153,15 @@ public static class DocumentationGenerator
         {
             var m = measured.FirstOrDefault(x => x.AccountId == account && x.Region == region);
             return m is null
-                ? ImmutableArray.Create<Cell>(account, region, "not measured", "", "")
-                : ImmutableArray.Create<Cell>(account, region, CanaryMetrics.Seconds(m.LastLatencySeconds), CanaryMetrics.Seconds(m.MaxLatencySeconds), $"{m.LastArrival.UtcDateTime:yyyy-MM-dd HH:mm} UTC");
+                ? ImmutableArray.Create<Cell>(region, account, "not measured", "", "")
+                : ImmutableArray.Create<Cell>(region, account, CanaryMetrics.Seconds(m.LastLatencySeconds), CanaryMetrics.Seconds(m.MaxLatencySeconds), $"{m.LastArrival.UtcDateTime:yyyy-MM-dd HH:mm} UTC");
         }));
         var intro = $"Every {config.Detection.CanaryIntervalMinutes} minute(s), in each governed region, each account's schedule {CanaryNames.Schedule(config.NamePrefix)} overwrites SSM parameter {CanaryNames.Parameter(config.NamePrefix)}; " +
             $"the call travels like any event (trail, forwarding rule, central bus) to {design.FunctionName}, which records its latency as {CanaryHubDesign.MetricNamespace}/{CanaryHubDesign.LatencyMetric}. " +
             $"Alarms {string.Join(", ", design.Alarms.Select(a => a.AlarmName))} notify {hub.TopicName} when a region has had no canary for {design.AlarmMinutes} minutes.";
         return new DocSection("Detection canary", [
             new Paragraph(intro),
-            new Table(["account", "region", "latest latency", "highest latency", "last arrival"], [.. rows]),
+            new Table(["region", "account", "latest latency", "highest latency", "last arrival"], [.. rows]),
             new Paragraph(canary is null
                 ? "Latencies are not measured in this build of the documentation: write them with the command below and pass the file as `auditinfra docs --canary-metrics FILE`."
                 : "Latencies from the metrics file given to `auditinfra docs --canary-metrics`; \"not measured\" means no canary of that account and region in it."),

@@ -81,8 +81,8 @@ public class DocsOutputTests
         var result = await CliRunner.RunAsync("docs", "--stack", "prod", "--sample", "--accounts", Accounts(TwoAccounts), "--canary-metrics", metrics, "--out", site);
         Assert.True(result.ExitCode == 0, result.Err);
         var page = File.ReadAllText(Path.Combine(site, "accounts", "333333333333.md"));
-        Assert.Contains("| 333333333333 | us-west-2 | 57.2 s | 57.2 s | 2026-12-04 21:00 UTC |", page);
-        Assert.Contains("| 333333333333 | eu-west-1 | not measured |", page);
+        Assert.Contains("| us-west-2 | 333333333333 | 57.2 s | 57.2 s | 2026-12-04 21:00 UTC |", page);
+        Assert.Contains("| eu-west-1 | 333333333333 | not measured |", page);
 
         File.WriteAllText(metrics, """{"MetricDataResults":[{"Label":"everything","Timestamps":[],"Values":[]}]}""");
         var bad = await CliRunner.RunAsync("docs", "--stack", "prod", "--sample", "--canary-metrics", metrics, "--out", CliRunner.TempDir());

@@ -38,12 +38,12 @@ public class CanaryDocumentationTests
 
         var site = DocumentationGenerator.Build(Config, [new OrgAccount("333333333333", "Payments", "ACTIVE")], canary: measured);
         var page = Renderers.Markdown(site.Pages.Single(p => p.Path == "accounts/333333333333"));
-        Assert.Contains("| 333333333333 | eu-west-1 | 38.4 s | 6.9 min | 2026-12-04 21:00 UTC |", page);
-        Assert.Contains("| 333333333333 | us-east-1 | 21.5 s | 21.5 s | 2026-12-04 21:00 UTC |", page);
-        Assert.Contains("| 333333333333 | us-west-2 | not measured |", page);
+        Assert.Contains("| eu-west-1 | 333333333333 | 38.4 s | 6.9 min | 2026-12-04 21:00 UTC |", page);
+        Assert.Contains("| us-east-1 | 333333333333 | 21.5 s | 21.5 s | 2026-12-04 21:00 UTC |", page);
+        Assert.Contains("| us-west-2 | 333333333333 | not measured |", page);
         var index = Renderers.Markdown(site.Pages[0]);
         Assert.Contains("acme-audit-detection-canary-us-west-2", index);
-        Assert.Contains("| 333333333333 | eu-west-1 | 38.4 s |", index);
+        Assert.Contains("| eu-west-1 | 333333333333 | 38.4 s |", index);
     }
 
     [Fact]
@@ -52,7 +52,7 @@ public class CanaryDocumentationTests
         var page = Renderers.Markdown(DocumentationGenerator.Build(Config, [new OrgAccount("333333333333", "Payments", "ACTIVE")]).Pages.Single(p => p.Path == "accounts/333333333333"));
         foreach (var region in new[] { "us-east-1", "us-west-2", "eu-west-1" })
         {
-            Assert.Contains($"| 333333333333 | {region} | not measured |", page);
+            Assert.Contains($"| {region} | 333333333333 | not measured |", page);
         }
 
         Assert.Contains("aws cloudwatch get-metric-data --region us-east-1", page);
