@@ -149,12 +149,18 @@ public static class DocumentationGenerator
         var shown = accountId is null
             ? accounts.Concat(measured.Select(m => m.AccountId)).Distinct().Order(StringComparer.Ordinal).ToList()
             : [accountId];
+        // The region alarms cannot see one silent account among live ones: the file can, against its newest arrival.
+        var newest = measured.IsEmpty ? (DateTimeOffset?)null : measured.Max(m => m.LastArrival);
         var rows = shown.SelectMany(account => config.GovernedRegions.Select(region =>
         {
             var m = measured.FirstOrDefault(x => x.AccountId == account && x.Region == region);
-            return m is null
-                ? ImmutableArray.Create<Cell>(region, account, "not measured", "", "")
-                : ImmutableArray.Create<Cell>(region, account, CanaryMetrics.Seconds(m.LastLatencySeconds), CanaryMetrics.Seconds(m.MaxLatencySeconds), $"{m.LastArrival.UtcDateTime:yyyy-MM-dd HH:mm} UTC");
+            if (m is null)
+            {
+                return ImmutableArray.Create<Cell>(region, account, "not measured", "", "");
+            }
+
+            var silent = newest - m.LastArrival > TimeSpan.FromMinutes(design.AlarmMinutes);
+            return ImmutableArray.Create<Cell>(region, account, silent ? $"SILENT: no canary for {(newest!.Value - m.LastArrival).TotalMinutes:0} min" : CanaryMetrics.Seconds(m.LastLatencySeconds), CanaryMetrics.Seconds(m.MaxLatencySeconds), $"{m.LastArrival.UtcDateTime:yyyy-MM-dd HH:mm} UTC");
         }));
         var intro = $"Every {config.Detection.CanaryIntervalMinutes} minute(s), in each governed region, each account's schedule {CanaryNames.Schedule(config.NamePrefix)} overwrites SSM parameter {CanaryNames.Parameter(config.NamePrefix)}; " +
             $"the call travels like any event (trail, forwarding rule, central bus) to {design.FunctionName}, which records its latency as {CanaryHubDesign.MetricNamespace}/{CanaryHubDesign.LatencyMetric}. " +

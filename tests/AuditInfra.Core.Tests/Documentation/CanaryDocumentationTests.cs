@@ -47,6 +47,20 @@ public class CanaryDocumentationTests
     }
 
     [Fact]
+    public void An_account_whose_canary_stopped_while_others_arrive_is_shown_silent()
+    {
+        var path = File("""
+            {"MetricDataResults": [
+              {"Label": "333333333333 us-east-1", "Timestamps": ["2026-12-04T21:00:00Z"], "Values": [20]},
+              {"Label": "444444444444 us-east-1", "Timestamps": ["2026-12-04T20:15:00Z"], "Values": [25]}
+            ]}
+            """);
+        var index = Renderers.Markdown(DocumentationGenerator.Build(Config, canary: CanaryMetrics.Read(path)).Pages[0]);
+        Assert.Contains("| us-east-1 | 444444444444 | SILENT: no canary for 45 min | 25.0 s | 2026-12-04 20:15 UTC |", index);
+        Assert.Contains("| us-east-1 | 333333333333 | 20.0 s |", index);
+    }
+
+    [Fact]
     public void Without_a_metrics_file_every_region_is_not_measured_and_the_command_is_given()
     {
         var page = Renderers.Markdown(DocumentationGenerator.Build(Config, [new OrgAccount("333333333333", "Payments", "ACTIVE")]).Pages.Single(p => p.Path == "accounts/333333333333"));
