@@ -51,6 +51,8 @@ public sealed record DetectionHubDesign(
 
 public static class DetectionHubDesigner
 {
+    public const string AlarmsPublishSid = "AllowDesignAlarmsToPublish";
+
     public static DetectionHubDesign Design(AuditConfig config)
     {
         var names = new ResourceNames(config);
@@ -71,14 +73,25 @@ public static class DetectionHubDesigner
             Conditions = [new PolicyCondition("StringEquals", "aws:PrincipalOrgID", config.Organization.OrganizationId)],
         });
         var fromDetectionRules = new PolicyCondition("ArnLike", "aws:SourceArn", ruleArns);
-        var topicPolicy = new PolicyDocument(new PolicyStatement
-        {
-            Sid = "AllowDetectionRulesToPublish",
-            Principal = PolicyPrincipal.Service(names.ServicePrincipal("events")),
-            Actions = ["sns:Publish"],
-            Resources = [topicArn],
-            Conditions = [fromDetectionRules],
-        });
+        // The design's own CloudWatch alarms (e.g. the integrity monitor's missed run) notify the same topic.
+        var fromDesignAlarms = new PolicyCondition("ArnLike", "aws:SourceArn", $"arn:{names.Partition}:cloudwatch:{region}:{audit}:alarm:{config.NamePrefix}-*");
+        var topicPolicy = new PolicyDocument(
+            new PolicyStatement
+            {
+                Sid = "AllowDetectionRulesToPublish",
+                Principal = PolicyPrincipal.Service(names.ServicePrincipal("events")),
+                Actions = ["sns:Publish"],
+                Resources = [topicArn],
+                Conditions = [fromDetectionRules],
+            },
+            new PolicyStatement
+            {
+                Sid = AlarmsPublishSid,
+                Principal = PolicyPrincipal.Service(names.ServicePrincipal("cloudwatch")),
+                Actions = ["sns:Publish"],
+                Resources = [topicArn],
+                Conditions = [fromDesignAlarms],
+            });
         var keyPolicy = new PolicyDocument(
             new PolicyStatement
             {
@@ -95,6 +108,14 @@ public static class DetectionHubDesigner
                 Actions = ["kms:Decrypt", "kms:GenerateDataKey*"],
                 Resources = ["*"],
                 Conditions = [fromDetectionRules],
+            },
+            new PolicyStatement
+            {
+                Sid = AlarmsPublishSid,
+                Principal = PolicyPrincipal.Service(names.ServicePrincipal("cloudwatch")),
+                Actions = ["kms:Decrypt", "kms:GenerateDataKey*"],
+                Resources = ["*"],
+                Conditions = [fromDesignAlarms],
             },
             new PolicyStatement
             {

@@ -54,6 +54,14 @@ public sealed record ResourceNames(AuditConfig Config)
     /// <summary>The CloudWatch Logs group the trail delivers to when that delivery is on.</summary>
     public string TrailLogGroupName => $"/aws/cloudtrail/{Config.TrailName}";
 
+    /// <summary>The integrity monitor's task role: named here because the trail key and the lock-down name it before it exists.</summary>
+    public string IntegrityTaskRoleName => $"{Config.NamePrefix}-integrity-task";
+
+    public string IntegrityTaskRoleArn => $"arn:{Partition}:iam::{Org.AuditAccountId}:role/{IntegrityTaskRoleName}";
+
+    /// <summary>Where the integrity monitor writes its signed attestations in the log bucket (Object Lock applies).</summary>
+    public const string AttestationsPrefix = "attestations/";
+
     public string BucketArn(string bucket) => $"arn:{Partition}:s3:::{bucket}";
 
     public string ServicePrincipal(string service) => $"{service}.amazonaws.com";
