@@ -23,7 +23,8 @@ public class DetectionTests
     {
         var config = PulumiTests.Sample("audit", t => t.TrimEnd() + "\n  auditinfra:detection:\n    disabled: [vpc-changes]\n    extraTargetArns: [arn:aws:sqs:us-east-1:222222222222:soc-intake]\n");
         var (mocks, outputs) = await PulumiTests.RunAsync(config);
-        var rules = mocks.OfType("aws:cloudwatch/eventRule:EventRule").ToList();
+        bool InHub(RecordedResource r) => mocks.Options.Options[r.Name].Parent == "acme-audit-detection-hub";
+        var rules = mocks.OfType("aws:cloudwatch/eventRule:EventRule").Where(InHub).ToList();
         Assert.Equal(DetectionCatalog.For(config).Length, rules.Count);
         Assert.DoesNotContain(rules, r => (string)r.Inputs["name"] == "acme-audit-detect-vpc-changes");
         Assert.All(rules, r => Assert.Equal("acme-audit-central", r.Inputs["eventBusName"]));
@@ -31,7 +32,7 @@ public class DetectionTests
         var root = rules.Single(r => (string)r.Inputs["name"] == "acme-audit-detect-root-account-use");
         Assert.True(JsonNode.DeepEquals(DetectionCatalog.For(config).Single(d => d.Id == "root-account-use").Pattern, JsonNode.Parse((string)root.Inputs["eventPattern"])));
 
-        var targets = mocks.OfType("aws:cloudwatch/eventTarget:EventTarget").ToList();
+        var targets = mocks.OfType("aws:cloudwatch/eventTarget:EventTarget").Where(InHub).ToList();
         Assert.Equal(rules.Count * 2, targets.Count);
         var topicArn = mocks.Named("acme-audit-detection-topic").Outputs["arn"];
         Assert.Equal(rules.Count, targets.Count(t => Equals(t.Inputs["arn"], topicArn)));
