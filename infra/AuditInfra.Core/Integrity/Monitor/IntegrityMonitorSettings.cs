@@ -51,6 +51,16 @@ public sealed partial record IntegrityMonitorSettings
         var tag = scope.String("imageTag", required: enabled, check: ImageTagCheck) ?? "";
         var subnets = scope.StringList("subnetIds", required: enabled, allowEmpty: !enabled, check: v => SubnetId().IsMatch(v) ? null : "a subnet id (subnet- and 8 or 17 hex digits)");
         var groups = scope.StringList("securityGroupIds", required: enabled, allowEmpty: !enabled, check: v => SecurityGroupId().IsMatch(v) ? null : "a security group id (sg- and 8 or 17 hex digits)");
+        if (subnets.Length > 16)
+        {
+            scope.Error("subnetIds", $"expected at most 16 subnets (EventBridge Scheduler's limit for a task) (found {subnets.Length})");
+        }
+
+        if (groups.Length > 5)
+        {
+            scope.Error("securityGroupIds", $"expected at most 5 security groups (found {groups.Length})");
+        }
+
         var cpu = scope.Int("cpu", 1024, 256, 16384, "CPU units");
         if (!FargateCpuUnits.Contains(cpu))
         {
