@@ -183,6 +183,22 @@ public class IntegrityMonitorDesignTests
     }
 
     [Fact]
+    public void The_detection_topic_and_its_key_accept_only_this_stacks_alarms()
+    {
+        var hub = AuditInfra.Core.Detection.DetectionHubDesigner.Design(Samples.Config("audit"));
+        var condition = """{ "ArnLike": { "aws:SourceArn": "arn:aws:cloudwatch:us-east-1:222222222222:alarm:acme-audit-*" } }""";
+        AssertJson($$"""
+        { "Sid": "AllowDesignAlarmsToPublish", "Effect": "Allow", "Principal": { "Service": "cloudwatch.amazonaws.com" },
+          "Action": "sns:Publish", "Resource": "arn:aws:sns:us-east-1:222222222222:acme-audit-detections", "Condition": {{condition}} }
+        """, hub.TopicPolicy.Find(AuditInfra.Core.Detection.DetectionHubDesigner.AlarmsPublishSid)!.ToJsonNode());
+        AssertJson($$"""
+        { "Sid": "AllowDesignAlarmsToPublish", "Effect": "Allow", "Principal": { "Service": "cloudwatch.amazonaws.com" },
+          "Action": [ "kms:Decrypt", "kms:GenerateDataKey*" ], "Resource": "*", "Condition": {{condition}} }
+        """, hub.TopicKeyPolicy.Find(AuditInfra.Core.Detection.DetectionHubDesigner.AlarmsPublishSid)!.ToJsonNode());
+        Assert.StartsWith("acme-audit-", Design.Monitor.AlarmName, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Disabled_by_default_nothing_of_it_is_planned()
     {
         var yaml = Samples.Text("audit");
