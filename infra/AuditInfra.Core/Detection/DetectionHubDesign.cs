@@ -58,10 +58,10 @@ public static class DetectionHubDesigner
         var names = new ResourceNames(config);
         var audit = config.Organization.AuditAccountId;
         var region = config.HomeRegion;
-        var topicName = $"{config.NamePrefix}-detections";
-        var topicArn = $"arn:{names.Partition}:sns:{region}:{audit}:{topicName}";
-        var dlqName = $"{config.NamePrefix}-detections-dlq";
-        var dlqArn = $"arn:{names.Partition}:sqs:{region}:{audit}:{dlqName}";
+        var topicName = names.DetectionTopicName;
+        var topicArn = names.DetectionTopicArn;
+        var dlqName = names.DetectionDeadLetterQueueName;
+        var dlqArn = names.DetectionDeadLetterQueueArn;
         var ruleArns = $"arn:{names.Partition}:events:{region}:{audit}:rule/{names.DetectionBusName}/{names.DetectionRuleNamePrefix}*";
 
         var busPolicy = new PolicyDocument(new PolicyStatement

@@ -42,6 +42,15 @@ public sealed record ResourceNames(AuditConfig Config)
 
     public string DetectionBusArn => $"arn:{Partition}:events:{Config.HomeRegion}:{Org.AuditAccountId}:event-bus/{DetectionBusName}";
 
+    /// <summary>The detection hub's topic and dead-letter queue: the integrity monitor's rule and alarm deliver to them too.</summary>
+    public string DetectionTopicName => $"{Config.NamePrefix}-detections";
+
+    public string DetectionTopicArn => $"arn:{Partition}:sns:{Config.HomeRegion}:{Org.AuditAccountId}:{DetectionTopicName}";
+
+    public string DetectionDeadLetterQueueName => $"{Config.NamePrefix}-detections-dlq";
+
+    public string DetectionDeadLetterQueueArn => $"arn:{Partition}:sqs:{Config.HomeRegion}:{Org.AuditAccountId}:{DetectionDeadLetterQueueName}";
+
     /// <summary>Rules on the central bus, one per detection, share this prefix.</summary>
     public string DetectionRuleNamePrefix => $"{Config.NamePrefix}-detect-";
 

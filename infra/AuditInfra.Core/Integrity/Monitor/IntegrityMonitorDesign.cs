@@ -64,9 +64,9 @@ public sealed record IntegrityMonitorNames(ResourceNames Names)
 
     public string BackfillName => $"{Prefix}-integrity-backfill";
 
-    public string DetectionTopicArn => $"arn:{Names.Partition}:sns:{Config.HomeRegion}:{Audit}:{Prefix}-detections";
+    public string DetectionTopicArn => Names.DetectionTopicArn;
 
-    public string DetectionDeadLetterQueueArn => $"arn:{Names.Partition}:sqs:{Config.HomeRegion}:{Audit}:{Prefix}-detections-dlq";
+    public string DetectionDeadLetterQueueArn => Names.DetectionDeadLetterQueueArn;
 }
 
 public sealed record AttestationKeyDesign(string Description, string KeySpec, string KeyUsage, int DeletionWindowInDays, PolicyDocument Policy, string AliasName)
