@@ -64,7 +64,7 @@ public sealed class S3StateStore(IAmazonS3 client, string bucket, string key, st
 
     public async Task<string?> SaveAsync(VerifyState state, string? version, CancellationToken cancellationToken)
     {
-        var request = new PutObjectRequest { BucketName = bucket, Key = key, ContentBody = state.ToJson(), ContentType = "application/json" };
+        var request = new PutObjectRequest { BucketName = bucket, Key = key, ContentBody = state.ToJson(), ContentType = "application/json", UseChunkEncoding = false };
         if (version is null)
         {
             request.IfNoneMatch = "*";

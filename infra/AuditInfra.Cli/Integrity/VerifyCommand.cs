@@ -127,8 +127,8 @@ public static class VerifyCommand
     private static IVerifyStateStore OpenState(string state, string? endpointUrl) =>
         state.StartsWith("s3://", StringComparison.OrdinalIgnoreCase) ? S3StateStore.Create(state, endpointUrl) : new FileStateStore(Path.GetFullPath(state));
 
-    /// <summary>How many times a lost race on the state is merged and written again before giving up.</summary>
-    private const int StateWriteAttempts = 3;
+    /// <summary>How many times a lost race on the state is merged and written again before giving up (shards sharing one state race on their first writes).</summary>
+    private const int StateWriteAttempts = 8;
 
     /// <summary>
     /// Writes the state advanced by the run's proven chains. A write that lost a race (the state changed since it
