@@ -3,17 +3,29 @@
 // `READY <endpoint>` when it listens; stops on SIGTERM or when its standard input closes, so a test that dies
 // takes the server with it. (s3rver's listing continuation tokens use DES, which Node 17+ offers only with
 // --openssl-legacy-provider.)
-//   node --openssl-legacy-provider serve.mjs --dir DIR --bucket NAME [--bucket NAME...] [--latency-ms 20] [--port 0]
+// Archive storage classes and RestoreObject: glacier.mjs (a restore completes after --restore-delay-ms, default 0,
+// or S3RVER_RESTORE_DELAY_MS).
+//   node --openssl-legacy-provider serve.mjs --dir DIR --bucket NAME [--bucket NAME...] [--latency-ms 20] [--port 0] [--restore-delay-ms N]
 import fs from 'node:fs';
 import http from 'node:http';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { installGlacier } from './glacier.mjs';
 
 const require = createRequire(import.meta.url);
 if (!process.env.S3RVER_VERBOSE) {
   // Silent, s3rver still formats a log line for every request (koa-logger, winston) and drops it: skip that work.
   const koaLogger = require.resolve('koa-logger', { paths: [path.dirname(require.resolve('s3rver'))] });
   require.cache[koaLogger] = { id: koaLogger, filename: koaLogger, loaded: true, exports: () => (ctx, next) => next() };
+}
+{
+  const i = process.argv.indexOf('--restore-delay-ms');
+  const delay = Number(i >= 0 ? process.argv[i + 1] : (process.env.S3RVER_RESTORE_DELAY_MS ?? '0'));
+  if (!Number.isFinite(delay) || delay < 0) {
+    console.error('--restore-delay-ms / S3RVER_RESTORE_DELAY_MS: expected a number of milliseconds, 0 or more');
+    process.exit(2);
+  }
+  installGlacier(require, delay);
 }
 const S3rver = require('s3rver');
 const FilesystemStore = require('s3rver/lib/stores/filesystem.js');
@@ -148,13 +160,44 @@ const directory = option('--dir');
 const latency = Number(option('--latency-ms', '0'));
 const port = Number(option('--port', '0'));
 if (!directory || buckets.length === 0) {
-  console.error('usage: node serve.mjs --dir DIR --bucket NAME [--bucket NAME...] [--latency-ms N] [--port P]');
+  console.error('usage: node serve.mjs --dir DIR --bucket NAME [--bucket NAME...] [--latency-ms N] [--port P] [--restore-delay-ms N]');
   process.exit(2);
 }
 
 const s3 = new S3rver({ silent: !process.env.S3RVER_VERBOSE, directory, configureBuckets: buckets.map((name) => ({ name })) });
 await s3.configureBuckets();
-const serve = s3.callback();
+const plain = s3.callback();
+// s3rver ignores If-Match / If-None-Match on PUT; S3 answers 412 PreconditionFailed when the object's ETag differs
+// (If-Match) or the object exists (If-None-Match: *). Checked here, one conditional PUT per key at a time, so two
+// writers racing on one key see what they would see on S3: one wins, the other gets 412.
+const writing = new Map();
+const preconditionFailed = (res) => {
+  res.writeHead(412, { 'Content-Type': 'application/xml' });
+  res.end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>PreconditionFailed</Code><Message>At least one of the pre-conditions you specified did not hold</Message><Condition>If-Match</Condition></Error>');
+};
+const serve = async (req, res) => {
+  const ifMatch = req.headers['if-match'];
+  const ifNoneMatch = req.headers['if-none-match'];
+  if (req.method !== 'PUT' || (!ifMatch && !ifNoneMatch) || req.headers['x-amz-copy-source']) {
+    return plain(req, res);
+  }
+  const [, bucket, ...rest] = decodeURIComponent(new URL(req.url, 'http://localhost').pathname).split('/');
+  const id = `${bucket}/${rest.join('/')}`;
+  while (writing.has(id)) await writing.get(id);
+  let release;
+  writing.set(id, new Promise((resolve) => { release = resolve; }));
+  res.on('close', () => {
+    writing.delete(id);
+    release();
+  });
+  const found = await s3.store.getMetadata(bucket, rest.join('/')).catch(() => null);
+  const etag = found && found.etag ? found.etag.replace(/"/g, '') : null;
+  if ((ifNoneMatch === '*' && etag) || (ifMatch && ifMatch.replace(/"/g, '') !== etag)) {
+    req.resume();
+    return preconditionFailed(res);
+  }
+  return plain(req, res);
+};
 const server = http.createServer(latency > 0 ? (req, res) => setTimeout(() => serve(req, res), latency) : serve);
 server.keepAliveTimeout = 60000;
 await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve));

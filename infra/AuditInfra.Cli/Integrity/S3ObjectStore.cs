@@ -4,17 +4,16 @@ using Amazon.Runtime;
 using Amazon.S3;
 using Amazon.S3.Model;
 using AuditInfra.Core.Integrity;
-using Polly;
-using Polly.Retry;
 
 namespace AuditInfra.Cli.Integrity;
 
 /// <summary>
 /// A bucket read through AWSSDK.S3: listings paged, objects streamed, the digest signature taken from
-/// <c>x-amz-meta-signature</c>. Throttling and transient server errors are retried with backoff;
-/// access denied, a missing bucket or missing credentials end the run with a plain message.
+/// <c>x-amz-meta-signature</c>. Every request is retried by one <see cref="SourceRetry"/> policy (throttling and
+/// server errors longer, refused or silent connections and bodies broken off mid-stream twice), never by the SDK
+/// as well; access denied, a missing bucket or missing credentials end the run with a plain message.
 /// </summary>
-public sealed class S3ObjectStore : IObjectStore, IDisposable
+public sealed class S3ObjectStore : IObjectStore, IArchiveStore, IDisposable
 {
     public const string SignatureMetadata = "x-amz-meta-signature";
 
@@ -29,11 +28,14 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
     /// </summary>
     public static readonly TimeSpan ResponseTimeout = TimeSpan.FromSeconds(6);
 
-    /// <summary>The SDK's own retries of a failed or timed-out request; with the timeouts above, a dead endpoint ends the run in under 30 s.</summary>
-    public const int SdkRetries = 2;
+    /// <summary>
+    /// Retries of a failed or timed-out request, by <see cref="SourceRetry"/> and not by the SDK (whose own retries are
+    /// off, so that the two never multiply): with the timeouts above, a dead endpoint ends the run in under 30 s.
+    /// </summary>
+    public const int TransientRetries = SourceRetry.DefaultTransientRetries;
 
     private readonly IAmazonS3 client;
-    private readonly ResiliencePipeline retry;
+    private readonly SourceRetry retry;
     private readonly string endpointName;
     private readonly bool ownsClient;
 
@@ -45,7 +47,7 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
     /// same bytes, that second hash only costs CPU. <c>pull</c> keeps it, as the transfer check of its copy.
     /// </param>
     /// <param name="endpointName">How the endpoint is named in errors (the --endpoint-url, or S3).</param>
-    public S3ObjectStore(IAmazonS3 client, string bucket, string prefix, int maxRetries = 6, TimeSpan? baseDelay = null, bool ownsClient = false, bool skipTransferChecksums = false, string endpointName = "S3")
+    public S3ObjectStore(IAmazonS3 client, string bucket, string prefix, int maxRetries = SourceRetry.DefaultThrottleRetries, TimeSpan? baseDelay = null, bool ownsClient = false, bool skipTransferChecksums = false, string endpointName = "S3")
     {
         this.client = client;
         this.endpointName = endpointName;
@@ -53,18 +55,12 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
         this.skipTransferChecksums = skipTransferChecksums;
         Bucket = bucket;
         Prefix = prefix.Length == 0 || prefix.EndsWith('/') ? prefix : prefix + "/";
-        retry = new ResiliencePipelineBuilder()
-            .AddRetry(new RetryStrategyOptions
-            {
-                // Throttling only: the SDK already retries network errors and timeouts (SdkRetries), and retrying those
-                // again here multiplied a refused connection into seconds of waiting.
-                ShouldHandle = new PredicateBuilder().Handle<AmazonServiceException>(IsRetried),
-                MaxRetryAttempts = maxRetries,
-                BackoffType = DelayBackoffType.Exponential,
-                UseJitter = true,
-                Delay = baseDelay ?? TimeSpan.FromMilliseconds(200),
-            })
-            .Build();
+        if (client is AmazonServiceClient serviceClient)
+        {
+            serviceClient.AfterResponseEvent += KeepRestoreHeader;
+        }
+
+        retry = new SourceRetry(Classify, maxRetries, TransientRetries, baseDelay ?? TimeSpan.FromMilliseconds(200));
     }
 
     /// <summary>The bucket and prefix of an <c>s3://bucket[/prefix]</c> URL, or a message saying what is wrong with it.</summary>
@@ -94,10 +90,17 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
     public static S3ObjectStore Create(string url, string? endpointUrl, int maxConnections = VerifyOptions.DefaultRemoteParallelism, bool skipTransferChecksums = false)
     {
         var (bucket, prefix) = ParseUrl(url);
+        return new S3ObjectStore(CreateClient(url, endpointUrl, maxConnections), bucket, prefix, ownsClient: true, skipTransferChecksums: skipTransferChecksums, endpointName: endpointUrl?.TrimEnd('/') ?? "S3");
+    }
+
+    /// <summary>A client for <paramref name="url"/> with the store's timeouts and no SDK retries (see <see cref="TransientRetries"/>).</summary>
+    internal static AmazonS3Client CreateClient(string url, string? endpointUrl, int maxConnections = VerifyOptions.DefaultRemoteParallelism)
+    {
         var config = new AmazonS3Config
         {
             RetryMode = RequestRetryMode.Standard,
-            MaxErrorRetry = SdkRetries,
+            // SourceRetry is the one retry layer: SDK retries under it would multiply every attempt.
+            MaxErrorRetry = 0,
             MaxConnectionsPerServer = maxConnections,
             ConnectTimeout = ConnectTimeout,
             // With streamed responses this bounds the wait for the headers; body reads are bounded by ReadTimeoutStream.
@@ -122,17 +125,14 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
             config.RegionEndpoint = Amazon.RegionEndpoint.USEast1;
         }
 
-        AmazonS3Client s3;
         try
         {
-            s3 = new AmazonS3Client(ResolveCredentialsOnce(config), config);
+            return new AmazonS3Client(ResolveCredentialsOnce(config), config);
         }
         catch (AmazonClientException e)
         {
             throw new IntegrityInputException($"cannot create an S3 client for {url}: {e.Message} (configure credentials as for the AWS CLI: environment, profile, or instance role)");
         }
-
-        return new S3ObjectStore(s3, bucket, prefix, ownsClient: true, skipTransferChecksums: skipTransferChecksums, endpointName: endpointUrl?.TrimEnd('/') ?? "S3");
     }
 
     /// <summary>
@@ -172,7 +172,7 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
             {
                 if (!item.Key.EndsWith('/'))
                 {
-                    yield return new ObjectEntry(item.Key, item.Size ?? 0, item.ETag?.Trim('"'));
+                    yield return new ObjectEntry(item.Key, item.Size ?? 0, item.ETag?.Trim('"'), item.StorageClass?.Value);
                 }
             }
 
@@ -210,13 +210,39 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
         try
         {
             var response = await CallAsync(ct => GetAsync(key, ct), $"read s3://{Bucket}/{key}", cancellationToken);
-            var signature = withSignature ? response.Metadata[SignatureMetadata] : null;
-            return new StoredObject(new ReadTimeoutStream(response.ResponseStream, ResponseTimeout, $"{endpointName} stopped sending s3://{Bucket}/{key}"), string.IsNullOrEmpty(signature) ? null : signature, response.ETag?.Trim('"'));
+            return Stored(key, withSignature, response);
         }
         catch (AmazonS3Exception e) when (e.ErrorCode == "NoSuchKey" || (e.StatusCode == HttpStatusCode.NotFound && e.ErrorCode != "NoSuchBucket"))
         {
             throw new ObjectNotFoundException(key);
         }
+    }
+
+    /// <summary>Open and consume as one attempt of the store's retry policy: a body broken off mid-stream is read again from its start.</summary>
+    public Task<T> ReadAsync<T>(string key, bool withSignature, Func<StoredObject, CancellationToken, Task<T>> consume, CancellationToken cancellationToken) =>
+        CallAsync(
+            async ct =>
+            {
+                GetObjectResponse response;
+                try
+                {
+                    response = await GetAsync(key, ct);
+                }
+                catch (AmazonS3Exception e) when (e.ErrorCode == "NoSuchKey" || (e.StatusCode == HttpStatusCode.NotFound && e.ErrorCode != "NoSuchBucket"))
+                {
+                    throw new ObjectNotFoundException(key);
+                }
+
+                await using var stored = Stored(key, withSignature, response);
+                return await consume(stored, ct);
+            },
+            $"read s3://{Bucket}/{key}",
+            cancellationToken);
+
+    private StoredObject Stored(string key, bool withSignature, GetObjectResponse response)
+    {
+        var signature = withSignature ? response.Metadata[SignatureMetadata] : null;
+        return new StoredObject(new ReadTimeoutStream(response.ResponseStream, ResponseTimeout, $"{endpointName} stopped sending s3://{Bucket}/{key}"), string.IsNullOrEmpty(signature) ? null : signature, response.ETag?.Trim('"'));
     }
 
     private async Task<GetObjectResponse> GetAsync(string key, CancellationToken cancellationToken)
@@ -238,6 +264,86 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
         }
     }
 
+    /// <summary>
+    /// The raw <c>x-amz-restore</c> header of each HEAD in flight, by its request: the SDK's own reading of it is lenient
+    /// (a malformed header reads as "not restored"), and the endpoint is untrusted, so it is read here by <see cref="RestoreHeader"/>.
+    /// </summary>
+    private readonly ConditionalWeakTable<GetObjectMetadataRequest, StrongBox<string?>> restoreHeaders = [];
+
+    private void KeepRestoreHeader(object sender, ResponseEventArgs e)
+    {
+        if (e is WebServiceResponseEventArgs { Request: GetObjectMetadataRequest request } args && restoreHeaders.TryGetValue(request, out var box))
+        {
+            box.Value = args.ResponseHeaders?.FirstOrDefault(h => string.Equals(h.Key, RestoreHeader.Name, StringComparison.OrdinalIgnoreCase)).Value;
+        }
+    }
+
+    public async Task<ArchivedObjectStatus> GetRestoreStatusAsync(string key, CancellationToken cancellationToken)
+    {
+        var request = new GetObjectMetadataRequest { BucketName = Bucket, Key = key };
+        var header = new StrongBox<string?>();
+        restoreHeaders.AddOrUpdate(request, header);
+        GetObjectMetadataResponse response;
+        try
+        {
+            response = await CallAsync(ct => client.GetObjectMetadataAsync(request, ct), $"read the restore status of s3://{Bucket}/{key}", cancellationToken);
+        }
+        catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound && e.ErrorCode != "NoSuchBucket")
+        {
+            throw new ObjectNotFoundException(key);
+        }
+        catch (AmazonS3Exception e)
+        {
+            throw new IntegrityInputException($"cannot read the restore status of s3://{Bucket}/{key}: {e.ErrorCode ?? e.StatusCode.ToString()}: {Core.Messages.Flatten(e.Message)}", e);
+        }
+
+        if (client is not AmazonServiceClient)
+        {
+            // A client without the response event (a test double) has only the SDK's reading.
+            return response.RestoreInProgress == true ? new ArchivedObjectStatus(RestoreState.InProgress)
+                : response.RestoreExpiration is { } expires ? new ArchivedObjectStatus(RestoreState.Restored, new DateTimeOffset(DateTime.SpecifyKind(expires, DateTimeKind.Utc)))
+                : ArchivedObjectStatus.None;
+        }
+
+        try
+        {
+            return RestoreHeader.Parse(header.Value);
+        }
+        catch (FormatException e)
+        {
+            throw new IntegrityInputException($"cannot read the restore status of s3://{Bucket}/{key}: {endpointName} sent {Core.Messages.Flatten(e.Message)}", e);
+        }
+    }
+
+    public async Task<RestoreRequestOutcome> RequestRestoreAsync(string key, RestoreTier tier, int days, CancellationToken cancellationToken)
+    {
+        var request = new RestoreObjectRequest
+        {
+            BucketName = Bucket,
+            Key = key,
+            Days = days,
+            RetrievalTier = tier switch { RestoreTier.Bulk => GlacierJobTier.Bulk, RestoreTier.Expedited => GlacierJobTier.Expedited, _ => GlacierJobTier.Standard },
+        };
+        try
+        {
+            var response = await CallAsync(ct => client.RestoreObjectAsync(request, ct), $"restore s3://{Bucket}/{key}", cancellationToken);
+            return response.HttpStatusCode == HttpStatusCode.OK ? RestoreRequestOutcome.AlreadyRestored : RestoreRequestOutcome.Started;
+        }
+        catch (AmazonS3Exception e) when (e.ErrorCode == "RestoreAlreadyInProgress" || e.StatusCode == HttpStatusCode.Conflict)
+        {
+            return RestoreRequestOutcome.AlreadyInProgress;
+        }
+        catch (AmazonS3Exception e) when (e.ErrorCode == "NoSuchKey" || (e.StatusCode == HttpStatusCode.NotFound && e.ErrorCode != "NoSuchBucket"))
+        {
+            throw new ObjectNotFoundException(key);
+        }
+        catch (AmazonS3Exception e)
+        {
+            // Refused for this object (a tier S3 does not offer for its class, a restore it cannot take): one line naming it.
+            throw new IntegrityInputException($"cannot restore s3://{Bucket}/{key}: {e.ErrorCode ?? e.StatusCode.ToString()}: {Core.Messages.Flatten(e.Message)}", e);
+        }
+    }
+
     /// <summary>Puts a local copy into this bucket and prefix (see <see cref="S3Upload"/>).</summary>
     public Task<int> UploadDirectoryAsync(string directory, CancellationToken cancellationToken) =>
         CallAsync(ct => S3Upload.UploadDirectoryAsync(directory, client, Bucket!, Prefix, cancellationToken: ct), $"upload to {Description}", cancellationToken);
@@ -246,12 +352,44 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
         e.StatusCode is HttpStatusCode.ServiceUnavailable or HttpStatusCode.TooManyRequests or HttpStatusCode.InternalServerError or HttpStatusCode.BadGateway or HttpStatusCode.GatewayTimeout
         || (e.ErrorCode is not null && RetriedCodes.Contains(e.ErrorCode));
 
-    /// <summary>One S3 call: retried while throttled; a source that cannot be used at all becomes one clear input error.</summary>
+    /// <summary>Why a failed call may succeed when made again: throttling and server errors, or a connection that failed, timed out or broke off.</summary>
+    private static RetryReason Classify(Exception e)
+    {
+        if (e is AmazonServiceException service)
+        {
+            return IsRetried(service) ? RetryReason.Throttled : RetryReason.None;
+        }
+
+        if (e is IntegrityInputException or ObjectNotFoundException)
+        {
+            return RetryReason.None;
+        }
+
+        for (var inner = e; inner is not null; inner = inner.InnerException)
+        {
+            if (inner is System.Net.Sockets.SocketException or TimeoutException or OperationCanceledException or HttpRequestException or IOException)
+            {
+                return RetryReason.Transient;
+            }
+        }
+
+        return RetryReason.None;
+    }
+
+    /// <summary>One S3 call under the store's retry policy; a source that cannot be used at all becomes one clear input error.</summary>
     private async Task<T> CallAsync<T>(Func<CancellationToken, Task<T>> call, string what, CancellationToken cancellationToken)
     {
         try
         {
             return await retry.ExecuteAsync(async ct => await call(ct), cancellationToken);
+        }
+        catch (AmazonS3Exception e) when (e.ErrorCode == "RestoreAlreadyInProgress")
+        {
+            throw;
+        }
+        catch (AmazonS3Exception e) when (e.ErrorCode == "InvalidObjectState")
+        {
+            throw new IntegrityInputException($"cannot {what}: the object is archived (Glacier Flexible Retrieval or Deep Archive) and not restored (InvalidObjectState); `auditinfra query --source s3://... --restore bulk|standard|expedited` restores what a question needs, or restore it with `aws s3api restore-object`", e);
         }
         catch (AmazonS3Exception e) when (e.ErrorCode == "NoSuchBucket")
         {
@@ -259,7 +397,7 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
         }
         catch (AmazonS3Exception e) when (e.ErrorCode is "AccessDenied" or "AllAccessDisabled" or "InvalidAccessKeyId" or "SignatureDoesNotMatch" or "ExpiredToken" or "InvalidToken" || e.StatusCode == HttpStatusCode.Forbidden)
         {
-            throw new IntegrityInputException($"cannot {what}: access denied ({e.ErrorCode ?? e.StatusCode.ToString()}: {e.Message}). The credentials in use need s3:ListBucket on the bucket and s3:GetObject on its keys (the audit stack's auditor role has both)", e);
+            throw new IntegrityInputException($"cannot {what}: access denied ({e.ErrorCode ?? e.StatusCode.ToString()}: {e.Message}). The credentials in use need s3:ListBucket on the bucket and s3:GetObject on its keys (the audit stack's auditor role has both){(what.StartsWith("restore ", StringComparison.Ordinal) ? ", and s3:RestoreObject to restore archived ones" : "")}", e);
         }
         catch (AmazonServiceException e) when (IsRetried(e))
         {
@@ -267,17 +405,21 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
         }
         catch (Exception e) when (Unreachable(e, cancellationToken) is { } reason)
         {
-            throw new IntegrityInputException($"cannot {what}: {reason} (tried {SdkRetries + 1} times); check --endpoint-url, the network and any proxy", e);
+            throw new IntegrityInputException($"cannot {what}: {reason} (tried {TransientRetries + 1} times); check --endpoint-url, the network and any proxy", e);
         }
         catch (AmazonClientException e)
         {
             throw new IntegrityInputException($"cannot {what}: {Core.Messages.Flatten(e.Message)} (configure AWS credentials as for the AWS CLI, and --endpoint-url for S3-compatible stores)", e);
         }
+        catch (IOException e)
+        {
+            throw new IntegrityInputException($"cannot {what}: {Core.Messages.Flatten(e.Message)} (tried {TransientRetries + 1} times; a read that breaks off mid-object is read again from its start)", e);
+        }
         catch (HttpRequestException e)
         {
             throw new IntegrityInputException($"cannot {what}: {Core.Messages.Flatten(e.Message)} (is the endpoint reachable?)", e);
         }
-        catch (Exception e) when (e is not IntegrityInputException and not AmazonServiceException and not OperationCanceledException)
+        catch (Exception e) when (e is not IntegrityInputException and not ObjectNotFoundException and not AmazonServiceException and not OperationCanceledException)
         {
             // The endpoint is as untrusted as the bucket: an answer the SDK cannot process (a malformed ETag, a broken
             // listing) is an input error naming the endpoint, not a crash.
@@ -314,6 +456,11 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
 
     public void Dispose()
     {
+        if (client is AmazonServiceClient serviceClient)
+        {
+            serviceClient.AfterResponseEvent -= KeepRestoreHeader;
+        }
+
         if (ownsClient)
         {
             client.Dispose();
