@@ -21,10 +21,10 @@ public sealed record BucketSelection(IReadOnlyList<BucketDay> Days)
 /// <c>query</c> over the log bucket itself, in two steps so that a check can run between them (storage classes,
 /// restores): <see cref="ListAsync"/> lists only the asked account, regions and days
 /// (<c>[prefix/]AWSLogs/[o-…/]ACCOUNT/CloudTrail/REGION/YYYY/MM/DD/</c>); <see cref="OpenTimelineAsync"/> then reads one
-/// day at a time: that day's objects are fetched into a private temporary folder (many requests in flight), checked and
-/// read by DuckDB exactly as a local copy's files are, their rows kept as Parquet with each row's object key, and the
-/// day's files deleted. Memory and disk hold one day's logs, never the range; the answer is asked of the kept rows
-/// with the same SQL as a local copy, so both answer alike.
+/// day at a time: that day's objects are fetched into a private temporary folder (many requests in flight), read by
+/// DuckDB in batches while the rest download (a day with a file that needs them goes through a local copy's checks),
+/// their records kept with each one's object key, and the day's files deleted. Memory and disk hold one day's logs,
+/// never the range; the answer is asked of the kept rows with the same SQL as a local copy, so both answer alike.
 /// </summary>
 public sealed class BucketCorpus(IObjectStore store, int parallelism = VerifyOptions.DefaultRemoteParallelism)
 {
