@@ -106,7 +106,7 @@ public static class VerifyCommand
     }
 
     /// <summary>The exact list-public-keys command for this source: its trails' home regions and the time span of its digests.</summary>
-    private static async Task<string> KeysHintAsync(IObjectStore store, VerifyOptions options, CancellationToken cancellationToken)
+    internal static async Task<string> KeysHintAsync(IObjectStore store, VerifyOptions options, CancellationToken cancellationToken)
     {
         // Only each chain's first and last day of digests are listed: a hint must not cost a listing of the whole bucket.
         var units = await SourceLayout.DiscoverAsync(store, options, cancellationToken);

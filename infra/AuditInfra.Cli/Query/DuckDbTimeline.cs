@@ -35,8 +35,11 @@ public sealed class DuckDbTimeline : IDisposable
         _maximumObjectBytes = maximumObjectBytes;
     }
 
-    /// <summary>Opens DuckDB over the files; returns the files it had to skip (only with skipBad), each with what is wrong with it.</summary>
-    public static (DuckDbTimeline Timeline, IReadOnlyList<(string File, string Error)> Skipped) Open(IReadOnlyList<string> files, bool skipBad, CancellationToken deadline = default)
+    /// <summary>
+    /// Opens DuckDB over the files; returns the files it had to skip (only with skipBad), each with what is wrong with it.
+    /// With <paramref name="withLogFile"/> the view names each record's file in <c>log_file</c>.
+    /// </summary>
+    public static (DuckDbTimeline Timeline, IReadOnlyList<(string File, string Error)> Skipped) Open(IReadOnlyList<string> files, bool skipBad, CancellationToken deadline = default, bool withLogFile = false)
     {
         var skipped = new List<(string, string)>();
         foreach (var file in files)
@@ -110,7 +113,7 @@ public sealed class DuckDbTimeline : IDisposable
             }
         }
 
-        timeline.Execute(TimelineSql.CreateView(readable, maximumObject));
+        timeline.Execute(TimelineSql.CreateView(readable, maximumObject, withLogFile));
         return (timeline, skipped);
     }
 
@@ -216,6 +219,16 @@ public sealed class DuckDbTimeline : IDisposable
         {
             // DuckDB.NET reports an interrupted command as an OperationCanceledException (or a DuckDB error mid-read).
             throw new QueryTimeoutException();
+        }
+    }
+
+    /// <summary>The table <c>log_integrity(log_file, integrity)</c> that <see cref="TimelineSql.SummaryWithIntegrity"/> joins.</summary>
+    public void SetLogIntegrity(IEnumerable<(string LogFile, string Integrity)> files)
+    {
+        Execute("CREATE OR REPLACE TEMP TABLE log_integrity (log_file VARCHAR PRIMARY KEY, integrity VARCHAR NOT NULL)");
+        foreach (var chunk in files.Chunk(500))
+        {
+            Execute("INSERT INTO log_integrity VALUES " + string.Join(", ", chunk.Select(f => $"({TimelineSql.Literal(f.LogFile)}, {TimelineSql.Literal(f.Integrity)})")));
         }
     }
 

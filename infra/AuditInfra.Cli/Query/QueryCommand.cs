@@ -36,14 +36,16 @@ public static class QueryCommand
         var database = new Option<string>("--athena-database") { Description = "The Glue database of the CloudTrail table", DefaultValueFactory = _ => "auditinfra" };
         var timeout = new Option<string>("--timeout") { Description = "Stop a local query that runs longer: 90s, 10m, 2h (default 10m)", DefaultValueFactory = _ => "10m" };
         var athenaTable = new Option<string>("--athena-table") { Description = "The CloudTrail table", DefaultValueFactory = _ => "cloudtrail" };
+        var verify = new Option<bool>("--verify") { Description = "Check the log files the answer read against the signed digests of their hours; each row gets integrity = verified, unverifiable or TAMPERED (exit 1 if any row is TAMPERED)" };
+        var publicKeys = new Option<FileInfo?>("--public-keys") { Description = "With --verify: the JSON printed by `aws cloudtrail list-public-keys` (as verify reads it)" };
         var command = new Command("query", "What happened in an account on a day: a timeline from a local copy of the log bucket (DuckDB)");
-        foreach (var option in new Option[] { source, account, date, to, regions, principal, names, sources, errorsOnly, ip, format, limit, summary, sql, skipBad, cache, timeout, athena, run, database, athenaTable })
+        foreach (var option in new Option[] { source, account, date, to, regions, principal, names, sources, errorsOnly, ip, format, limit, summary, sql, skipBad, cache, timeout, athena, run, database, athenaTable, verify, publicKeys })
         {
             command.Options.Add(option);
         }
 
-        command.SetAction((parse, cancellation) => Task.FromResult(Run(parse, cancellation)));
-        int Run(ParseResult parse, CancellationToken cancellation)
+        command.SetAction((parse, cancellation) => RunAsync(parse, cancellation));
+        async Task<int> RunAsync(ParseResult parse, CancellationToken cancellation)
         {
             var accountId = parse.GetValue(account)!;
             if (Core.Configuration.AwsFormats.AccountId(accountId) is { } expected)
@@ -91,6 +93,12 @@ public static class QueryCommand
             }
 
             var question = new TimelineQuery(accountId, from, until, parse.GetValue(regions) ?? [], parse.GetValue(principal), parse.GetValue(names) ?? [], parse.GetValue(sources) ?? [], parse.GetValue(errorsOnly), parse.GetValue(limit));
+            if (parse.GetValue(athena) && parse.GetValue(verify))
+            {
+                io.Err.WriteLine("--verify reads the log files of a local copy and their digests; it does not apply to --athena");
+                return ExitCodes.UsageOrInput;
+            }
+
             if (parse.GetValue(athena))
             {
                 io.Out.WriteLine(AthenaSql.Timeline(question, parse.GetValue(database)!, parse.GetValue(athenaTable)!));
@@ -138,11 +146,27 @@ public static class QueryCommand
                     return ExitCodes.UsageOrInput;
                 }
 
+                QueryVerification? verification = null;
+                if (parse.GetValue(verify))
+                {
+                    verification = await QueryVerification.OpenAsync(io, root, accountId, from, until, question.Regions, parse.GetValue(publicKeys), cancellation);
+                    if (verification is null)
+                    {
+                        return ExitCodes.UsageOrInput;
+                    }
+
+                    if (parse.GetValue(cache))
+                    {
+                        // A cache is not evidence: the rows must come from the very files that are verified.
+                        io.Err.WriteLine("--cache is not read with --verify: the answer is read from the log files that are verified");
+                    }
+                }
+
                 // Ctrl+C interrupts DuckDB too, and is then reported as cancelled, not as a timeout.
                 using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
                 deadline.CancelAfter(timeLimit);
-                var (timeline, skipped) = DuckDbTimeline.Open(selection.Files, parse.GetValue(skipBad), deadline.Token);
-                if (parse.GetValue(cache))
+                var (timeline, skipped) = DuckDbTimeline.Open(selection.Files, parse.GetValue(skipBad), deadline.Token, withLogFile: verification is not null);
+                if (parse.GetValue(cache) && verification is null)
                 {
                     // The logs were checked above (bad ones named or skipped); cache what was readable.
                     var readable = selection.Files.Except(skipped.Select(s => s.File)).ToList();
@@ -159,6 +183,11 @@ public static class QueryCommand
                     }
 
                     var fmt = parse.GetValue(format)!;
+                    if (verification is not null)
+                    {
+                        return await AnswerVerifiedAsync(timeline, verification, question, network, parse.GetValue(sql), parse.GetValue(summary), fmt, io, deadline.Token);
+                    }
+
                     if (parse.GetValue(sql) is { } userSql)
                     {
                         Write(timeline.Run(userSql), fmt, io);
@@ -169,14 +198,7 @@ public static class QueryCommand
                     }
                     else
                     {
-                        var result = timeline.Run(TimelineSql.Timeline(question));
-                        var rows = result.Rows.Where(r => network is not { } n || (r[5] is string addr && IPAddress.TryParse(addr, out var a) && n.Contains(a)));
-                        if (question.Limit is { } max)
-                        {
-                            rows = rows.Take(max);
-                        }
-
-                        Write(result with { Rows = rows.ToList() }, fmt, io);
+                        Write(TimelineRows(timeline.Run(TimelineSql.Timeline(question)), question, network), fmt, io);
                     }
                 }
             }
@@ -199,10 +221,106 @@ public static class QueryCommand
                 io.Err.WriteLine($"query failed: {ex.Message.Split('\n')[0]}");
                 return ExitCodes.UsageOrInput;
             }
+            catch (Exception ex) when (parse.GetValue(verify) && ex is Core.Integrity.IntegrityInputException or Core.UnsafePathException or IOException or UnauthorizedAccessException)
+            {
+                // What the verifier could not read is named, as verify names it; nothing was judged.
+                io.Err.WriteLine($"--verify: cannot read the source: {Core.Messages.Flatten(ex.Message)}");
+                return ExitCodes.UsageOrInput;
+            }
 
             return ExitCodes.Ok;
         }
         return command;
+    }
+
+    /// <summary>The timeline's rows after the filters applied here (--ip) and --limit.</summary>
+    private static QueryResult TimelineRows(QueryResult result, TimelineQuery question, IPNetwork? network)
+    {
+        var rows = result.Rows.Where(r => network is not { } n || (r[5] is string addr && IPAddress.TryParse(addr, out var a) && n.Contains(a)));
+        if (question.Limit is { } max)
+        {
+            rows = rows.Take(max);
+        }
+
+        return result with { Rows = rows.ToList() };
+    }
+
+    /// <summary>
+    /// The answer with --verify: the files behind its rows are verified, each row (or summary count) carries the
+    /// integrity of its file, the integrity line follows (on standard error, or in the JSON), and any row read from
+    /// a tampered file is a finding (exit 1).
+    /// </summary>
+    private static async Task<int> AnswerVerifiedAsync(DuckDbTimeline timeline, QueryVerification verification, TimelineQuery question, IPNetwork? network, string? userSql, bool summary, string format, CliIo io, CancellationToken deadline)
+    {
+        IntegrityCounts counts;
+        string unit;
+        if (userSql is not null)
+        {
+            var result = timeline.Run(userSql);
+            var fileColumn = result.Columns.ToList().IndexOf("log_file");
+            if (fileColumn < 0)
+            {
+                io.Err.WriteLine("--verify with --sql: select the log_file column (the view has it with --verify), so that each row can be marked with the integrity of its file");
+                return ExitCodes.UsageOrInput;
+            }
+
+            await VerifyWithinAsync(verification, result.Rows.Select(r => r[fileColumn] as string).OfType<string>(), deadline);
+            (result, counts) = verification.Mark(result, fileColumn, dropFileColumn: false);
+            unit = "rows";
+            WriteVerified(result, verification, counts, unit, format, io);
+        }
+        else if (summary)
+        {
+            await VerifyWithinAsync(verification, timeline.Run(TimelineSql.TimelineLogFiles(question)).Rows.Select(r => (string)r[0]!), deadline);
+            timeline.SetLogIntegrity(verification.Files);
+            var parts = SummaryDimensions.Select(d => (d, timeline.Run(TimelineSql.SummaryWithIntegrity(question, d)))).ToList();
+            // Every dimension counts each event once: any one of them gives the totals.
+            var first = parts[0].Item2.Rows;
+            counts = new IntegrityCounts(first.Sum(r => Convert.ToInt64(r[2], CultureInfo.InvariantCulture)), first.Sum(r => Convert.ToInt64(r[3], CultureInfo.InvariantCulture)), first.Sum(r => Convert.ToInt64(r[4], CultureInfo.InvariantCulture)));
+            unit = "events";
+            WriteSummary(parts, format, io, format == "json" ? verification.ToJson(counts, unit) : null);
+            if (format != "json")
+            {
+                verification.WriteSummary(io, counts, unit);
+            }
+        }
+        else
+        {
+            var result = TimelineRows(timeline.Run(TimelineSql.Timeline(question, withLogFile: true)), question, network);
+            var fileColumn = result.Columns.Count - 1;
+            await VerifyWithinAsync(verification, result.Rows.Select(r => r[fileColumn] as string).OfType<string>(), deadline);
+            (result, counts) = verification.Mark(result, fileColumn, dropFileColumn: true);
+            unit = "rows";
+            WriteVerified(result, verification, counts, unit, format, io);
+        }
+
+        return counts.Tampered > 0 ? ExitCodes.Findings : ExitCodes.Ok;
+    }
+
+    /// <summary>Runs the verifier under the query's --timeout, which reports as a timeout (Ctrl+C stays a cancellation).</summary>
+    private static async Task VerifyWithinAsync(QueryVerification verification, IEnumerable<string> files, CancellationToken deadline)
+    {
+        try
+        {
+            await verification.VerifyAsync(files, deadline);
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested)
+        {
+            throw new QueryTimeoutException();
+        }
+    }
+
+    /// <summary>Rows with their integrity column: in JSON one object, <c>{"rows": [...], "integrity": {...}}</c>; otherwise the rows, and the integrity line on standard error.</summary>
+    private static void WriteVerified(QueryResult result, QueryVerification verification, IntegrityCounts counts, string unit, string format, CliIo io)
+    {
+        if (format == "json")
+        {
+            io.Out.WriteLine(new JsonObject { ["rows"] = Json(result), ["integrity"] = verification.ToJson(counts, unit) }.ToJsonString(JsonFormat.Indented));
+            return;
+        }
+
+        Write(result, format, io);
+        verification.WriteSummary(io, counts, unit);
     }
 
     /// <summary>A positive duration written as a number and a unit (s, m or h); null when it is not one.</summary>
@@ -245,7 +363,7 @@ public static class QueryCommand
     /// The summary as one document per format: a JSON object of counts per dimension (counts as
     /// numbers), one CSV table (dimension,value,events), or a table per dimension.
     /// </summary>
-    private static void WriteSummary(IReadOnlyList<(string Dimension, QueryResult Result)> parts, string format, CliIo io)
+    private static void WriteSummary(IReadOnlyList<(string Dimension, QueryResult Result)> parts, string format, CliIo io, JsonObject? integrity = null)
     {
         switch (format)
         {
@@ -256,10 +374,15 @@ public static class QueryCommand
                     document[dimension] = Json(result);
                 }
 
+                if (integrity is not null)
+                {
+                    document["integrity"] = integrity;
+                }
+
                 io.Out.WriteLine(document.ToJsonString(JsonFormat.Indented));
                 break;
             case "csv":
-                io.Out.WriteLine("dimension,value,events");
+                io.Out.WriteLine(string.Join(',', new[] { "dimension" }.Concat(parts[0].Result.Columns)));
                 foreach (var (dimension, result) in parts)
                 {
                     foreach (var row in result.Rows)
@@ -273,7 +396,7 @@ public static class QueryCommand
                 foreach (var (dimension, result) in parts)
                 {
                     io.Out.WriteLine($"by {dimension}:");
-                    Write(result with { Columns = [dimension, "events"] }, format, io);
+                    Write(result with { Columns = [dimension, .. result.Columns.Skip(1)] }, format, io);
                 }
 
                 break;

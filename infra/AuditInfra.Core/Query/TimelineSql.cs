@@ -41,7 +41,11 @@ public static class TimelineSql
     /// read buffers from it (twice the size, per reading thread), so it is chosen per query from
     /// the files rather than set once to the bound.
     /// </remarks>
-    public static string CreateView(IEnumerable<string> files, long maximumObjectBytes = DefaultObjectBytes)
+    /// <remarks>
+    /// With <paramref name="withLogFile"/> the view also has <c>log_file</c>, the path each record was read from,
+    /// so that `query --verify` can mark each row with the integrity of its file.
+    /// </remarks>
+    public static string CreateView(IEnumerable<string> files, long maximumObjectBytes = DefaultObjectBytes, bool withLogFile = false)
     {
         var columns = string.Join(",\n  ", CloudTrailColumns.All.Select(c => $"json_extract_string(r, {Literal(c.JsonPath)}) AS {c.Name}"));
         return $"""
@@ -49,8 +53,8 @@ public static class TimelineSql
             SELECT
               {columns},
               list_aggr(json_extract_string(r, '$.resources[*].ARN'), 'string_agg', ' ') AS resources,
-              r AS raw
-            FROM (SELECT unnest(Records) AS r FROM {ReadLogs(files, maximumObjectBytes)})
+              r AS raw{(withLogFile ? ",\n  filename AS log_file" : "")}
+            FROM (SELECT unnest(Records) AS r{(withLogFile ? ", filename" : "")} FROM {ReadLogs(files, maximumObjectBytes, withFileName: withLogFile)})
             """;
     }
 
@@ -64,9 +68,10 @@ public static class TimelineSql
     private static string ReadLogs(IEnumerable<string> files, long maximumObjectBytes, bool withFileName = false) =>
         $"read_json([{string.Join(", ", files.Select(Literal))}], columns = {{Records: 'JSON[]'}}, format = 'auto', compression = 'gzip', maximum_object_size = {Math.Clamp(maximumObjectBytes, DefaultObjectBytes, MaximumLogFileBytes)}{(withFileName ? ", filename = true" : "")})";
 
-    public static string Timeline(TimelineQuery q)
+    /// <summary>The timeline; with <paramref name="withLogFile"/> each row ends with the file it was read from (a view made with it).</summary>
+    public static string Timeline(TimelineQuery q, bool withLogFile = false)
     {
-        var sql = new StringBuilder("SELECT ").Append(string.Join(", ", CloudTrailColumns.Timeline)).Append(" FROM cloudtrail");
+        var sql = new StringBuilder("SELECT ").Append(string.Join(", ", CloudTrailColumns.Timeline)).Append(withLogFile ? ", log_file" : "").Append(" FROM cloudtrail");
         sql.Append(" WHERE account = ").Append(Literal(q.Account));
         sql.Append(" AND event_time >= ").Append(Literal(q.From.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture)));
         // The day part compared, not `< To + 1 day`: the last representable day has no next day.
@@ -103,6 +108,24 @@ public static class TimelineSql
     /// <summary>Counts by principal, event, error and address over the timeline's rows.</summary>
     public static string Summary(TimelineQuery q, string dimension) =>
         $"SELECT {dimension} AS value, count(*) AS events FROM ({Timeline(q with { Limit = null })}) GROUP BY 1 ORDER BY 2 DESC, 1";
+
+    /// <summary>The log files the timeline's rows come from (a view made with <c>log_file</c>), before --limit.</summary>
+    public static string TimelineLogFiles(TimelineQuery q) =>
+        $"SELECT DISTINCT log_file FROM ({Timeline(q with { Limit = null }, withLogFile: true)}) ORDER BY 1";
+
+    /// <summary>
+    /// The summary with each count split by the integrity of the files its events come from, as the table
+    /// <c>log_integrity(log_file, integrity)</c> gives it; a file it does not name counts as unverifiable.
+    /// </summary>
+    public static string SummaryWithIntegrity(TimelineQuery q, string dimension) =>
+        $"""
+        SELECT t.{dimension} AS value, count(*) AS events,
+          count(*) FILTER (WHERE i.integrity = 'verified') AS verified,
+          count(*) FILTER (WHERE i.integrity IS NULL OR i.integrity = 'unverifiable') AS unverifiable,
+          count(*) FILTER (WHERE i.integrity = 'TAMPERED') AS tampered
+        FROM ({Timeline(q with { Limit = null }, withLogFile: true)}) t LEFT JOIN log_integrity i ON t.log_file = i.log_file
+        GROUP BY 1 ORDER BY 2 DESC, 1
+        """;
 
     /// <summary>A SQL string literal: quotes doubled, nothing interpolated raw.</summary>
     public static string Literal(string value) => "'" + value.Replace("'", "''", StringComparison.Ordinal) + "'";

@@ -1,0 +1,152 @@
+using System.Text.Json.Nodes;
+using AuditInfra.Cli.Integrity;
+using AuditInfra.Core.Integrity;
+
+namespace AuditInfra.Cli.Query;
+
+/// <summary>Rows (or events) of an answer by the integrity of the files they were read from.</summary>
+public sealed record IntegrityCounts(long Verified, long Unverifiable, long Tampered)
+{
+    public string Line(string unit) => $"integrity: {Verified} {unit} verified, {Unverifiable} unverifiable, {Tampered} tampered";
+}
+
+/// <summary>
+/// <c>query --verify</c>: the log files behind an answer, judged by the verifier against the digests of their
+/// hours, so that each row can say whether the file it was read from is proven.
+/// </summary>
+internal sealed class QueryVerification(string root, ILogFileVerifier verifier)
+{
+    /// <summary>How many unproven files are named one by one on standard error; all of them are in the JSON.</summary>
+    private const int FilesNamed = 20;
+
+    public const string Column = "integrity";
+
+    private readonly Dictionary<string, LogVerdict> byFile = new(StringComparer.Ordinal);
+
+    public static string Text(LogIntegrity integrity) => integrity switch
+    {
+        LogIntegrity.Verified => "verified",
+        LogIntegrity.Tampered => "TAMPERED",
+        _ => "unverifiable",
+    };
+
+    /// <summary>
+    /// The verification for a local copy, or null after saying why it cannot be done: without --public-keys the
+    /// exact list-public-keys command for the asked span is printed, as verify prints it.
+    /// </summary>
+    public static async Task<QueryVerification?> OpenAsync(CliIo io, string root, string account, DateOnly from, DateOnly until, IReadOnlyCollection<string> regions, FileInfo? publicKeys, CancellationToken cancellationToken)
+    {
+        var store = new LocalDirectoryStore(root);
+        if (publicKeys is null)
+        {
+            var options = new VerifyOptions
+            {
+                Accounts = new HashSet<string>([account], StringComparer.Ordinal),
+                Regions = regions.ToHashSet(StringComparer.Ordinal),
+                Start = new DateTimeOffset(from.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero),
+                End = new DateTimeOffset(until.ToDateTime(TimeOnly.MaxValue), TimeSpan.Zero),
+            };
+            await io.Err.WriteLineAsync($"--verify needs --public-keys: the keys CloudTrail signed the digests with. {await VerifyCommand.KeysHintAsync(store, options, cancellationToken)}");
+            return null;
+        }
+
+        try
+        {
+            return new QueryVerification(store.Root, LogFileVerifiers.For(store, PublicKeySet.Load(publicKeys.FullName)));
+        }
+        catch (IntegrityInputException e)
+        {
+            await io.Err.WriteLineAsync(e.Message);
+            return null;
+        }
+    }
+
+    /// <summary>The key of a file of the copy, as the verifier names it: its path under the copy's root, with slashes.</summary>
+    public string KeyOf(string file) => Path.GetRelativePath(root, Path.GetFullPath(file)).Replace(Path.DirectorySeparatorChar, '/');
+
+    /// <summary>Judges these files (as DuckDB named them in <c>log_file</c>); each keeps its verdict for the rows read from it.</summary>
+    public async Task VerifyAsync(IEnumerable<string> files, CancellationToken cancellationToken)
+    {
+        var keys = files.Where(f => !byFile.ContainsKey(f)).Distinct(StringComparer.Ordinal).ToDictionary(f => f, KeyOf, StringComparer.Ordinal);
+        if (keys.Count == 0)
+        {
+            return;
+        }
+
+        var verdicts = await verifier.VerifyAsync([.. keys.Values.Distinct(StringComparer.Ordinal)], cancellationToken);
+        foreach (var (file, key) in keys)
+        {
+            byFile[file] = verdicts.TryGetValue(key, out var verdict) ? verdict : new LogVerdict(LogIntegrity.Unverifiable, "the verifier gave no verdict for it");
+        }
+    }
+
+    public LogVerdict VerdictOf(string? file) =>
+        file is not null && byFile.TryGetValue(file, out var verdict) ? verdict : new LogVerdict(LogIntegrity.Unverifiable, "its file is not known");
+
+    /// <summary>Each file's integrity as text, for the table the summary joins.</summary>
+    public IEnumerable<(string LogFile, string Integrity)> Files => byFile.Select(f => (f.Key, Text(f.Value.Integrity)));
+
+    /// <summary>
+    /// The rows with an <c>integrity</c> column, from the column that names their file; that column is dropped when
+    /// it was only added to find the file (the timeline), kept when the user selected it (--sql).
+    /// </summary>
+    public (QueryResult Result, IntegrityCounts Counts) Mark(QueryResult result, int fileColumn, bool dropFileColumn)
+    {
+        long verified = 0, unverifiable = 0, tampered = 0;
+        var rows = new List<object?[]>(result.Rows.Count);
+        foreach (var row in result.Rows)
+        {
+            var integrity = VerdictOf(row[fileColumn] as string).Integrity;
+            _ = integrity switch
+            {
+                LogIntegrity.Verified => verified++,
+                LogIntegrity.Tampered => tampered++,
+                _ => unverifiable++,
+            };
+            var kept = dropFileColumn ? row.Where((_, i) => i != fileColumn) : row;
+            rows.Add([.. kept, Text(integrity)]);
+        }
+
+        var columns = dropFileColumn ? result.Columns.Where((_, i) => i != fileColumn) : result.Columns;
+        return (new QueryResult([.. columns, Column], rows), new IntegrityCounts(verified, unverifiable, tampered));
+    }
+
+    /// <summary>The files behind the answer that are not verified, tampered first, each with why.</summary>
+    private List<(string Key, LogVerdict Verdict)> Unproven() =>
+        [.. byFile.Where(f => f.Value.Integrity != LogIntegrity.Verified)
+            .Select(f => (Key: KeyOf(f.Key), Verdict: f.Value))
+            .OrderBy(f => f.Verdict.Integrity == LogIntegrity.Tampered ? 0 : 1)
+            .ThenBy(f => f.Key, StringComparer.Ordinal)];
+
+    /// <summary>The integrity line, and the unproven files by name (the first few), on standard error.</summary>
+    public void WriteSummary(CliIo io, IntegrityCounts counts, string unit)
+    {
+        var unproven = Unproven();
+        foreach (var (key, verdict) in unproven.Take(FilesNamed))
+        {
+            io.Err.WriteLine($"{Text(verdict.Integrity)} {key}: {verdict.Reason}");
+        }
+
+        if (unproven.Count > FilesNamed)
+        {
+            io.Err.WriteLine($"... and {unproven.Count - FilesNamed} more unproven file(s) (all of them with --format json)");
+        }
+
+        io.Err.WriteLine(counts.Line(unit));
+    }
+
+    /// <summary>The <c>integrity</c> member of the JSON output: the counts, and every file that is not verified with why.</summary>
+    public JsonObject ToJson(IntegrityCounts counts, string unit) => new()
+    {
+        ["unit"] = unit,
+        ["verified"] = counts.Verified,
+        ["unverifiable"] = counts.Unverifiable,
+        ["tampered"] = counts.Tampered,
+        ["unproven_files"] = new JsonArray([.. Unproven().Select(f => (JsonNode)new JsonObject
+        {
+            ["log_file"] = f.Key,
+            ["integrity"] = Text(f.Verdict.Integrity),
+            ["reason"] = f.Verdict.Reason,
+        })]),
+    };
+}
