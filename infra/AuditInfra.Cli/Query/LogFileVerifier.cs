@@ -115,7 +115,7 @@ internal sealed class VerifierReportMapping(IObjectStore store, PublicKeySet key
         if (hourDigest.Finding is { } fault)
         {
             // A digest that is not itself proven proves nothing about the logs it lists, nor against them.
-            return new LogVerdict(LogIntegrity.Unverifiable, $"the digest of its hour ({fault.Key}) cannot be trusted: {fault.Kind}: {fault.Message}");
+            return new LogVerdict(LogIntegrity.Unverifiable, $"the digest of its hour ({fault.Key}) cannot be trusted: {fault.Kind}: {fault.Message} (expected {fault.Expected}; found {fault.Found})");
         }
 
         if (own.FirstOrDefault(f => LogTampers.Contains(f.Kind)) is { } tamper)
