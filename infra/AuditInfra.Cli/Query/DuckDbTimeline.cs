@@ -25,6 +25,8 @@ public sealed class DuckDbTimeline : IDisposable
 
     private readonly CancellationToken _deadline;
 
+    private string? _ownedFolder;
+
     /// <summary>Each file's inflated size as <see cref="Open"/> counted it, so a cache build need not inflate the files again.</summary>
     public IReadOnlyDictionary<string, long> InflatedSizes { get; private init; } = new Dictionary<string, long>();
 
@@ -35,11 +37,16 @@ public sealed class DuckDbTimeline : IDisposable
         _maximumObjectBytes = maximumObjectBytes;
     }
 
-    /// <summary>
-    /// Opens DuckDB over the files; returns the files it had to skip (only with skipBad), each with what is wrong with it.
-    /// With <paramref name="withLogFile"/> the view names each record's file in <c>log_file</c>.
-    /// </summary>
-    public static (DuckDbTimeline Timeline, IReadOnlyList<(string File, string Error)> Skipped) Open(IReadOnlyList<string> files, bool skipBad, CancellationToken deadline = default, bool withLogFile = false)
+    /// <summary>Opens DuckDB over the files; returns the files it had to skip (only with skipBad), each with what is wrong with it.</summary>
+    /// <param name="noneReadableIsError">
+    /// Whether a selection of which no file is readable is an error; a bucket is read one day at a time, and a day
+    /// whose every file was skipped is then no more an error than it is within a range of a local copy.
+    /// </param>
+    /// <param name="keysUnder">
+    /// A local copy's root: the view <see cref="TimelineSql.SourcedView"/> then names each row's log by its key under it,
+    /// as a bucket's rows are named (`query --verify` marks rows by it).
+    /// </param>
+    public static (DuckDbTimeline Timeline, IReadOnlyList<(string File, string Error)> Skipped) Open(IReadOnlyList<string> files, bool skipBad, CancellationToken deadline = default, bool noneReadableIsError = true, string? keysUnder = null)
     {
         var skipped = new List<(string, string)>();
         foreach (var file in files)
@@ -106,6 +113,11 @@ public sealed class DuckDbTimeline : IDisposable
             }
 
             readable = [.. readable.Except(skipped.Select(s => s.Item1))];
+            if (readable.Count == 0 && !noneReadableIsError)
+            {
+                return (timeline, skipped);
+            }
+
             if (readable.Count == 0)
             {
                 timeline.Dispose();
@@ -113,7 +125,7 @@ public sealed class DuckDbTimeline : IDisposable
             }
         }
 
-        timeline.Execute(TimelineSql.CreateView(readable, maximumObject, withLogFile));
+        timeline.Execute(keysUnder is null ? TimelineSql.CreateView(readable, maximumObject) : TimelineSql.CreateViewsWithSource(readable, keysUnder, maximumObject));
         return (timeline, skipped);
     }
 
@@ -163,6 +175,36 @@ public sealed class DuckDbTimeline : IDisposable
         }
 
         return cached;
+    }
+
+    /// <summary>
+    /// Writes the rows of these files (opened by <see cref="Open"/>, less those it skipped) to a Parquet file, each row
+    /// with the object key of its log (<see cref="TimelineSql.SourceKeyColumn"/>): files fetched from a bucket are kept
+    /// under <paramref name="folder"/> at their keys.
+    /// </summary>
+    public void ExportWithSource(IReadOnlyList<string> files, string folder, string target) =>
+        Execute($"COPY ({TimelineSql.ViewRowsWithSource(files, folder, _maximumObjectBytes)}) TO {TimelineSql.Literal(target)} (FORMAT PARQUET)");
+
+    /// <summary>
+    /// Opens DuckDB over Parquet files written by <see cref="ExportWithSource"/>: the view <c>cloudtrail</c> and its
+    /// sourced twin. <paramref name="ownedFolder"/>, the temporary folder holding them, is deleted with the timeline.
+    /// </summary>
+    public static DuckDbTimeline OpenSourcedParquet(IReadOnlyList<string> parquetFiles, CancellationToken deadline = default, string? ownedFolder = null)
+    {
+        var connection = new DuckDBConnection("Data Source=:memory:");
+        connection.Open();
+        var timeline = new DuckDbTimeline(connection, deadline) { _ownedFolder = ownedFolder };
+        try
+        {
+            timeline.Execute(TimelineSql.CreateViewsOverSourcedParquet(parquetFiles));
+        }
+        catch
+        {
+            timeline.Dispose();
+            throw;
+        }
+
+        return timeline;
     }
 
     /// <summary>Opens DuckDB over cache files made by <see cref="Cache"/>.</summary>
@@ -222,17 +264,24 @@ public sealed class DuckDbTimeline : IDisposable
         }
     }
 
-    /// <summary>The table <c>log_integrity(log_file, integrity)</c> that <see cref="TimelineSql.SummaryWithIntegrity"/> joins.</summary>
-    public void SetLogIntegrity(IEnumerable<(string LogFile, string Integrity)> files)
+    /// <summary>The table <c>log_integrity(log_key, integrity)</c> that <see cref="TimelineSql.SummaryWithIntegrity"/> joins.</summary>
+    public void SetLogIntegrity(IEnumerable<(string Key, string Integrity)> logs)
     {
-        Execute("CREATE OR REPLACE TEMP TABLE log_integrity (log_file VARCHAR PRIMARY KEY, integrity VARCHAR NOT NULL)");
-        foreach (var chunk in files.Chunk(500))
+        Execute($"CREATE OR REPLACE TEMP TABLE log_integrity ({TimelineSql.SourceKeyColumn} VARCHAR PRIMARY KEY, integrity VARCHAR NOT NULL)");
+        foreach (var chunk in logs.Chunk(500))
         {
-            Execute("INSERT INTO log_integrity VALUES " + string.Join(", ", chunk.Select(f => $"({TimelineSql.Literal(f.LogFile)}, {TimelineSql.Literal(f.Integrity)})")));
+            Execute("INSERT INTO log_integrity VALUES " + string.Join(", ", chunk.Select(l => $"({TimelineSql.Literal(l.Key)}, {TimelineSql.Literal(l.Integrity)})")));
         }
     }
 
-    public void Dispose() => _connection.Dispose();
+    public void Dispose()
+    {
+        _connection.Dispose();
+        if (_ownedFolder is not null && Directory.Exists(_ownedFolder))
+        {
+            Directory.Delete(_ownedFolder, recursive: true);
+        }
+    }
 
     private IEnumerable<string> FilesWithoutRecords(IReadOnlyList<string> files) =>
         Run(TimelineSql.FilesWithoutRecords(files, _maximumObjectBytes)).Rows.Select(r => (string)r[0]!);

@@ -3,6 +3,8 @@ using System.Globalization;
 using System.Net;
 using System.Numerics;
 using System.Text.Json.Nodes;
+using AuditInfra.Cli.Integrity;
+using AuditInfra.Core.Integrity;
 using AuditInfra.Core.Planning;
 using AuditInfra.Core.Query;
 using Spectre.Console;
@@ -14,7 +16,8 @@ public static class QueryCommand
 {
     public static Command Create(CliIo io)
     {
-        var source = new Option<DirectoryInfo?>("--source") { Description = "A local copy of the log bucket (its root, or a folder holding AWSLogs); required unless --athena" };
+        var source = new Option<string?>("--source") { Description = "The log bucket, s3://bucket[/prefix] (the trail's key prefix), or a local copy of it (its root, or a folder holding AWSLogs); required unless --athena" };
+        var endpointUrl = new Option<string?>("--endpoint-url") { Description = "With an s3:// source: an S3-compatible endpoint instead of AWS (as the AWS CLI's --endpoint-url)" };
         var account = new Option<string>("--account") { Description = "The account (12 digits)", Required = true };
         var date = new Option<string>("--start", "--date") { Description = "The (first) day, YYYY-MM-DD (UTC)", Required = true };
         var to = new Option<string?>("--end", "--to") { Description = "The last day of a range, YYYY-MM-DD (default: --start)" };
@@ -38,13 +41,13 @@ public static class QueryCommand
         var athenaTable = new Option<string>("--athena-table") { Description = "The CloudTrail table", DefaultValueFactory = _ => "cloudtrail" };
         var verify = new Option<bool>("--verify") { Description = "Check the log files the answer read against the signed digests of their hours; each row gets integrity = verified, unverifiable or TAMPERED (exit 1 if any row is TAMPERED)" };
         var publicKeys = new Option<FileInfo?>("--public-keys") { Description = "With --verify: the JSON printed by `aws cloudtrail list-public-keys` (as verify reads it)" };
-        var command = new Command("query", "What happened in an account on a day: a timeline from a local copy of the log bucket (DuckDB)");
-        foreach (var option in new Option[] { source, account, date, to, regions, principal, names, sources, errorsOnly, ip, format, limit, summary, sql, skipBad, cache, timeout, athena, run, database, athenaTable, verify, publicKeys })
+        var command = new Command("query", "What happened in an account on a day: a timeline from the log bucket or a local copy of it (DuckDB)");
+        foreach (var option in new Option[] { source, endpointUrl, account, date, to, regions, principal, names, sources, errorsOnly, ip, format, limit, summary, sql, skipBad, cache, timeout, athena, run, database, athenaTable, verify, publicKeys })
         {
             command.Options.Add(option);
         }
 
-        command.SetAction((parse, cancellation) => RunAsync(parse, cancellation));
+        command.SetAction(RunAsync);
         async Task<int> RunAsync(ParseResult parse, CancellationToken cancellation)
         {
             var accountId = parse.GetValue(account)!;
@@ -95,7 +98,7 @@ public static class QueryCommand
             var question = new TimelineQuery(accountId, from, until, parse.GetValue(regions) ?? [], parse.GetValue(principal), parse.GetValue(names) ?? [], parse.GetValue(sources) ?? [], parse.GetValue(errorsOnly), parse.GetValue(limit));
             if (parse.GetValue(athena) && parse.GetValue(verify))
             {
-                io.Err.WriteLine("--verify reads the log files of a local copy and their digests; it does not apply to --athena");
+                io.Err.WriteLine("--verify reads the log files and their digests from the source; it does not apply to --athena");
                 return ExitCodes.UsageOrInput;
             }
 
@@ -111,68 +114,99 @@ public static class QueryCommand
                 return ExitCodes.Ok;
             }
 
-            if (parse.GetValue(source) is not { } sourceDir)
+            if (parse.GetValue(source) is not { } sourceText)
             {
-                io.Err.WriteLine("--source is required (a local copy of the log bucket), unless --athena");
+                io.Err.WriteLine("--source is required (the log bucket as s3://bucket[/prefix], or a local copy of it), unless --athena");
                 return ExitCodes.UsageOrInput;
             }
 
+            var fromBucket = sourceText.StartsWith("s3://", StringComparison.OrdinalIgnoreCase);
+            if (!fromBucket && parse.GetValue(endpointUrl) is not null)
+            {
+                io.Err.WriteLine($"--endpoint-url applies to an s3:// source; '{sourceText}' is a local directory");
+                return ExitCodes.UsageOrInput;
+            }
+
+            if (fromBucket && parse.GetValue(cache))
+            {
+                io.Err.WriteLine("--cache applies to a local copy; a bucket is read afresh for each query (`auditinfra pull` makes a local copy to cache)");
+                return ExitCodes.UsageOrInput;
+            }
+
+            // Ctrl+C interrupts DuckDB and S3 reads too, and is then reported as cancelled, not as a timeout.
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+            deadline.CancelAfter(timeLimit);
             try
             {
-                var root = sourceDir.FullName;
-                var selection = CorpusSelector.Select(root, accountId, from, until, question.Regions.ToList());
-                if (!selection.Links.IsEmpty && !parse.GetValue(skipBad))
-                {
-                    io.Err.WriteLine(string.Join(Environment.NewLine, selection.Links.Select(l => $"{l.Path}: {l.Reason}; rerun with --skip-bad to leave it out")));
-                    return ExitCodes.UsageOrInput;
-                }
-
-                foreach (var (path, reason) in selection.Links)
-                {
-                    io.Err.WriteLine($"skipped {path}: {reason}");
-                }
-
-                if (!selection.AccountsPresent.Contains(accountId))
-                {
-                    io.Err.WriteLine($"Account {accountId} has no logs in {root} (accounts present: {string.Join(", ", selection.AccountsPresent)}).");
-                    return ExitCodes.UsageOrInput;
-                }
-
-                if (selection.Files.IsEmpty)
-                {
-                    var range = selection.FirstDay is { } f && selection.LastDay is { } l ? $"logs of account {accountId} in this copy run from {f:yyyy-MM-dd} to {l:yyyy-MM-dd}" : "this copy holds no dated logs for it";
-                    var outside = selection.FirstDay is { } f2 && selection.LastDay is { } l2 && (until < f2 || from > l2) ? " (the date is outside the copy)" : "";
-                    io.Err.WriteLine($"No logs for account {accountId} from {from:yyyy-MM-dd} to {until:yyyy-MM-dd}{(question.Regions.Count > 0 ? $" in {string.Join(", ", question.Regions)}" : "")}: {range}{outside}.");
-                    return ExitCodes.UsageOrInput;
-                }
-
+                DuckDbTimeline timeline;
+                IReadOnlyList<(string File, string Error)> skipped;
+                using var bucketStore = fromBucket ? S3ObjectStore.Create(sourceText, parse.GetValue(endpointUrl)) : null;
                 QueryVerification? verification = null;
                 if (parse.GetValue(verify))
                 {
-                    verification = await QueryVerification.OpenAsync(io, root, accountId, from, until, question.Regions, parse.GetValue(publicKeys), cancellation);
+                    // Checked before anything is read: without keys nothing can be verified.
+                    verification = await QueryVerification.OpenAsync(io, bucketStore ?? (IObjectStore)new LocalDirectoryStore(sourceText), accountId, from, until, question.Regions, parse.GetValue(publicKeys), deadline.Token);
                     if (verification is null)
                     {
                         return ExitCodes.UsageOrInput;
                     }
+                }
 
-                    if (parse.GetValue(cache))
+                if (bucketStore is { } store)
+                {
+                    var bucket = new BucketCorpus(store);
+                    var listed = await bucket.ListAsync(question, deadline.Token);
+                    if (listed.IsEmpty)
+                    {
+                        io.Err.WriteLine(await bucket.WhyEmptyAsync(question, deadline.Token));
+                        return ExitCodes.UsageOrInput;
+                    }
+
+                    (timeline, skipped) = await bucket.OpenTimelineAsync(listed, parse.GetValue(skipBad), deadline.Token);
+                }
+                else
+                {
+                    var root = new DirectoryInfo(sourceText).FullName;
+                    var selection = CorpusSelector.Select(root, accountId, from, until, question.Regions.ToList());
+                    if (!selection.Links.IsEmpty && !parse.GetValue(skipBad))
+                    {
+                        io.Err.WriteLine(string.Join(Environment.NewLine, selection.Links.Select(l => $"{l.Path}: {l.Reason}; rerun with --skip-bad to leave it out")));
+                        return ExitCodes.UsageOrInput;
+                    }
+
+                    foreach (var (path, reason) in selection.Links)
+                    {
+                        io.Err.WriteLine($"skipped {path}: {reason}");
+                    }
+
+                    if (!selection.AccountsPresent.Contains(accountId))
+                    {
+                        io.Err.WriteLine($"Account {accountId} has no logs in {root} (accounts present: {string.Join(", ", selection.AccountsPresent)}).");
+                        return ExitCodes.UsageOrInput;
+                    }
+
+                    if (selection.Files.IsEmpty)
+                    {
+                        var range = selection.FirstDay is { } f && selection.LastDay is { } l ? $"logs of account {accountId} in this copy run from {f:yyyy-MM-dd} to {l:yyyy-MM-dd}" : "this copy holds no dated logs for it";
+                        var outside = selection.FirstDay is { } f2 && selection.LastDay is { } l2 && (until < f2 || from > l2) ? " (the date is outside the copy)" : "";
+                        io.Err.WriteLine($"No logs for account {accountId} from {from:yyyy-MM-dd} to {until:yyyy-MM-dd}{(question.Regions.Count > 0 ? $" in {string.Join(", ", question.Regions)}" : "")}: {range}{outside}.");
+                        return ExitCodes.UsageOrInput;
+                    }
+
+                    (timeline, skipped) = DuckDbTimeline.Open(selection.Files, parse.GetValue(skipBad), deadline.Token, keysUnder: verification is null ? null : root);
+                    if (parse.GetValue(cache) && verification is not null)
                     {
                         // A cache is not evidence: the rows must come from the very files that are verified.
                         io.Err.WriteLine("--cache is not read with --verify: the answer is read from the log files that are verified");
                     }
-                }
-
-                // Ctrl+C interrupts DuckDB too, and is then reported as cancelled, not as a timeout.
-                using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
-                deadline.CancelAfter(timeLimit);
-                var (timeline, skipped) = DuckDbTimeline.Open(selection.Files, parse.GetValue(skipBad), deadline.Token, withLogFile: verification is not null);
-                if (parse.GetValue(cache) && verification is null)
-                {
-                    // The logs were checked above (bad ones named or skipped); cache what was readable.
-                    var readable = selection.Files.Except(skipped.Select(s => s.File)).ToList();
-                    var sizes = timeline.InflatedSizes;
-                    timeline.Dispose();
-                    timeline = DuckDbTimeline.OpenParquet(DuckDbTimeline.Cache(root, readable, sizes, deadline.Token), deadline.Token);
+                    else if (parse.GetValue(cache))
+                    {
+                        // The logs were checked above (bad ones named or skipped); cache what was readable.
+                        var readable = selection.Files.Except(skipped.Select(s => s.File)).ToList();
+                        var sizes = timeline.InflatedSizes;
+                        timeline.Dispose();
+                        timeline = DuckDbTimeline.OpenParquet(DuckDbTimeline.Cache(root, readable, sizes, deadline.Token), deadline.Token);
+                    }
                 }
 
                 using (timeline)
@@ -206,12 +240,12 @@ public static class QueryCommand
             {
                 throw new OperationCanceledException(cancellation);
             }
-            catch (QueryTimeoutException)
+            catch (Exception e) when (e is QueryTimeoutException || (e is OperationCanceledException && deadline.IsCancellationRequested && !cancellation.IsCancellationRequested))
             {
                 io.Err.WriteLine($"query stopped: it ran longer than --timeout {parse.GetValue(timeout)} (raise it, or narrow --start/--end or --region)");
                 return ExitCodes.UsageOrInput;
             }
-            catch (QueryInputException ex)
+            catch (Exception ex) when (ex is QueryInputException or Core.Integrity.IntegrityInputException)
             {
                 io.Err.WriteLine(ex.Message);
                 return ExitCodes.UsageOrInput;
@@ -221,7 +255,7 @@ public static class QueryCommand
                 io.Err.WriteLine($"query failed: {ex.Message.Split('\n')[0]}");
                 return ExitCodes.UsageOrInput;
             }
-            catch (Exception ex) when (parse.GetValue(verify) && ex is Core.Integrity.IntegrityInputException or Core.UnsafePathException or IOException or UnauthorizedAccessException)
+            catch (Exception ex) when (parse.GetValue(verify) && ex is Core.UnsafePathException or IOException or UnauthorizedAccessException)
             {
                 // What the verifier could not read is named, as verify names it; nothing was judged.
                 io.Err.WriteLine($"--verify: cannot read the source: {Core.Messages.Flatten(ex.Message)}");
@@ -257,10 +291,10 @@ public static class QueryCommand
         if (userSql is not null)
         {
             var result = timeline.Run(userSql);
-            var fileColumn = result.Columns.ToList().IndexOf("log_file");
+            var fileColumn = result.Columns.ToList().IndexOf(TimelineSql.SourceKeyColumn);
             if (fileColumn < 0)
             {
-                io.Err.WriteLine("--verify with --sql: select the log_file column (the view has it with --verify), so that each row can be marked with the integrity of its file");
+                io.Err.WriteLine($"--verify with --sql: select the {TimelineSql.SourceKeyColumn} column of {TimelineSql.SourcedView} (the view cloudtrail with each row's log key), so that each row can be marked with the integrity of its log");
                 return ExitCodes.UsageOrInput;
             }
 
@@ -271,8 +305,8 @@ public static class QueryCommand
         }
         else if (summary)
         {
-            await VerifyWithinAsync(verification, timeline.Run(TimelineSql.TimelineLogFiles(question)).Rows.Select(r => (string)r[0]!), deadline);
-            timeline.SetLogIntegrity(verification.Files);
+            await VerifyWithinAsync(verification, timeline.Run(TimelineSql.TimelineSourceKeys(question)).Rows.Select(r => (string)r[0]!), deadline);
+            timeline.SetLogIntegrity(verification.Logs);
             var parts = SummaryDimensions.Select(d => (d, timeline.Run(TimelineSql.SummaryWithIntegrity(question, d)))).ToList();
             // Every dimension counts each event once: any one of them gives the totals.
             var first = parts[0].Item2.Rows;
@@ -286,7 +320,7 @@ public static class QueryCommand
         }
         else
         {
-            var result = TimelineRows(timeline.Run(TimelineSql.Timeline(question, withLogFile: true)), question, network);
+            var result = TimelineRows(timeline.Run(TimelineSql.Timeline(question, withSourceKey: true)), question, network);
             var fileColumn = result.Columns.Count - 1;
             await VerifyWithinAsync(verification, result.Rows.Select(r => r[fileColumn] as string).OfType<string>(), deadline);
             (result, counts) = verification.Mark(result, fileColumn, dropFileColumn: true);

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using AuditInfra.Cli.Integrity;
 using AuditInfra.Core.Integrity;
+using AuditInfra.Core.Query;
 
 namespace AuditInfra.Cli.Query;
 
@@ -12,16 +13,17 @@ public sealed record IntegrityCounts(long Verified, long Unverifiable, long Tamp
 
 /// <summary>
 /// <c>query --verify</c>: the log files behind an answer, judged by the verifier against the digests of their
-/// hours, so that each row can say whether the file it was read from is proven.
+/// hours, so that each row can say whether the file it was read from is proven. Logs are named by their keys in
+/// the source (<see cref="TimelineSql.SourceKeyColumn"/>), as the verifier names them.
 /// </summary>
-internal sealed class QueryVerification(string root, ILogFileVerifier verifier)
+internal sealed class QueryVerification(ILogFileVerifier verifier)
 {
     /// <summary>How many unproven files are named one by one on standard error; all of them are in the JSON.</summary>
     private const int FilesNamed = 20;
 
     public const string Column = "integrity";
 
-    private readonly Dictionary<string, LogVerdict> byFile = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, LogVerdict> byKey = new(StringComparer.Ordinal);
 
     public static string Text(LogIntegrity integrity) => integrity switch
     {
@@ -31,12 +33,12 @@ internal sealed class QueryVerification(string root, ILogFileVerifier verifier)
     };
 
     /// <summary>
-    /// The verification for a local copy, or null after saying why it cannot be done: without --public-keys the
-    /// exact list-public-keys command for the asked span is printed, as verify prints it.
+    /// The verification over the source's store (a local copy's root, or the bucket), or null after saying why it
+    /// cannot be done: without --public-keys the exact list-public-keys command for the asked span is printed, as
+    /// verify prints it.
     /// </summary>
-    public static async Task<QueryVerification?> OpenAsync(CliIo io, string root, string account, DateOnly from, DateOnly until, IReadOnlyCollection<string> regions, FileInfo? publicKeys, CancellationToken cancellationToken)
+    public static async Task<QueryVerification?> OpenAsync(CliIo io, IObjectStore store, string account, DateOnly from, DateOnly until, IReadOnlyCollection<string> regions, FileInfo? publicKeys, CancellationToken cancellationToken)
     {
-        var store = new LocalDirectoryStore(root);
         if (publicKeys is null)
         {
             var options = new VerifyOptions
@@ -52,7 +54,7 @@ internal sealed class QueryVerification(string root, ILogFileVerifier verifier)
 
         try
         {
-            return new QueryVerification(store.Root, LogFileVerifiers.For(store, PublicKeySet.Load(publicKeys.FullName)));
+            return new QueryVerification(LogFileVerifiers.For(store, PublicKeySet.Load(publicKeys.FullName)));
         }
         catch (IntegrityInputException e)
         {
@@ -61,34 +63,31 @@ internal sealed class QueryVerification(string root, ILogFileVerifier verifier)
         }
     }
 
-    /// <summary>The key of a file of the copy, as the verifier names it: its path under the copy's root, with slashes.</summary>
-    public string KeyOf(string file) => Path.GetRelativePath(root, Path.GetFullPath(file)).Replace(Path.DirectorySeparatorChar, '/');
-
-    /// <summary>Judges these files (as DuckDB named them in <c>log_file</c>); each keeps its verdict for the rows read from it.</summary>
-    public async Task VerifyAsync(IEnumerable<string> files, CancellationToken cancellationToken)
+    /// <summary>Judges these logs (by key); each keeps its verdict for the rows read from it.</summary>
+    public async Task VerifyAsync(IEnumerable<string> keys, CancellationToken cancellationToken)
     {
-        var keys = files.Where(f => !byFile.ContainsKey(f)).Distinct(StringComparer.Ordinal).ToDictionary(f => f, KeyOf, StringComparer.Ordinal);
-        if (keys.Count == 0)
+        var pending = keys.Where(k => !byKey.ContainsKey(k)).Distinct(StringComparer.Ordinal).ToList();
+        if (pending.Count == 0)
         {
             return;
         }
 
-        var verdicts = await verifier.VerifyAsync([.. keys.Values.Distinct(StringComparer.Ordinal)], cancellationToken);
-        foreach (var (file, key) in keys)
+        var verdicts = await verifier.VerifyAsync(pending, cancellationToken);
+        foreach (var key in pending)
         {
-            byFile[file] = verdicts.TryGetValue(key, out var verdict) ? verdict : new LogVerdict(LogIntegrity.Unverifiable, "the verifier gave no verdict for it");
+            byKey[key] = verdicts.TryGetValue(key, out var verdict) ? verdict : new LogVerdict(LogIntegrity.Unverifiable, "the verifier gave no verdict for it");
         }
     }
 
-    public LogVerdict VerdictOf(string? file) =>
-        file is not null && byFile.TryGetValue(file, out var verdict) ? verdict : new LogVerdict(LogIntegrity.Unverifiable, "its file is not known");
+    public LogVerdict VerdictOf(string? key) =>
+        key is not null && byKey.TryGetValue(key, out var verdict) ? verdict : new LogVerdict(LogIntegrity.Unverifiable, "its log is not known");
 
-    /// <summary>Each file's integrity as text, for the table the summary joins.</summary>
-    public IEnumerable<(string LogFile, string Integrity)> Files => byFile.Select(f => (f.Key, Text(f.Value.Integrity)));
+    /// <summary>Each log's integrity as text, for the table the summary joins.</summary>
+    public IEnumerable<(string Key, string Integrity)> Logs => byKey.Select(f => (f.Key, Text(f.Value.Integrity)));
 
     /// <summary>
-    /// The rows with an <c>integrity</c> column, from the column that names their file; that column is dropped when
-    /// it was only added to find the file (the timeline), kept when the user selected it (--sql).
+    /// The rows with an <c>integrity</c> column, from the column that names their log; that column is dropped when
+    /// it was only added to find the log (the timeline), kept when the user selected it (--sql).
     /// </summary>
     public (QueryResult Result, IntegrityCounts Counts) Mark(QueryResult result, int fileColumn, bool dropFileColumn)
     {
@@ -113,8 +112,8 @@ internal sealed class QueryVerification(string root, ILogFileVerifier verifier)
 
     /// <summary>The files behind the answer that are not verified, tampered first, each with why.</summary>
     private List<(string Key, LogVerdict Verdict)> Unproven() =>
-        [.. byFile.Where(f => f.Value.Integrity != LogIntegrity.Verified)
-            .Select(f => (Key: KeyOf(f.Key), Verdict: f.Value))
+        [.. byKey.Where(f => f.Value.Integrity != LogIntegrity.Verified)
+            .Select(f => (f.Key, Verdict: f.Value))
             .OrderBy(f => f.Verdict.Integrity == LogIntegrity.Tampered ? 0 : 1)
             .ThenBy(f => f.Key, StringComparer.Ordinal)];
 
@@ -144,7 +143,7 @@ internal sealed class QueryVerification(string root, ILogFileVerifier verifier)
         ["tampered"] = counts.Tampered,
         ["unproven_files"] = new JsonArray([.. Unproven().Select(f => (JsonNode)new JsonObject
         {
-            ["log_file"] = f.Key,
+            [TimelineSql.SourceKeyColumn] = f.Key,
             ["integrity"] = Text(f.Verdict.Integrity),
             ["reason"] = f.Verdict.Reason,
         })]),

@@ -41,11 +41,7 @@ public static class TimelineSql
     /// read buffers from it (twice the size, per reading thread), so it is chosen per query from
     /// the files rather than set once to the bound.
     /// </remarks>
-    /// <remarks>
-    /// With <paramref name="withLogFile"/> the view also has <c>log_file</c>, the path each record was read from,
-    /// so that `query --verify` can mark each row with the integrity of its file.
-    /// </remarks>
-    public static string CreateView(IEnumerable<string> files, long maximumObjectBytes = DefaultObjectBytes, bool withLogFile = false)
+    public static string CreateView(IEnumerable<string> files, long maximumObjectBytes = DefaultObjectBytes)
     {
         var columns = string.Join(",\n  ", CloudTrailColumns.All.Select(c => $"json_extract_string(r, {Literal(c.JsonPath)}) AS {c.Name}"));
         return $"""
@@ -53,10 +49,53 @@ public static class TimelineSql
             SELECT
               {columns},
               list_aggr(json_extract_string(r, '$.resources[*].ARN'), 'string_agg', ' ') AS resources,
-              r AS raw{(withLogFile ? ",\n  filename AS log_file" : "")}
-            FROM (SELECT unnest(Records) AS r{(withLogFile ? ", filename" : "")} FROM {ReadLogs(files, maximumObjectBytes, withFileName: withLogFile)})
+              r AS raw
+            FROM (SELECT unnest(Records) AS r FROM {ReadLogs(files, maximumObjectBytes)})
             """;
     }
+
+    /// <summary>
+    /// The column of <see cref="SourcedView"/> that names the log each row came from: its object key in the bucket.
+    /// Not in <c>cloudtrail</c>, so a query's columns are the same from a bucket and from a local copy.
+    /// </summary>
+    public const string SourceKeyColumn = "log_key";
+
+    /// <summary>The view over a bucket's rows: every column of <c>cloudtrail</c> plus <see cref="SourceKeyColumn"/>.</summary>
+    public const string SourcedView = "cloudtrail_sources";
+
+    /// <summary>
+    /// The rows of the view, from log files fetched under <paramref name="folder"/> (each at its object key below it),
+    /// with <see cref="SourceKeyColumn"/>: the file's path below the folder, that is its key.
+    /// </summary>
+    public static string ViewRowsWithSource(IEnumerable<string> files, string folder, long maximumObjectBytes = DefaultObjectBytes)
+    {
+        var columns = string.Join(",\n  ", CloudTrailColumns.All.Select(c => $"json_extract_string(r, {Literal(c.JsonPath)}) AS {c.Name}"));
+        var root = Literal(Path.TrimEndingDirectorySeparator(folder) + "/");
+        return $"""
+            SELECT
+              {columns},
+              list_aggr(json_extract_string(r, '$.resources[*].ARN'), 'string_agg', ' ') AS resources,
+              r AS raw,
+              substr(filename, length({root}) + 1) AS {SourceKeyColumn}
+            FROM (SELECT unnest(Records) AS r, filename FROM {ReadLogs(files, maximumObjectBytes, withFileName: true)})
+            """;
+    }
+
+    /// <summary>
+    /// The views over log files of a local copy under <paramref name="folder"/> with each row's key, as a bucket's rows
+    /// have it: <see cref="SourcedView"/>, and <c>cloudtrail</c> with exactly the columns it has without them.
+    /// </summary>
+    public static string CreateViewsWithSource(IEnumerable<string> files, string folder, long maximumObjectBytes = DefaultObjectBytes) =>
+        $"CREATE OR REPLACE VIEW {SourcedView} AS {ViewRowsWithSource(files, folder, maximumObjectBytes)};\n"
+        + $"CREATE OR REPLACE VIEW cloudtrail AS SELECT * EXCLUDE ({SourceKeyColumn}) FROM {SourcedView}";
+
+    /// <summary>
+    /// The views over Parquet files written from <see cref="ViewRowsWithSource"/>: <see cref="SourcedView"/> with the
+    /// source key of each row, and <c>cloudtrail</c> with exactly the columns a local copy's view has.
+    /// </summary>
+    public static string CreateViewsOverSourcedParquet(IEnumerable<string> files) =>
+        $"CREATE OR REPLACE VIEW {SourcedView} AS SELECT * FROM read_parquet([{string.Join(", ", files.Select(Literal))}]);\n"
+        + $"CREATE OR REPLACE VIEW cloudtrail AS SELECT * EXCLUDE ({SourceKeyColumn}) FROM {SourcedView}";
 
     /// <summary>
     /// The files among these that hold no <c>Records</c> list: not CloudTrail log files, though
@@ -68,10 +107,10 @@ public static class TimelineSql
     private static string ReadLogs(IEnumerable<string> files, long maximumObjectBytes, bool withFileName = false) =>
         $"read_json([{string.Join(", ", files.Select(Literal))}], columns = {{Records: 'JSON[]'}}, format = 'auto', compression = 'gzip', maximum_object_size = {Math.Clamp(maximumObjectBytes, DefaultObjectBytes, MaximumLogFileBytes)}{(withFileName ? ", filename = true" : "")})";
 
-    /// <summary>The timeline; with <paramref name="withLogFile"/> each row ends with the file it was read from (a view made with it).</summary>
-    public static string Timeline(TimelineQuery q, bool withLogFile = false)
+    /// <summary>The timeline; with <paramref name="withSourceKey"/> each row ends with the key of its log (read from <see cref="SourcedView"/>).</summary>
+    public static string Timeline(TimelineQuery q, bool withSourceKey = false)
     {
-        var sql = new StringBuilder("SELECT ").Append(string.Join(", ", CloudTrailColumns.Timeline)).Append(withLogFile ? ", log_file" : "").Append(" FROM cloudtrail");
+        var sql = new StringBuilder("SELECT ").Append(string.Join(", ", CloudTrailColumns.Timeline)).Append(withSourceKey ? $", {SourceKeyColumn} FROM {SourcedView}" : " FROM cloudtrail");
         sql.Append(" WHERE account = ").Append(Literal(q.Account));
         sql.Append(" AND event_time >= ").Append(Literal(q.From.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture)));
         // The day part compared, not `< To + 1 day`: the last representable day has no next day.
@@ -109,13 +148,13 @@ public static class TimelineSql
     public static string Summary(TimelineQuery q, string dimension) =>
         $"SELECT {dimension} AS value, count(*) AS events FROM ({Timeline(q with { Limit = null })}) GROUP BY 1 ORDER BY 2 DESC, 1";
 
-    /// <summary>The log files the timeline's rows come from (a view made with <c>log_file</c>), before --limit.</summary>
-    public static string TimelineLogFiles(TimelineQuery q) =>
-        $"SELECT DISTINCT log_file FROM ({Timeline(q with { Limit = null }, withLogFile: true)}) ORDER BY 1";
+    /// <summary>The keys of the logs the timeline's rows come from (read from <see cref="SourcedView"/>), before --limit.</summary>
+    public static string TimelineSourceKeys(TimelineQuery q) =>
+        $"SELECT DISTINCT {SourceKeyColumn} FROM ({Timeline(q with { Limit = null }, withSourceKey: true)}) ORDER BY 1";
 
     /// <summary>
     /// The summary with each count split by the integrity of the files its events come from, as the table
-    /// <c>log_integrity(log_file, integrity)</c> gives it; a file it does not name counts as unverifiable.
+    /// <c>log_integrity(log_key, integrity)</c> gives it; a log it does not name counts as unverifiable.
     /// </summary>
     public static string SummaryWithIntegrity(TimelineQuery q, string dimension) =>
         $"""
@@ -123,7 +162,7 @@ public static class TimelineSql
           count(*) FILTER (WHERE i.integrity = 'verified') AS verified,
           count(*) FILTER (WHERE i.integrity IS NULL OR i.integrity = 'unverifiable') AS unverifiable,
           count(*) FILTER (WHERE i.integrity = 'TAMPERED') AS tampered
-        FROM ({Timeline(q with { Limit = null }, withLogFile: true)}) t LEFT JOIN log_integrity i ON t.log_file = i.log_file
+        FROM ({Timeline(q with { Limit = null }, withSourceKey: true)}) t LEFT JOIN log_integrity i ON t.{SourceKeyColumn} = i.{SourceKeyColumn}
         GROUP BY 1 ORDER BY 2 DESC, 1
         """;
 

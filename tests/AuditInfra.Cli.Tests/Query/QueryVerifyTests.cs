@@ -109,7 +109,7 @@ public sealed class QueryVerifyTests : IDisposable
         // The event whose address the tamper rewrote is among the TAMPERED rows.
         Assert.Equal("TAMPERED", (string)rows.Single(r => (string?)r!["source_ip"] == "198.51.100.66")!["integrity"]!);
         var unproven = document["integrity"]!["unproven_files"]!.AsArray().Single()!;
-        Assert.Equal(tampered, (string)unproven["log_file"]!);
+        Assert.Equal(tampered, (string)unproven["log_key"]!);
         Assert.Equal("TAMPERED", (string)unproven["integrity"]!);
         Assert.Contains("LogHashMismatch", (string)unproven["reason"]!);
 
@@ -139,7 +139,7 @@ public sealed class QueryVerifyTests : IDisposable
         Assert.DoesNotContain("TAMPERED", marks);
         var unproven = document["integrity"]!["unproven_files"]!.AsArray();
         Assert.Equal(unprovenFiles, unproven.Count);
-        Assert.All(unproven, f => Assert.Contains("/CloudTrail/us-east-1/", (string)f!["log_file"]!));
+        Assert.All(unproven, f => Assert.Contains("/CloudTrail/us-east-1/", (string)f!["log_key"]!));
     }
 
     [Fact]
@@ -185,7 +185,7 @@ public sealed class QueryVerifyTests : IDisposable
         var document = JsonNode.Parse(result.Out)!.AsObject();
         var unproven = document["integrity"]!["unproven_files"]!.AsArray();
         Assert.Equal(2, unproven.Count);
-        Assert.All(unproven, f => Assert.Contains("_20261120T02", (string)f!["log_file"]!));
+        Assert.All(unproven, f => Assert.Contains("_20261120T02", (string)f!["log_key"]!));
         Assert.All(unproven, f => Assert.Contains("cannot be trusted", (string)f!["reason"]!));
         Assert.Equal(2 * EventsPerLog, Integrity(document).Count(m => m == "unverifiable"));
     }
@@ -219,19 +219,19 @@ public sealed class QueryVerifyTests : IDisposable
     }
 
     [Fact]
-    public async Task Sql_rows_are_marked_through_the_log_file_column()
+    public async Task Sql_rows_are_marked_through_the_log_key_column()
     {
         var sample = Sample(TamperKind.ModifiedLog);
 
-        var marked = await CliRunner.RunAsync(Query(sample, "--sql", "SELECT event_id, log_file FROM cloudtrail ORDER BY event_id", "--format", "csv"));
+        var marked = await CliRunner.RunAsync(Query(sample, "--sql", "SELECT event_id, log_key FROM cloudtrail_sources ORDER BY event_id", "--format", "csv"));
         Assert.Equal(1, marked.ExitCode);
         var lines = marked.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.Equal("event_id,log_file,integrity", lines[0]);
+        Assert.Equal("event_id,log_key,integrity", lines[0]);
         Assert.Equal(EventsPerLog, lines.Count(l => l.EndsWith(",TAMPERED", StringComparison.Ordinal)));
 
         var unmarkable = await CliRunner.RunAsync(Query(sample, "--sql", "SELECT count(*) FROM cloudtrail"));
         Assert.Equal(2, unmarkable.ExitCode);
-        Assert.Contains("select the log_file column", unmarkable.Err);
+        Assert.Contains("select the log_key column", unmarkable.Err);
     }
 
     [Fact]
