@@ -1,6 +1,7 @@
 using System.IO.Compression;
 using System.Text;
 using System.Text.Json.Nodes;
+using AuditInfra.Cli.Integrity;
 using AuditInfra.Cli.Tests.Support;
 using AuditInfra.Core.Integrity;
 
@@ -275,5 +276,75 @@ public sealed class QueryVerifyTests : IDisposable
         }
 
         return buffer.ToArray();
+    }
+}
+
+/// <summary>`query --source s3://… --verify` against a real S3-compatible server (s3rver): digests signed in x-amz-meta-signature.</summary>
+[Trait("Category", "S3")]
+public sealed class BucketQueryVerifyTests(S3Server server) : IClassFixture<S3Server>, IDisposable
+{
+    private const string Account = "111111111111";
+
+    private readonly string root = CliRunner.TempDir();
+
+    public void Dispose() => Directory.Delete(root, recursive: true);
+
+    /// <summary>A signed sample under its own key prefix, uploaded as CloudTrail delivers it: (sample, s3:// URL).</summary>
+    private async Task<(SampleResult Sample, string Url)> UploadedSampleAsync(params TamperKind[] tampers)
+    {
+        var prefix = "v-" + Guid.NewGuid().ToString("N")[..10];
+        var sample = SampleCorpus.Write(Path.Combine(root, prefix), new SampleOptions
+        {
+            Prefix = prefix,
+            Accounts = [Account],
+            Hours = 6,
+            EventsPerLog = 3,
+            RestartChain = false,
+            Backfill = false,
+            Tampers = tampers,
+        });
+        using var client = server.Client();
+        await S3Upload.UploadDirectoryAsync(sample.Directory, client, S3Server.Buckets[0]);
+        return (sample, $"s3://{S3Server.Buckets[0]}/{prefix}");
+    }
+
+    private async Task<CliResult> QueryAsync(string source, SampleResult sample, params string[] args) =>
+        await CliRunner.RunAsync(["query", "--source", source, .. source.StartsWith("s3://", StringComparison.Ordinal) ? new[] { "--endpoint-url", server.Endpoint } : [], "--account", Account, "--date", "2026-11-20", "--verify", "--public-keys", sample.PublicKeysFile, .. args]);
+
+    [Fact]
+    public async Task A_bucket_answers_with_the_integrity_its_local_copy_gets()
+    {
+        var (sample, url) = await UploadedSampleAsync(TamperKind.ModifiedLog, TamperKind.InsertedLog);
+
+        var fromCopy = await QueryAsync(sample.Directory, sample, "--format", "csv");
+        var fromBucket = await QueryAsync(url, sample, "--format", "csv");
+
+        Assert.True(fromBucket.ExitCode == 1, fromBucket.Err);
+        Assert.Equal(1, fromCopy.ExitCode);
+        Assert.Equal(fromCopy.Out, fromBucket.Out);
+        Assert.Equal(fromCopy.Err, fromBucket.Err);
+        var marks = fromBucket.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(l => l[(l.LastIndexOf(',') + 1)..]).ToList();
+        Assert.Equal(3, marks.Count(m => m == "TAMPERED"));
+        Assert.Equal(3, marks.Count(m => m == "unverifiable"));
+        Assert.True(marks.Count(m => m == "verified") > 20);
+        var tampered = sample.Expected.Single(e => e.Kind == FindingKind.LogHashMismatch).Key;
+        Assert.Contains($"TAMPERED {tampered}: LogHashMismatch", fromBucket.Err);
+    }
+
+    [Fact]
+    public async Task A_clean_bucket_is_verified_and_without_keys_the_command_for_them_is_printed()
+    {
+        var (sample, url) = await UploadedSampleAsync();
+
+        var verified = await QueryAsync(url, sample, "--summary", "--format", "json");
+        Assert.True(verified.ExitCode == 0, verified.Err);
+        var integrity = JsonNode.Parse(verified.Out)!["integrity"]!;
+        Assert.True((long)integrity["verified"]! > 20);
+        Assert.Equal(0, (long)integrity["unverifiable"]!);
+        Assert.Equal(0, (long)integrity["tampered"]!);
+
+        var noKeys = await CliRunner.RunAsync("query", "--source", url, "--endpoint-url", server.Endpoint, "--account", Account, "--date", "2026-11-20", "--verify");
+        Assert.Equal(2, noKeys.ExitCode);
+        Assert.Contains("aws cloudtrail list-public-keys --region us-east-1 --start-time", noKeys.Err);
     }
 }
