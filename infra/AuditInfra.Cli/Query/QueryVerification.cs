@@ -23,12 +23,12 @@ internal sealed class QueryVerification(ILogFileVerifier verifier)
 
     public const string Column = "integrity";
 
-    private readonly Dictionary<string, LogVerdict> byKey = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, LogIntegrity> byKey = new(StringComparer.Ordinal);
 
-    public static string Text(LogIntegrity integrity) => integrity switch
+    public static string Text(LogIntegrityStatus status) => status switch
     {
-        LogIntegrity.Verified => "verified",
-        LogIntegrity.Tampered => "TAMPERED",
+        LogIntegrityStatus.Verified => "verified",
+        LogIntegrityStatus.Tampered => "TAMPERED",
         _ => "unverifiable",
     };
 
@@ -75,15 +75,15 @@ internal sealed class QueryVerification(ILogFileVerifier verifier)
         var verdicts = await verifier.VerifyAsync(pending, cancellationToken);
         foreach (var key in pending)
         {
-            byKey[key] = verdicts.TryGetValue(key, out var verdict) ? verdict : new LogVerdict(LogIntegrity.Unverifiable, "the verifier gave no verdict for it");
+            byKey[key] = verdicts.TryGetValue(key, out var verdict) ? verdict : new LogIntegrity(LogIntegrityStatus.Unverifiable, null, "the verifier gave no verdict for it");
         }
     }
 
-    public LogVerdict VerdictOf(string? key) =>
-        key is not null && byKey.TryGetValue(key, out var verdict) ? verdict : new LogVerdict(LogIntegrity.Unverifiable, "its log is not known");
+    public LogIntegrity VerdictOf(string? key) =>
+        key is not null && byKey.TryGetValue(key, out var verdict) ? verdict : new LogIntegrity(LogIntegrityStatus.Unverifiable, null, "its log is not known");
 
     /// <summary>Each log's integrity as text, for the table the summary joins.</summary>
-    public IEnumerable<(string Key, string Integrity)> Logs => byKey.Select(f => (f.Key, Text(f.Value.Integrity)));
+    public IEnumerable<(string Key, string Integrity)> Logs => byKey.Select(f => (f.Key, Text(f.Value.Status)));
 
     /// <summary>
     /// The rows with an <c>integrity</c> column, from the column that names their log; that column is dropped when
@@ -95,11 +95,11 @@ internal sealed class QueryVerification(ILogFileVerifier verifier)
         var rows = new List<object?[]>(result.Rows.Count);
         foreach (var row in result.Rows)
         {
-            var integrity = VerdictOf(row[fileColumn] as string).Integrity;
+            var integrity = VerdictOf(row[fileColumn] as string).Status;
             _ = integrity switch
             {
-                LogIntegrity.Verified => verified++,
-                LogIntegrity.Tampered => tampered++,
+                LogIntegrityStatus.Verified => verified++,
+                LogIntegrityStatus.Tampered => tampered++,
                 _ => unverifiable++,
             };
             var kept = dropFileColumn ? row.Where((_, i) => i != fileColumn) : row;
@@ -111,10 +111,10 @@ internal sealed class QueryVerification(ILogFileVerifier verifier)
     }
 
     /// <summary>The files behind the answer that are not verified, tampered first, each with why.</summary>
-    private List<(string Key, LogVerdict Verdict)> Unproven() =>
-        [.. byKey.Where(f => f.Value.Integrity != LogIntegrity.Verified)
+    private List<(string Key, LogIntegrity Verdict)> Unproven() =>
+        [.. byKey.Where(f => f.Value.Status != LogIntegrityStatus.Verified)
             .Select(f => (f.Key, Verdict: f.Value))
-            .OrderBy(f => f.Verdict.Integrity == LogIntegrity.Tampered ? 0 : 1)
+            .OrderBy(f => f.Verdict.Status == LogIntegrityStatus.Tampered ? 0 : 1)
             .ThenBy(f => f.Key, StringComparer.Ordinal)];
 
     /// <summary>The integrity line, and the unproven files by name (the first few), on standard error.</summary>
@@ -123,7 +123,7 @@ internal sealed class QueryVerification(ILogFileVerifier verifier)
         var unproven = Unproven();
         foreach (var (key, verdict) in unproven.Take(FilesNamed))
         {
-            io.Err.WriteLine($"{Text(verdict.Integrity)} {key}: {verdict.Reason}");
+            io.Err.WriteLine($"{Text(verdict.Status)} {key}: {verdict.Reason}");
         }
 
         if (unproven.Count > FilesNamed)
@@ -144,7 +144,8 @@ internal sealed class QueryVerification(ILogFileVerifier verifier)
         ["unproven_files"] = new JsonArray([.. Unproven().Select(f => (JsonNode)new JsonObject
         {
             [TimelineSql.SourceKeyColumn] = f.Key,
-            ["integrity"] = Text(f.Verdict.Integrity),
+            ["integrity"] = Text(f.Verdict.Status),
+            ["digest"] = f.Verdict.Digest,
             ["reason"] = f.Verdict.Reason,
         })]),
     };

@@ -120,14 +120,31 @@ public sealed class QueryVerifyTests : IDisposable
         Assert.Contains($"integrity: {rows.Count - EventsPerLog} rows verified, 0 unverifiable, {EventsPerLog} tampered", table.Err);
     }
 
+    [Fact]
+    public async Task Rows_of_a_log_added_after_the_signed_digest_of_its_hour_are_TAMPERED()
+    {
+        // The digest covering its delivery time is validly signed and does not list it: it was put there later.
+        var sample = Sample(TamperKind.InsertedLog);
+        var inserted = sample.Expected.Single(e => e.Kind == FindingKind.LogNotListed).Key;
+
+        var (result, document) = await JsonAsync(sample);
+
+        Assert.Equal(1, result.ExitCode);
+        var marks = Integrity(document);
+        Assert.Equal(EventsPerLog, marks.Count(m => m == "TAMPERED"));
+        Assert.Equal(marks.Length - EventsPerLog, marks.Count(m => m == "verified"));
+        var unproven = document["integrity"]!["unproven_files"]!.AsArray().Single()!;
+        Assert.Equal(inserted, (string)unproven["log_key"]!);
+        Assert.Contains("not listed", (string)unproven["reason"]!);
+    }
+
     [Theory]
-    [InlineData(TamperKind.InsertedLog, 1)]
     [InlineData(TamperKind.DeletedDigest, 2)]
     [InlineData(TamperKind.UnknownKey, 2)]
     public async Task Logs_no_trusted_digest_lists_are_unverifiable_and_the_exit_is_0(TamperKind tamper, int unprovenFiles)
     {
-        // An inserted log no digest lists; the logs of an hour whose digest was deleted; the logs of an hour whose
-        // digest was signed with a key that is not in the public keys.
+        // The logs of an hour whose digest was deleted; the logs of an hour whose digest was signed with a key that
+        // is not in the public keys (which disproves nothing).
         var sample = Sample(tamper);
 
         var (result, document) = await JsonAsync(sample);
@@ -187,7 +204,7 @@ public sealed class QueryVerifyTests : IDisposable
         var unproven = document["integrity"]!["unproven_files"]!.AsArray();
         Assert.Equal(2, unproven.Count);
         Assert.All(unproven, f => Assert.Contains("_20261120T02", (string)f!["log_key"]!));
-        Assert.All(unproven, f => Assert.Contains("cannot be trusted", (string)f!["reason"]!));
+        Assert.All(unproven, f => Assert.Contains("no validly signed digest", (string)f!["reason"]!));
         Assert.Equal(2 * EventsPerLog, Integrity(document).Count(m => m == "unverifiable"));
     }
 
@@ -297,7 +314,7 @@ public sealed class BucketQueryVerifyTests(S3Server server) : IClassFixture<S3Se
         {
             Prefix = prefix,
             Accounts = [Account],
-            Hours = 6,
+            Hours = 10,
             EventsPerLog = 3,
             RestartChain = false,
             Backfill = false,
@@ -314,7 +331,7 @@ public sealed class BucketQueryVerifyTests(S3Server server) : IClassFixture<S3Se
     [Fact]
     public async Task A_bucket_answers_with_the_integrity_its_local_copy_gets()
     {
-        var (sample, url) = await UploadedSampleAsync(TamperKind.ModifiedLog, TamperKind.InsertedLog);
+        var (sample, url) = await UploadedSampleAsync(TamperKind.ModifiedLog, TamperKind.InsertedLog, TamperKind.DeletedDigest);
 
         var fromCopy = await QueryAsync(sample.Directory, sample, "--format", "csv");
         var fromBucket = await QueryAsync(url, sample, "--format", "csv");
@@ -324,8 +341,8 @@ public sealed class BucketQueryVerifyTests(S3Server server) : IClassFixture<S3Se
         Assert.Equal(fromCopy.Out, fromBucket.Out);
         Assert.Equal(fromCopy.Err, fromBucket.Err);
         var marks = fromBucket.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(l => l[(l.LastIndexOf(',') + 1)..]).ToList();
-        Assert.Equal(3, marks.Count(m => m == "TAMPERED"));
-        Assert.Equal(3, marks.Count(m => m == "unverifiable"));
+        Assert.Equal(6, marks.Count(m => m == "TAMPERED"));
+        Assert.Equal(6, marks.Count(m => m == "unverifiable"));
         Assert.True(marks.Count(m => m == "verified") > 20);
         var tampered = sample.Expected.Single(e => e.Kind == FindingKind.LogHashMismatch).Key;
         Assert.Contains($"TAMPERED {tampered}: LogHashMismatch", fromBucket.Err);
