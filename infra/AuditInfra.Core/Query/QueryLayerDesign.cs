@@ -65,6 +65,9 @@ public sealed record QueryLayerDesign(
 
 public static class QueryLayerDesigner
 {
+    /// <summary>The Glue table property by which Athena reads restored Glacier objects (engine v3).</summary>
+    public const string ReadRestoredGlacierObjects = "read_restored_glacier_objects";
+
     /// <summary>The CloudTrail record's fields, as Athena's CloudTrail table declares them.</summary>
     public static readonly ImmutableArray<GlueColumn> CloudTrailColumnsInGlue =
     [
@@ -100,6 +103,10 @@ public static class QueryLayerDesigner
             ["projection.date.interval"] = "1",
             ["projection.date.interval.unit"] = "DAYS",
             ["storage.location.template"] = location + "${account}/CloudTrail/${region}/${date}",
+            // Lifecycle moves old logs to Glacier Flexible Retrieval and Deep Archive, which Athena skips
+            // silently; with this set it reads such objects once they are restored (a restored copy is
+            // otherwise skipped too). Objects not restored stay skipped: `auditinfra query` names them.
+            [ReadRestoredGlacierObjects] = "true",
         });
         var resultsPolicy = new PolicyDocument(new PolicyStatement
         {
