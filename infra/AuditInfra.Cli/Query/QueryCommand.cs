@@ -90,7 +90,7 @@ public static class QueryCommand
                 network = parsed;
             }
 
-            var question = new TimelineQuery(accountId, from, until, parse.GetValue(regions) ?? [], parse.GetValue(principal), parse.GetValue(names) ?? [], parse.GetValue(sources) ?? [], parse.GetValue(errorsOnly), parse.GetValue(limit));
+            var question = new TimelineQuery(accountId, from, until, parse.GetValue(regions) ?? [], parse.GetValue(principal), parse.GetValue(names) ?? [], parse.GetValue(sources) ?? [], parse.GetValue(errorsOnly), parse.GetValue(limit)) { SourceNetwork = network };
             if (parse.GetValue(athena))
             {
                 io.Out.WriteLine(AthenaSql.Timeline(question, parse.GetValue(database)!, parse.GetValue(athenaTable)!));
@@ -169,14 +169,7 @@ public static class QueryCommand
                     }
                     else
                     {
-                        var result = timeline.Run(TimelineSql.Timeline(question));
-                        var rows = result.Rows.Where(r => network is not { } n || (r[5] is string addr && IPAddress.TryParse(addr, out var a) && n.Contains(a)));
-                        if (question.Limit is { } max)
-                        {
-                            rows = rows.Take(max);
-                        }
-
-                        Write(result with { Rows = rows.ToList() }, fmt, io);
+                        Write(timeline.Run(TimelineSql.Timeline(question)), fmt, io);
                     }
                 }
             }
