@@ -55,7 +55,7 @@ const server = http.createServer((req, res) => {
   req.on('end', () => {
     const target = String(req.headers['x-amz-target']);
     const body = Buffer.concat(chunks).toString('utf8') || '{}';
-    if (logRequests) console.log(`REQUEST ${target} ${body.replace(/\s+/g, ' ')}`);
+    if (logRequests) console.log(`REQUEST ${target} ${body.replace(/[\r\n]+/g, ' ')}`);
     const answer = answers[target];
     const error = fail ? { __type: fail, message: `User is not authorized to perform: ${target.split('.').pop()}` }
       : answer ? null : { __type: 'UnknownOperationException', message: target };

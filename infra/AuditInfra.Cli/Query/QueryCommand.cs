@@ -32,15 +32,18 @@ public static class QueryCommand
         var skipBad = new Option<bool>("--skip-bad") { Description = "Leave out malformed or truncated files (each is named) instead of stopping" };
         var cache = new Option<bool>("--cache") { Description = "Compact the selected days to Parquet beside the source (.auditinfra-cache) and read those on repeat queries" };
         var athena = new Option<bool>("--athena") { Description = "Print the Athena SQL for the same question (same columns) instead of reading a local copy" };
-        var run = new Option<bool>("--run") { Description = "With --athena: run the query in Athena" };
+        var run = new Option<bool>("--run") { Description = "With --athena: run the query in Athena (through the AWS CLI) and print its answer like a local one" };
         var database = new Option<string>("--athena-database") { Description = "The Glue database of the CloudTrail table", DefaultValueFactory = _ => "auditinfra" };
-        var timeout = new Option<string>("--timeout") { Description = "Stop a local query that runs longer: 90s, 10m, 2h (default 10m)", DefaultValueFactory = _ => "10m" };
+        var timeout = new Option<string>("--timeout") { Description = "Stop a query (local, or in Athena with --run) that runs longer: 90s, 10m, 2h (default 10m)", DefaultValueFactory = _ => "10m" };
         var athenaTable = new Option<string>("--athena-table") { Description = "The CloudTrail table", DefaultValueFactory = _ => "cloudtrail" };
+        var athenaRun = new AthenaRunOptions();
         var command = new Command("query", "What happened in an account on a day: a timeline from a local copy of the log bucket (DuckDB)");
         foreach (var option in new Option[] { source, account, date, to, regions, principal, names, sources, errorsOnly, ip, format, limit, summary, sql, skipBad, cache, timeout, athena, run, database, athenaTable })
         {
             command.Options.Add(option);
         }
+
+        athenaRun.AddTo(command);
 
         command.SetAction((parse, cancellation) => Task.FromResult(Run(parse, cancellation)));
         int Run(ParseResult parse, CancellationToken cancellation)
@@ -93,13 +96,13 @@ public static class QueryCommand
             var question = new TimelineQuery(accountId, from, until, parse.GetValue(regions) ?? [], parse.GetValue(principal), parse.GetValue(names) ?? [], parse.GetValue(sources) ?? [], parse.GetValue(errorsOnly), parse.GetValue(limit)) { SourceNetwork = network };
             if (parse.GetValue(athena))
             {
-                io.Out.WriteLine(AthenaSql.Timeline(question, parse.GetValue(database)!, parse.GetValue(athenaTable)!));
                 if (parse.GetValue(run))
                 {
-                    io.Err.WriteLine("--run: this build has no Athena client (the AWSSDK.Athena package is not available to it); run the SQL above in the Athena console or with `aws athena start-query-execution`.");
-                    return ExitCodes.UsageOrInput;
+                    // Synchronously waited: this action runs off the caller's thread (CliApp), and DuckDB's path is synchronous too.
+                    return athenaRun.RunAsync(io, parse, question, parse.GetValue(database)!, parse.GetValue(athenaTable)!, parse.GetValue(summary), parse.GetValue(format)!, timeLimit, cancellation).GetAwaiter().GetResult();
                 }
 
+                io.Out.WriteLine(AthenaSql.Timeline(question, parse.GetValue(database)!, parse.GetValue(athenaTable)!));
                 return ExitCodes.Ok;
             }
 
@@ -229,7 +232,7 @@ public static class QueryCommand
         return false;
     }
 
-    private static readonly string[] SummaryDimensions = ["principal_arn", "event_name", "error_code", "source_ip"];
+    internal static readonly string[] SummaryDimensions = ["principal_arn", "event_name", "error_code", "source_ip"];
 
     /// <summary>Columns whose values are ids, keys or ARNs: a table never wraps them.</summary>
     private static readonly HashSet<string> WholeColumns = ["principal_arn", "session_issuer", "resources", "request_id", "event_id", "account", "source_ip", "event_source", "event_name", "event_time", "value"];
@@ -238,7 +241,7 @@ public static class QueryCommand
     /// The summary as one document per format: a JSON object of counts per dimension (counts as
     /// numbers), one CSV table (dimension,value,events), or a table per dimension.
     /// </summary>
-    private static void WriteSummary(IReadOnlyList<(string Dimension, QueryResult Result)> parts, string format, CliIo io)
+    internal static void WriteSummary(IReadOnlyList<(string Dimension, QueryResult Result)> parts, string format, CliIo io)
     {
         switch (format)
         {
@@ -273,7 +276,7 @@ public static class QueryCommand
         }
     }
 
-    private static void Write(QueryResult result, string format, CliIo io)
+    internal static void Write(QueryResult result, string format, CliIo io)
     {
         switch (format)
         {

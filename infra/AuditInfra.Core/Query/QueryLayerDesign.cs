@@ -82,6 +82,12 @@ public static class QueryLayerDesigner
         new("serviceeventdetails", "string"), new("sharedeventid", "string"), new("vpcendpointid", "string"), new("eventcategory", "string"),
     ];
 
+    /// <summary>The Glue database of a stack whose namePrefix is <paramref name="namePrefix"/>.</summary>
+    public static string DatabaseNameFor(string namePrefix) => namePrefix.Replace('-', '_') + "_audit";
+
+    /// <summary>The Athena workgroup of a stack whose namePrefix is <paramref name="namePrefix"/>.</summary>
+    public static string WorkgroupNameFor(string namePrefix) => $"{namePrefix}-audit";
+
     public static QueryLayerDesign Design(AuditConfig config)
     {
         var names = new ResourceNames(config);
@@ -119,13 +125,13 @@ public static class QueryLayerDesigner
         });
         return new QueryLayerDesign(
             names,
-            config.NamePrefix.Replace('-', '_') + "_audit",
+            DatabaseNameFor(config.NamePrefix),
             "cloudtrail",
             location,
             parameters,
             CloudTrailColumnsInGlue,
             [new("account", "string"), new("region", "string"), new("date", "string")],
-            $"{config.NamePrefix}-audit",
+            WorkgroupNameFor(config.NamePrefix),
             results,
             resultsPolicy,
             30,

@@ -176,7 +176,7 @@ public class QueryCommandTests
 
         var run = await CliRunner.RunAsync("query", "--athena", "--run", "--account", Account, "--date", "2026-11-20");
         Assert.Equal(2, run.ExitCode);
-        Assert.Contains("no Athena client", run.Err);
+        Assert.Contains("--run needs the workgroup", run.Err);
 
         var noSource = await CliRunner.RunAsync("query", "--account", Account, "--date", "2026-11-20");
         Assert.Equal(2, noSource.ExitCode);
