@@ -35,17 +35,21 @@ public static class QueryCommand
         var skipBad = new Option<bool>("--skip-bad") { Description = "Leave out malformed or truncated files (each is named) instead of stopping" };
         var cache = new Option<bool>("--cache") { Description = "Compact the selected days to Parquet beside the source (.auditinfra-cache) and read those on repeat queries" };
         var athena = new Option<bool>("--athena") { Description = "Print the Athena SQL for the same question (same columns) instead of reading a local copy" };
-        var run = new Option<bool>("--run") { Description = "With --athena: run the query in Athena" };
+        var run = new Option<bool>("--run") { Description = "With --athena: run the query in Athena (through the AWS CLI) and print its answer like a local one" };
         var database = new Option<string>("--athena-database") { Description = "The Glue database of the CloudTrail table", DefaultValueFactory = _ => "auditinfra" };
-        var timeout = new Option<string>("--timeout") { Description = "Stop a local query that runs longer: 90s, 10m, 2h (default 10m)", DefaultValueFactory = _ => "10m" };
+        var timeout = new Option<string>("--timeout") { Description = "Stop a query (local, or in Athena with --run) that runs longer: 90s, 10m, 2h (default 10m)", DefaultValueFactory = _ => "10m" };
         var athenaTable = new Option<string>("--athena-table") { Description = "The CloudTrail table", DefaultValueFactory = _ => "cloudtrail" };
         var verify = new Option<bool>("--verify") { Description = "Check the log files the answer read against the signed digests of their hours; each row gets integrity = verified, unverifiable or TAMPERED (exit 1 if any row is TAMPERED)" };
-        var publicKeys = new Option<FileInfo?>("--public-keys") { Description = "With --verify: the JSON printed by `aws cloudtrail list-public-keys` (as verify reads it)" };
+        var publicKeys = new Option<FileInfo?>("--public-keys") { Description = "With --verify: the JSON printed by `aws cloudtrail list-public-keys` (default: fetched through the AWS CLI, as verify does)" };
+        var cloudTrailEndpoint = new Option<string?>("--cloudtrail-endpoint-url") { Description = "With --verify and no --public-keys: the CloudTrail endpoint the public keys are fetched from (as the AWS CLI's --endpoint-url)" };
+        var athenaRun = new AthenaRunOptions();
         var command = new Command("query", "What happened in an account on a day: a timeline from the log bucket or a local copy of it (DuckDB)");
-        foreach (var option in new Option[] { source, endpointUrl, account, date, to, regions, principal, names, sources, errorsOnly, ip, format, limit, summary, sql, skipBad, cache, timeout, athena, run, database, athenaTable, verify, publicKeys })
+        foreach (var option in new Option[] { source, endpointUrl, account, date, to, regions, principal, names, sources, errorsOnly, ip, format, limit, summary, sql, skipBad, cache, timeout, athena, run, database, athenaTable, verify, publicKeys, cloudTrailEndpoint })
         {
             command.Options.Add(option);
         }
+
+        athenaRun.AddTo(command);
 
         command.SetAction(RunAsync);
         async Task<int> RunAsync(ParseResult parse, CancellationToken cancellation)
@@ -95,7 +99,7 @@ public static class QueryCommand
                 network = parsed;
             }
 
-            var question = new TimelineQuery(accountId, from, until, parse.GetValue(regions) ?? [], parse.GetValue(principal), parse.GetValue(names) ?? [], parse.GetValue(sources) ?? [], parse.GetValue(errorsOnly), parse.GetValue(limit));
+            var question = new TimelineQuery(accountId, from, until, parse.GetValue(regions) ?? [], parse.GetValue(principal), parse.GetValue(names) ?? [], parse.GetValue(sources) ?? [], parse.GetValue(errorsOnly), parse.GetValue(limit)) { SourceNetwork = network };
             if (parse.GetValue(athena) && parse.GetValue(verify))
             {
                 io.Err.WriteLine("--verify reads the log files and their digests from the source; it does not apply to --athena");
@@ -104,13 +108,12 @@ public static class QueryCommand
 
             if (parse.GetValue(athena))
             {
-                io.Out.WriteLine(AthenaSql.Timeline(question, parse.GetValue(database)!, parse.GetValue(athenaTable)!));
                 if (parse.GetValue(run))
                 {
-                    io.Err.WriteLine("--run: this build has no Athena client (the AWSSDK.Athena package is not available to it); run the SQL above in the Athena console or with `aws athena start-query-execution`.");
-                    return ExitCodes.UsageOrInput;
+                    return await athenaRun.RunAsync(io, parse, question, parse.GetValue(database)!, parse.GetValue(athenaTable)!, parse.GetValue(summary), parse.GetValue(format)!, timeLimit, cancellation);
                 }
 
+                io.Out.WriteLine(AthenaSql.Timeline(question, parse.GetValue(database)!, parse.GetValue(athenaTable)!));
                 return ExitCodes.Ok;
             }
 
@@ -145,7 +148,7 @@ public static class QueryCommand
                 if (parse.GetValue(verify))
                 {
                     // Checked before anything is read: without keys nothing can be verified.
-                    verification = await QueryVerification.OpenAsync(io, bucketStore ?? (IObjectStore)new LocalDirectoryStore(sourceText), accountId, from, until, question.Regions, parse.GetValue(publicKeys), deadline.Token);
+                    verification = await QueryVerification.OpenAsync(io, bucketStore ?? (IObjectStore)new LocalDirectoryStore(sourceText), accountId, from, until, question.Regions, parse.GetValue(publicKeys), parse.GetValue(cloudTrailEndpoint), deadline.Token);
                     if (verification is null)
                     {
                         return ExitCodes.UsageOrInput;
@@ -219,7 +222,7 @@ public static class QueryCommand
                     var fmt = parse.GetValue(format)!;
                     if (verification is not null)
                     {
-                        return await AnswerVerifiedAsync(timeline, verification, question, network, parse.GetValue(sql), parse.GetValue(summary), fmt, io, deadline.Token);
+                        return await AnswerVerifiedAsync(timeline, verification, question, parse.GetValue(sql), parse.GetValue(summary), fmt, io, deadline.Token);
                     }
 
                     if (parse.GetValue(sql) is { } userSql)
@@ -232,7 +235,7 @@ public static class QueryCommand
                     }
                     else
                     {
-                        Write(TimelineRows(timeline.Run(TimelineSql.Timeline(question)), question, network), fmt, io);
+                        Write(timeline.Run(TimelineSql.Timeline(question)), fmt, io);
                     }
                 }
             }
@@ -267,24 +270,12 @@ public static class QueryCommand
         return command;
     }
 
-    /// <summary>The timeline's rows after the filters applied here (--ip) and --limit.</summary>
-    private static QueryResult TimelineRows(QueryResult result, TimelineQuery question, IPNetwork? network)
-    {
-        var rows = result.Rows.Where(r => network is not { } n || (r[5] is string addr && IPAddress.TryParse(addr, out var a) && n.Contains(a)));
-        if (question.Limit is { } max)
-        {
-            rows = rows.Take(max);
-        }
-
-        return result with { Rows = rows.ToList() };
-    }
-
     /// <summary>
     /// The answer with --verify: the files behind its rows are verified, each row (or summary count) carries the
     /// integrity of its file, the integrity line follows (on standard error, or in the JSON), and any row read from
     /// a tampered file is a finding (exit 1).
     /// </summary>
-    private static async Task<int> AnswerVerifiedAsync(DuckDbTimeline timeline, QueryVerification verification, TimelineQuery question, IPNetwork? network, string? userSql, bool summary, string format, CliIo io, CancellationToken deadline)
+    private static async Task<int> AnswerVerifiedAsync(DuckDbTimeline timeline, QueryVerification verification, TimelineQuery question, string? userSql, bool summary, string format, CliIo io, CancellationToken deadline)
     {
         IntegrityCounts counts;
         string unit;
@@ -320,7 +311,7 @@ public static class QueryCommand
         }
         else
         {
-            var result = TimelineRows(timeline.Run(TimelineSql.Timeline(question, withSourceKey: true)), question, network);
+            var result = timeline.Run(TimelineSql.Timeline(question, withSourceKey: true));
             var fileColumn = result.Columns.Count - 1;
             await VerifyWithinAsync(verification, result.Rows.Select(r => r[fileColumn] as string).OfType<string>(), deadline);
             (result, counts) = verification.Mark(result, fileColumn, dropFileColumn: true);
@@ -388,7 +379,7 @@ public static class QueryCommand
         return false;
     }
 
-    private static readonly string[] SummaryDimensions = ["principal_arn", "event_name", "error_code", "source_ip"];
+    internal static readonly string[] SummaryDimensions = ["principal_arn", "event_name", "error_code", "source_ip"];
 
     /// <summary>Columns whose values are ids, keys or ARNs: a table never wraps them.</summary>
     private static readonly HashSet<string> WholeColumns = ["principal_arn", "session_issuer", "resources", "request_id", "event_id", "account", "source_ip", "event_source", "event_name", "event_time", "value"];
@@ -397,7 +388,7 @@ public static class QueryCommand
     /// The summary as one document per format: a JSON object of counts per dimension (counts as
     /// numbers), one CSV table (dimension,value,events), or a table per dimension.
     /// </summary>
-    private static void WriteSummary(IReadOnlyList<(string Dimension, QueryResult Result)> parts, string format, CliIo io, JsonObject? integrity = null)
+    internal static void WriteSummary(IReadOnlyList<(string Dimension, QueryResult Result)> parts, string format, CliIo io, JsonObject? integrity = null)
     {
         switch (format)
         {
@@ -437,7 +428,7 @@ public static class QueryCommand
         }
     }
 
-    private static void Write(QueryResult result, string format, CliIo io)
+    internal static void Write(QueryResult result, string format, CliIo io)
     {
         switch (format)
         {

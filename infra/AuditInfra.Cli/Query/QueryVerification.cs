@@ -33,32 +33,36 @@ internal sealed class QueryVerification(ILogFileVerifier verifier)
     };
 
     /// <summary>
-    /// The verification over the source's store (a local copy's root, or the bucket), or null after saying why it
-    /// cannot be done: without --public-keys the exact list-public-keys command for the asked span is printed, as
-    /// verify prints it.
+    /// The verification over the source's store (a local copy's root, or the bucket), or null after saying in one line
+    /// why it cannot be done. Without --public-keys the keys are fetched as verify fetches them (list-public-keys over
+    /// the span of the asked days' digests, through the AWS CLI); a failed fetch names the command to run by hand.
     /// </summary>
-    public static async Task<QueryVerification?> OpenAsync(CliIo io, IObjectStore store, string account, DateOnly from, DateOnly until, IReadOnlyCollection<string> regions, FileInfo? publicKeys, CancellationToken cancellationToken)
+    public static async Task<QueryVerification?> OpenAsync(CliIo io, IObjectStore store, string account, DateOnly from, DateOnly until, IReadOnlyCollection<string> regions, FileInfo? publicKeys, string? cloudTrailEndpoint, CancellationToken cancellationToken)
     {
-        if (publicKeys is null)
-        {
-            var options = new VerifyOptions
-            {
-                Accounts = new HashSet<string>([account], StringComparer.Ordinal),
-                Regions = regions.ToHashSet(StringComparer.Ordinal),
-                Start = new DateTimeOffset(from.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero),
-                End = new DateTimeOffset(until.ToDateTime(TimeOnly.MaxValue), TimeSpan.Zero),
-            };
-            await io.Err.WriteLineAsync($"--verify needs --public-keys: the keys CloudTrail signed the digests with. {await VerifyCommand.KeysHintAsync(store, options, cancellationToken)}");
-            return null;
-        }
-
         try
         {
-            return new QueryVerification(LogFileVerifiers.For(store, PublicKeySet.Load(publicKeys.FullName)));
+            PublicKeySet keys;
+            if (publicKeys is not null)
+            {
+                keys = PublicKeySet.Load(publicKeys.FullName);
+            }
+            else
+            {
+                var options = new VerifyOptions
+                {
+                    Accounts = new HashSet<string>([account], StringComparer.Ordinal),
+                    Regions = regions.ToHashSet(StringComparer.Ordinal),
+                    Start = new DateTimeOffset(from.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero),
+                    End = new DateTimeOffset(until.ToDateTime(TimeOnly.MaxValue), TimeSpan.Zero),
+                };
+                keys = await PublicKeyFetcher.FetchAsync(new Core.Aws.AwsCli { EndpointUrl = cloudTrailEndpoint }, store, options, cancellationToken);
+            }
+
+            return new QueryVerification(LogFileVerifiers.For(store, keys));
         }
         catch (IntegrityInputException e)
         {
-            await io.Err.WriteLineAsync(e.Message);
+            await io.Err.WriteLineAsync($"--verify: {Core.Messages.Flatten(e.Message)}");
             return null;
         }
     }
