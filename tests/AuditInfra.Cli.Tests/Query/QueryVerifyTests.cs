@@ -1,4 +1,5 @@
 using System.IO.Compression;
+using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json.Nodes;
 using AuditInfra.Cli.Integrity;
@@ -184,19 +185,34 @@ public sealed class QueryVerifyTests : IDisposable
     [InlineData("not gzip")]
     [InlineData("gzip of not json")]
     [InlineData("empty")]
+    [InlineData("symbolic link")]
+    [InlineData("fifo")]
     public async Task A_corrupt_digest_is_no_crash_its_hour_is_unverifiable_and_the_exit_is_0(string corruption)
     {
         var sample = Sample();
         var digest = HourDigestPath(sample, "us-east-1", 2);
         Assert.True(File.Exists(digest), digest);
-        File.WriteAllBytes(digest, corruption switch
+        switch (corruption)
         {
-            "not gzip" => Encoding.UTF8.GetBytes("this is not a digest at all"),
-            "gzip of not json" => Gzip("{\"awsAccountId\": [1, 2"),
-            _ => [],
-        });
+            case "symbolic link":
+                // To a genuine digest elsewhere: links in evidence are never followed.
+                var target = Path.Combine(root, "elsewhere.json.gz");
+                File.Move(digest, target);
+                File.CreateSymbolicLink(digest, target);
+                break;
+            case "fifo":
+                // Opening a FIFO would block the verifier for ever.
+                File.Delete(digest);
+                Assert.True(MakeFifo(digest, Convert.ToUInt32("600", 8)) == 0, $"mkfifo {digest}: errno {Marshal.GetLastPInvokeError()}");
+                break;
+            default:
+                File.WriteAllBytes(digest, corruption == "not gzip" ? Encoding.UTF8.GetBytes("this is not a digest at all") : corruption == "gzip of not json" ? Gzip("{\"awsAccountId\": [1, 2") : []);
+                break;
+        }
 
-        var result = await CliRunner.RunAsync(Query(sample, "--format", "json"));
+        var run = CliRunner.RunAsync(Query(sample, "--format", "json"));
+        Assert.True(await Task.WhenAny(run, Task.Delay(TimeSpan.FromMinutes(2))) == run, "query --verify did not finish");
+        var result = await run;
 
         Assert.True(result.ExitCode == 0, result.Err);
         Assert.DoesNotContain("   at ", result.Err);
@@ -305,6 +321,9 @@ public sealed class QueryVerifyTests : IDisposable
         Assert.Contains("--athena", athena.Err);
         Assert.Empty(athena.Out);
     }
+
+    [DllImport("libc", EntryPoint = "mkfifo", SetLastError = true)]
+    private static extern int MakeFifo([MarshalAs(UnmanagedType.LPUTF8Str)] string path, uint mode);
 
     private static byte[] Gzip(string text)
     {
