@@ -97,16 +97,15 @@ public sealed class BucketCorpus(IObjectStore store, int parallelism = VerifyOpt
     public async Task<(DuckDbTimeline Timeline, IReadOnlyList<(string File, string Error)> Skipped)> OpenTimelineAsync(BucketSelection selection, bool skipBad, CancellationToken cancellationToken)
     {
         var work = Directory.CreateTempSubdirectory("auditinfra-query-").FullName;
+        var logs = Path.Combine(work, "logs");
+        var timeline = DuckDbTimeline.CreateSourced(cancellationToken, ownedFolder: work);
         try
         {
-            var logs = Path.Combine(work, "logs");
-            var days = Directory.CreateDirectory(Path.Combine(work, "days")).FullName;
             var skipped = new List<(string File, string Error)>();
-            var parquet = new List<string>();
             foreach (var day in selection.Days)
             {
                 Directory.CreateDirectory(logs);
-                var (files, unfetched) = await FetchAsync(day.Objects, logs, cancellationToken);
+                var (files, inflatedSizes, unfetched) = await FetchAsync(day.Objects, logs, cancellationToken);
                 var bad = unfetched.Select(u => (UrlOf(u.Key), u.Error)).ToList();
                 if (bad.Count > 0 && !skipBad)
                 {
@@ -114,50 +113,46 @@ public sealed class BucketCorpus(IObjectStore store, int parallelism = VerifyOpt
                 }
 
                 skipped.AddRange(bad);
-                if (files.Count > 0)
+                if (files.Count > 0 && !timeline.TryAppendSourced(files, inflatedSizes, logs))
                 {
-                    DuckDbTimeline timeline;
+                    // Some file is not a plain log: the local copy's checks name it, and leave it out when asked.
                     IReadOnlyList<(string File, string Error)> daySkipped;
+                    IReadOnlyDictionary<string, long> checkedSizes;
                     try
                     {
-                        (timeline, daySkipped) = DuckDbTimeline.Open(files, skipBad, cancellationToken, noneReadableIsError: false);
+                        var (check, found) = DuckDbTimeline.Open(files, skipBad, cancellationToken, noneReadableIsError: false);
+                        check.Dispose();
+                        daySkipped = found;
+                        checkedSizes = check.InflatedSizes;
                     }
                     catch (QueryInputException e)
                     {
                         throw new QueryInputException(e.Message.Replace(logs + Path.DirectorySeparatorChar, UrlRoot, StringComparison.Ordinal));
                     }
 
-                    using (timeline)
+                    skipped.AddRange(daySkipped.Select(s => (UrlOf(Path.GetRelativePath(logs, s.File).Replace(Path.DirectorySeparatorChar, '/')), s.Error)));
+                    var readable = files.Except(daySkipped.Select(s => s.File)).ToList();
+                    if (readable.Count > 0 && !timeline.TryAppendSourced(readable, checkedSizes, logs))
                     {
-                        skipped.AddRange(daySkipped.Select(s => (UrlOf(Path.GetRelativePath(logs, s.File).Replace(Path.DirectorySeparatorChar, '/')), s.Error)));
-                        var readable = files.Except(daySkipped.Select(s => s.File)).ToList();
-                        if (readable.Count > 0)
-                        {
-                            var target = Path.Combine(days, $"{day.Day:yyyy-MM-dd}.parquet");
-                            timeline.ExportWithSource(readable, logs, target);
-                            parquet.Add(target);
-                        }
+                        throw new QueryInputException($"the logs of {day.Day:yyyy-MM-dd} in {Url} could not be read together, though each could alone");
                     }
                 }
 
-                // The day's logs are in its Parquet rows now; the next day starts from an empty folder.
+                // The day's logs are rows now; the next day starts from an empty folder.
                 Directory.Delete(logs, recursive: true);
             }
 
-            if (parquet.Count == 0)
+            if (!timeline.HasSourcedRows)
             {
                 throw new QueryInputException("no selected log file could be read:" + Environment.NewLine + string.Join(Environment.NewLine, skipped.Select(s => $"{s.File}: {s.Error}")));
             }
 
-            return (DuckDbTimeline.OpenSourcedParquet(parquet, cancellationToken, ownedFolder: work), skipped);
+            timeline.SealSourced();
+            return (timeline, skipped);
         }
         catch
         {
-            if (Directory.Exists(work))
-            {
-                Directory.Delete(work, recursive: true);
-            }
-
+            timeline.Dispose();
             throw;
         }
     }
@@ -189,13 +184,14 @@ public sealed class BucketCorpus(IObjectStore store, int parallelism = VerifyOpt
     }
 
     /// <summary>
-    /// Fetches objects into <paramref name="folder"/>, each at its key below it, many at a time. A key that cannot be a
-    /// path inside the folder (a hostile <c>..</c>, a backslash) is never written: it is returned, with why, as are objects
-    /// that vanished since the listing or are larger than a query reads.
+    /// Fetches objects into <paramref name="folder"/>, each at its key below it, many at a time, counting each one's
+    /// inflated size as it arrives (-1 when it is not whole gzip or inflates past what a query reads). A key that cannot
+    /// be a path inside the folder (a hostile <c>..</c>, a backslash) is never written: it is returned, with why, as are
+    /// objects that vanished since the listing or are larger than a query reads.
     /// </summary>
-    private async Task<(List<string> Files, List<(string Key, string Error)> Unfetched)> FetchAsync(IReadOnlyList<ObjectEntry> objects, string folder, CancellationToken cancellationToken)
+    private async Task<(List<string> Files, Dictionary<string, long> InflatedSizes, List<(string Key, string Error)> Unfetched)> FetchAsync(IReadOnlyList<ObjectEntry> objects, string folder, CancellationToken cancellationToken)
     {
-        var files = new ConcurrentBag<string>();
+        var files = new ConcurrentDictionary<string, long>(StringComparer.Ordinal);
         var unfetched = new ConcurrentBag<(string, string)>();
         await Parallel.ForEachAsync(objects, new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = cancellationToken }, async (entry, ct) =>
         {
@@ -221,8 +217,7 @@ public sealed class BucketCorpus(IObjectStore store, int parallelism = VerifyOpt
             {
                 await using var stored = await store.OpenAsync(entry.Key, withSignature: false, ct);
                 await using var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous);
-                await CopyBoundedAsync(stored.Content, file, ct);
-                files.Add(path);
+                files[path] = await CopyCountingAsync(stored.Content, file, ct);
             }
             catch (ObjectNotFoundException)
             {
@@ -230,34 +225,107 @@ public sealed class BucketCorpus(IObjectStore store, int parallelism = VerifyOpt
             }
         });
 
-        return ([.. files.Order(StringComparer.Ordinal)], [.. unfetched.OrderBy(u => u.Item1, StringComparer.Ordinal)]);
+        return ([.. files.Keys.Order(StringComparer.Ordinal)], new Dictionary<string, long>(files, StringComparer.Ordinal), [.. unfetched.OrderBy(u => u.Item1, StringComparer.Ordinal)]);
     }
 
     /// <summary>
-    /// Copies an object's bytes, at most one more than a query reads from a log file: an endpoint that sends more than
-    /// it listed fills no disk, and the file is then refused as too large when it is opened.
+    /// Copies an object's bytes to its file, at most one more than a query reads from a log file (an endpoint that
+    /// sends more than it listed fills no disk), inflating them on the way to count the inflated size; -1 when they are
+    /// not whole gzip or inflate past that bound (the file is then checked as a local copy's would be).
     /// </summary>
-    private static async Task CopyBoundedAsync(Stream source, Stream target, CancellationToken cancellationToken)
+    private static async Task<long> CopyCountingAsync(Stream source, Stream target, CancellationToken cancellationToken)
     {
+        var copy = new CopyingStream(source, target, TimelineSql.MaximumLogFileBytes + 1);
+        var inflated = 0L;
         var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(1 << 16);
         try
         {
-            var total = 0L;
-            for (int read; (read = await source.ReadAsync(buffer, cancellationToken)) > 0;)
+            await using var gzip = new GzipMemberStream(copy, leaveOpen: true);
+            for (int read; (read = await gzip.ReadAsync(buffer, cancellationToken)) > 0;)
             {
-                var kept = (int)Math.Min(read, TimelineSql.MaximumLogFileBytes + 1 - total);
-                await target.WriteAsync(buffer.AsMemory(0, kept), cancellationToken);
-                total += kept;
-                if (total > TimelineSql.MaximumLogFileBytes)
+                inflated += read;
+                if (inflated > TimelineSql.MaximumLogFileBytes)
                 {
-                    return;
+                    inflated = -1;
+                    break;
                 }
             }
+        }
+        catch (GzipFormatException)
+        {
+            inflated = -1;
         }
         finally
         {
             System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
         }
+
+        await copy.DrainAsync(cancellationToken);
+        return inflated;
+    }
+
+    /// <summary>A read-only stream that writes what is read through it to a file, up to a bound, and can copy the rest.</summary>
+    private sealed class CopyingStream(Stream source, Stream target, long limit) : Stream
+    {
+        private long copied;
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position
+        {
+            get => copied;
+            set => throw new NotSupportedException();
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            if (copied >= limit)
+            {
+                return 0;
+            }
+
+            var read = await source.ReadAsync(buffer[..(int)Math.Min(buffer.Length, limit - copied)], cancellationToken);
+            await target.WriteAsync(buffer[..read], cancellationToken);
+            copied += read;
+            return read;
+        }
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        /// <summary>Copies whatever the inflater left unread (bytes after a fault, or past its stop), up to the bound.</summary>
+        public async Task DrainAsync(CancellationToken cancellationToken)
+        {
+            var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(1 << 16);
+            try
+            {
+                while (await ReadAsync(buffer, cancellationToken) > 0)
+                {
+                }
+            }
+            finally
+            {
+                System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+            }
+        }
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 
     /// <summary>

@@ -158,6 +158,7 @@ public static class QueryCommand
                 if (bucketStore is { } store)
                 {
                     var bucket = new BucketCorpus(store);
+                    // Listing and reading are two steps, so that what the listing found can be judged before anything is read.
                     var listed = await bucket.ListAsync(question, deadline.Token);
                     if (listed.IsEmpty)
                     {
@@ -258,7 +259,13 @@ public static class QueryCommand
                 io.Err.WriteLine($"query failed: {ex.Message.Split('\n')[0]}");
                 return ExitCodes.UsageOrInput;
             }
-            catch (Exception ex) when (parse.GetValue(verify) && ex is Core.UnsafePathException or IOException or UnauthorizedAccessException)
+            catch (IOException ex) when (fromBucket)
+            {
+                // The temporary folder a bucket's day is fetched into (a full or unwritable disk).
+                io.Err.WriteLine($"query failed: {Core.Messages.Flatten(ex.Message)} (in the temporary folder {Path.GetTempPath()}; set TMPDIR to another)");
+                return ExitCodes.UsageOrInput;
+            }
+            catch (Exception ex) when (parse.GetValue(verify) && ex is Core.UnsafePathException or IOException or UnauthorizedAccessException or Amazon.Runtime.AmazonServiceException or Amazon.Runtime.AmazonClientException or HttpRequestException)
             {
                 // What the verifier could not read is named, as verify names it; nothing was judged.
                 io.Err.WriteLine($"--verify: cannot read the source: {Core.Messages.Flatten(ex.Message)}");

@@ -88,6 +88,12 @@ public sealed class BucketQueryTests(S3Server server) : IClassFixture<S3Server>
         Assert.Equal("", refused.Out);
 
         QueryCommandTests.Write(local, Account, "us-east-1", new DateOnly(2026, 11, 1), "good000000000000", Record("2026-11-01T05:00:00Z", "s3.amazonaws.com", "GetObject"));
+        // JSON that parses but is no log (no Records list), on a day that is otherwise clean.
+        using (var gz = new System.IO.Compression.GZipStream(File.Create(Path.Combine(local, "AWSLogs", "o-a1b2c3d4e5", Account, "CloudTrail", "eu-west-1", "2026", "11", "20", $"{Account}_CloudTrail_eu-west-1_20261120T2300Z_norecords0000000.json.gz")), System.IO.Compression.CompressionLevel.Fastest))
+        {
+            gz.Write("""{"digestStartTime":"2026-11-20T10:00:00Z","logFiles":[]}"""u8);
+        }
+
         using (var client = server.Client())
         {
             await S3Upload.UploadDirectoryAsync(local, client, Bucket, prefix);
@@ -100,6 +106,17 @@ public sealed class BucketQueryTests(S3Server server) : IClassFixture<S3Server>
         Assert.Contains($"skipped s3://{Bucket}/{day}{Account}_CloudTrail_us-east-1_20261101T0000Z_broken000000000.json.gz: malformed or truncated CloudTrail log", fromBucket.Err, StringComparison.Ordinal);
         Assert.Contains($"skipped s3://{Bucket}/{day}" + @"..\..\..\..\..\escaped.json.gz: a key that cannot be a file name (it contains a backslash)", fromBucket.Err, StringComparison.Ordinal);
         Assert.DoesNotContain(Path.GetTempPath(), fromBucket.Err, StringComparison.Ordinal);
+
+        // A range whose days are clean, bad, and not a log at all: the same answer, the same files left out.
+        foreach (var format in new[] { "csv", "json" })
+        {
+            var rangeFromBucket = await QueryAsync(url, "--account", Account, "--start", "2026-11-01", "--end", "2026-11-21", "--skip-bad", "--format", format);
+            var rangeFromCopy = await QueryAsync(local, "--account", Account, "--start", "2026-11-01", "--end", "2026-11-21", "--skip-bad", "--format", format);
+            Assert.True(rangeFromBucket.ExitCode == 0, rangeFromBucket.Err);
+            Assert.Equal(rangeFromCopy.Out, rangeFromBucket.Out);
+            Assert.Contains("norecords0000000.json.gz: not a CloudTrail log file", rangeFromBucket.Err, StringComparison.Ordinal);
+            Assert.Contains("norecords0000000.json.gz: not a CloudTrail log file", rangeFromCopy.Err, StringComparison.Ordinal);
+        }
     }
 
     [Fact]
@@ -156,7 +173,9 @@ public sealed class BucketQueryTests(S3Server server) : IClassFixture<S3Server>
             Assert.Equal(keys.Single(k => k.Contains("eu-west-1", StringComparison.Ordinal)), sources.Single(r => (string?)r[0] == "ScheduleKeyDeletion")[1]);
             Assert.Equal(keys.Order(StringComparer.Ordinal), sources.Select(r => (string)r[1]!).Distinct().Order(StringComparer.Ordinal));
             Assert.Equal(TimelineSql.SourceKeyColumn, Assert.Single(timeline.Run("SELECT * FROM cloudtrail_sources LIMIT 0").Columns.Except(timeline.Run("SELECT * FROM cloudtrail LIMIT 0").Columns)));
-            folder = Directory.GetDirectories(Path.GetTempPath(), "auditinfra-query-*").Single(d => File.Exists(Path.Combine(d, "days", "2026-11-20.parquet")) && Directory.GetFiles(Path.Combine(d, "days")).Length == 1);
+            // The day's fetched logs are gone once read; the temporary folder goes with the timeline.
+            folder = timeline.OwnedFolder!;
+            Assert.StartsWith(Path.GetTempPath(), folder, StringComparison.Ordinal);
             Assert.False(Directory.Exists(Path.Combine(folder, "logs")));
         }
 
