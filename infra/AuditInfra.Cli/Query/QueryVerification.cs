@@ -48,12 +48,14 @@ internal sealed class QueryVerification(ILogFileVerifier verifier)
             }
             else
             {
+                // The digests of a day's last hours are delivered the next day, within two hours. Days far outside
+                // CloudTrail's life leave the span to the digests themselves (and keep its arithmetic in range).
                 var options = new VerifyOptions
                 {
                     Accounts = new HashSet<string>([account], StringComparer.Ordinal),
                     Regions = regions.ToHashSet(StringComparer.Ordinal),
-                    Start = new DateTimeOffset(from.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero),
-                    End = new DateTimeOffset(until.ToDateTime(TimeOnly.MaxValue), TimeSpan.Zero),
+                    Start = from.Year < 2000 ? null : new DateTimeOffset(from.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero),
+                    End = until.Year > 2999 ? null : new DateTimeOffset(until.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero).AddDays(1).AddHours(2),
                 };
                 keys = await PublicKeyFetcher.FetchAsync(new Core.Aws.AwsCli { EndpointUrl = cloudTrailEndpoint }, store, options, cancellationToken);
             }

@@ -301,7 +301,14 @@ public sealed class QueryVerifyTests : IDisposable
         var line = Assert.Single(result.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.Contains("AccessDeniedException", line);
         Assert.Contains("--public-keys", line);
-        Assert.Contains("aws cloudtrail list-public-keys --region us-east-1 --start-time 2026-11-19T23:00:00Z --end-time ", line);
+        // The asked day, from an hour before its first digest to two hours after its end (its last digests).
+        Assert.Contains("aws cloudtrail list-public-keys --region us-east-1 --start-time 2026-11-19T23:00:00Z --end-time 2026-11-21T02:00:00Z", line);
+
+        // Days at the ends of the calendar: the span is the digests' own.
+        var wide = await CliRunner.RunAsync("query", "--source", sample.Directory, "--account", Account, "--start", "0001-01-01", "--end", "9999-12-31", "--verify", "--cloudtrail-endpoint-url", denied.Endpoint);
+        Assert.Equal(2, wide.ExitCode);
+        var wideLine = Assert.Single(wide.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("aws cloudtrail list-public-keys --region us-east-1 --start-time 2026-11-20T00:00:00Z --end-time 2026-11-20T06:00:00Z", wideLine);
     }
 
     [Fact]
