@@ -84,6 +84,7 @@ public static class QueryS3Benchmark
             var environment = new Dictionary<string, string> { ["AWS_ACCESS_KEY_ID"] = "S3RVER", ["AWS_SECRET_ACCESS_KEY"] = "S3RVER", ["AWS_REGION"] = "us-east-1" };
             string[] Query(string bucketPrefix) => [cli, "query", "--source", $"s3://{Bucket}/{bucketPrefix}", "--endpoint-url", endpoint, "--account", Account, "--date", $"{day:yyyy-MM-dd}", "--format", "csv"];
 
+            Console.WriteLine($"s3rver serving at {endpoint} (pid {server.ProcessId})");
             // Both answers are the same day: the same rows.
             var rows10 = Run("dotnet", Query("days10"), environment);
             var rows100 = Run("dotnet", Query("days100"), environment);
@@ -104,6 +105,7 @@ public static class QueryS3Benchmark
                 floor.Add(await FloorAsync(endpoint, "days10/", dayKeys));
                 ten.Add(Run("dotnet", Query("days10"), environment).Seconds);
                 hundred.Add(Run("dotnet", Query("days100"), environment).Seconds);
+                Console.WriteLine($"  round {round + 1}: start {start[^1]:F2} s, floor {floor[^1]:F2} s, 10-day {ten[^1]:F2} s, {bigDays}-day {hundred[^1]:F2} s");
             }
 
             double Median(List<double> runs) => runs.Order().ElementAt(runs.Count / 2);
@@ -196,6 +198,8 @@ public static class QueryS3Benchmark
     private sealed class Server(Process process, string ready) : IDisposable
     {
         public string Ready { get; } = ready;
+
+        public int ProcessId => process.Id;
 
         public void Dispose()
         {

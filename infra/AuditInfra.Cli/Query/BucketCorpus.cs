@@ -336,7 +336,9 @@ public sealed class BucketCorpus(IObjectStore store, int parallelism = VerifyOpt
     {
         var root = LogsRoot;
         var accountFolders = new List<string> { $"{root}{account}/" };
-        accountFolders.AddRange((await FoldersAsync(root + "o-", cancellationToken)).Select(org => $"{org}{account}/"));
+        // The folder's children, filtered here: a listing of the partial name `AWSLogs/o-` is no cheaper on S3, and
+        // S3-compatible stores may answer it by walking everything below AWSLogs/.
+        accountFolders.AddRange((await FoldersAsync(root, cancellationToken)).Where(f => NameOf(f).StartsWith("o-", StringComparison.Ordinal)).Select(org => $"{org}{account}/"));
         if (regions.Count > 0)
         {
             return [.. accountFolders.SelectMany(a => regions.Select(r => $"{a}CloudTrail/{r}/"))];

@@ -246,3 +246,25 @@ public sealed class BucketCorpusContainmentTests
         }
     }
 }
+
+/// <summary>--timeout over a slow bucket: the listing and reading are bounded too, not only DuckDB.</summary>
+[Trait("Category", "S3")]
+public sealed class BucketQueryTimeoutTests
+{
+    [Fact]
+    public async Task A_bucket_slower_than_the_timeout_stops_the_query_with_one_line()
+    {
+        using var slow = new S3Server(1500, "slow-audit-bucket");
+        using (var client = slow.Client())
+        {
+            await S3Upload.UploadDirectoryAsync(Corpus(), client, "slow-audit-bucket");
+        }
+
+        // Four rounds of listing and reading at 1.5 s each: the 2 s deadline falls in the middle of them.
+        var result = await CliRunner.RunAsync("query", "--source", "s3://slow-audit-bucket", "--endpoint-url", slow.Endpoint, "--account", "333333333333", "--date", "2026-11-20", "--timeout", "2s");
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal("query stopped: it ran longer than --timeout 2s (raise it, or narrow --start/--end or --region)", result.Err.Trim());
+        Assert.Equal("", result.Out);
+    }
+}
