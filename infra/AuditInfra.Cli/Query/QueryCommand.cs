@@ -99,7 +99,7 @@ public static class QueryCommand
                 if (parse.GetValue(run))
                 {
                     // Synchronously waited: this action runs off the caller's thread (CliApp), and DuckDB's path is synchronous too.
-                    return athenaRun.RunAsync(io, parse, question, parse.GetValue(database)!, parse.GetValue(athenaTable)!, parse.GetValue(summary), parse.GetValue(format)!, timeLimit, cancellation).GetAwaiter().GetResult();
+                    return athenaRun.RunAsync(io, parse, question, parse.GetValue(database)!, parse.GetResult(database) is { Implicit: false }, parse.GetValue(athenaTable)!, parse.GetValue(summary), parse.GetValue(format)!, timeLimit, cancellation).GetAwaiter().GetResult();
                 }
 
                 io.Out.WriteLine(AthenaSql.Timeline(question, parse.GetValue(database)!, parse.GetValue(athenaTable)!));
