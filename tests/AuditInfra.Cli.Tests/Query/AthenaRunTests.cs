@@ -200,6 +200,20 @@ public class AthenaRunTests
     }
 
     [Fact]
+    public async Task The_summary_sql_counts_each_dimension_over_the_filtered_timeline()
+    {
+        var result = await CliRunner.RunAsync(["query", "--athena", "--summary", .. Question]);
+        Assert.Equal(0, result.ExitCode);
+        foreach (var dimension in new[] { "principal_arn", "event_name", "error_code", "source_ip" })
+        {
+            Assert.Contains($"-- by {dimension}\nSELECT {dimension} AS value, count(*) AS events", result.Out, StringComparison.Ordinal);
+        }
+
+        Assert.Equal(4, result.Out.Split("contains('10.0.0.0/8', TRY_CAST(sourceipaddress AS IPADDRESS))").Length - 1);
+        Assert.DoesNotContain("LIMIT", result.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Without_a_workgroup_run_says_how_to_name_it()
     {
         var result = await CliRunner.RunAsync(["query", "--athena", "--run", .. Question]);
