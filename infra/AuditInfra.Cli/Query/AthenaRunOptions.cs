@@ -24,7 +24,8 @@ internal sealed class AthenaRunOptions
     }
 
     /// <summary>Runs the question (its timeline, or its summary's four counts) in Athena and prints it as the local path does.</summary>
-    public async Task<int> RunAsync(CliIo io, ParseResult parse, TimelineQuery question, string database, string table, bool summary, string format, TimeSpan timeLimit, CancellationToken cancellationToken)
+    /// <param name="databaseNamed">Whether --athena-database was given; otherwise --name-prefix names the database.</param>
+    public async Task<int> RunAsync(CliIo io, ParseResult parse, TimelineQuery question, string database, bool databaseNamed, string table, bool summary, string format, TimeSpan timeLimit, CancellationToken cancellationToken)
     {
         var prefix = parse.GetValue(NamePrefix);
         if (prefix is not null && Core.Configuration.AwsFormats.NamePrefix(prefix) is { } expected)
@@ -40,7 +41,7 @@ internal sealed class AthenaRunOptions
         }
 
         // The stack's database unless one is named.
-        if (prefix is not null && parse.GetResult(parse.CommandResult.Command.Options.Single(o => o.Name == "--athena-database")) is null or { Implicit: true })
+        if (prefix is not null && !databaseNamed)
         {
             database = QueryLayerDesigner.DatabaseNameFor(prefix);
         }

@@ -115,7 +115,13 @@ public static class QueryCommand
             {
                 if (parse.GetValue(run))
                 {
-                    return await athenaRun.RunAsync(io, parse, question, parse.GetValue(database)!, parse.GetValue(athenaTable)!, parse.GetValue(summary), parse.GetValue(format)!, timeLimit, cancellation);
+                    return await athenaRun.RunAsync(io, parse, question, parse.GetValue(database)!, parse.GetResult(database) is { Implicit: false }, parse.GetValue(athenaTable)!, parse.GetValue(summary), parse.GetValue(format)!, timeLimit, cancellation);
+                }
+
+                if (parse.GetValue(summary))
+                {
+                    io.Out.WriteLine(string.Join("\n\n", SummaryDimensions.Select(d => $"-- by {d}\n{AthenaSql.Summary(question, d, parse.GetValue(database)!, parse.GetValue(athenaTable)!)};")));
+                    return ExitCodes.Ok;
                 }
 
                 io.Out.WriteLine(AthenaSql.Timeline(question, parse.GetValue(database)!, parse.GetValue(athenaTable)!));

@@ -147,11 +147,17 @@ public class AthenaRunTests
     {
         NodeFake.RequireAwsCli();
         using var fake = new NodeFake("fake-athena.mjs", "--answers", await AnswersAsync(Corpus()), "--polls", "1", "--fail", "SYNTAX_ERROR: line 3:7: Column 'eventtime' cannot be resolved");
-        var result = await CliRunner.RunAsync(Athena(fake));
+        var result = await CliRunner.RunAsync(Athena(fake, "--athena-database", "forensics", "--athena-workgroup", "incident"));
         Assert.Equal(2, result.ExitCode);
         var line = Assert.Single(result.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.Matches(@"^Athena query [0-9a-f-]+ FAILED: SYNTAX_ERROR: line 3:7: Column 'eventtime' cannot be resolved$", line);
         Assert.Equal("", result.Out);
+
+        // Named ones win over those of --name-prefix.
+        var started = fake.Requests.Single(r => r.Operation == "StartQueryExecution").Body;
+        Assert.Equal("incident", (string?)started["WorkGroup"]);
+        Assert.Equal("forensics", (string?)started["QueryExecutionContext"]!["Database"]);
+        Assert.Contains("FROM \"forensics\".\"cloudtrail\"", (string)started["QueryString"]!, StringComparison.Ordinal);
     }
 
     [SkippableFact]
@@ -161,8 +167,9 @@ public class AthenaRunTests
         using var fake = new NodeFake("fake-athena.mjs", "--answers", await AnswersAsync(Corpus()), "--never-finish");
         var result = await CliRunner.RunAsync(Athena(fake, "--timeout", "2s"));
         Assert.Equal(2, result.ExitCode);
-        Assert.Contains("ran past the timeout and was stopped", Assert.Single(result.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries)), StringComparison.Ordinal);
-        var id = (string)fake.Requests.First(r => r.Operation == "GetQueryExecution").Body["QueryExecutionId"]!;
+        var line = Assert.Single(result.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        var id = System.Text.RegularExpressions.Regex.Match(line, "Athena query ([0-9a-f-]+) ran past the timeout and was stopped").Groups[1].Value;
+        Assert.NotEmpty(id);
         Assert.Contains(fake.Requests, r => r.Operation == "StopQueryExecution" && (string?)r.Body["QueryExecutionId"] == id);
     }
 
@@ -190,6 +197,20 @@ public class AthenaRunTests
         }
 
         Assert.Contains(fake.Requests, r => r.Operation == "StopQueryExecution");
+    }
+
+    [Fact]
+    public async Task The_summary_sql_counts_each_dimension_over_the_filtered_timeline()
+    {
+        var result = await CliRunner.RunAsync(["query", "--athena", "--summary", .. Question]);
+        Assert.Equal(0, result.ExitCode);
+        foreach (var dimension in new[] { "principal_arn", "event_name", "error_code", "source_ip" })
+        {
+            Assert.Contains($"-- by {dimension}\nSELECT {dimension} AS value, count(*) AS events", result.Out, StringComparison.Ordinal);
+        }
+
+        Assert.Equal(4, result.Out.Split("contains('10.0.0.0/8', TRY_CAST(sourceipaddress AS IPADDRESS))").Length - 1);
+        Assert.DoesNotContain("LIMIT", result.Out, StringComparison.Ordinal);
     }
 
     [Fact]
