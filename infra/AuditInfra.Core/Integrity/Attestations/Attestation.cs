@@ -204,9 +204,12 @@ public sealed record Attestation(string? Organization, string Account, DateOnly 
             }
 
             var known = new HashSet<string>(StringComparer.Ordinal) { "format", "organization", "account", "day", "regions", "digests", "logs", "chains", "verifierVersion" };
-            if (root.EnumerateObject().FirstOrDefault(p => !known.Contains(p.Name)) is { Name: { } extra } && extra.Length > 0)
+            foreach (var property in root.EnumerateObject())
             {
-                throw new AttestationFormatException($"the payload has an unknown field \"{Shorten(extra)}\"");
+                if (!known.Contains(property.Name))
+                {
+                    throw new AttestationFormatException($"the payload has an unknown field \"{Shorten(property.Name)}\"");
+                }
             }
 
             return attestation;
