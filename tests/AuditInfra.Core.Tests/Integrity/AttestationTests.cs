@@ -167,8 +167,12 @@ public sealed class AttestationTests : IDisposable
         var e = Assert.Throws<AttestationFormatException>(() => Attestation.ParsePayload(attestation.ToPayload()));
         Assert.Contains("another organization, account, region or day", e.Message, StringComparison.Ordinal);
 
-        var nextDay = attestation with { Regions = [new RegionProof("us-east-1", Digest("us-east-1", 0), Digest("us-east-1", 1, day: Day.AddDays(1)), 24, 30)] };
+        var nextDay = attestation with { Regions = [new RegionProof("us-east-1", Digest("us-east-1", 0), Digest("us-east-1", 1, day: Day.AddDays(2)), 24, 30)] };
         Assert.Throws<AttestationFormatException>(() => Attestation.ParsePayload(nextDay.ToPayload()));
+
+        // The last digest of a day, for its last hour, is dated the next day: that is the day's, not another's.
+        var lastHour = attestation with { Regions = [new RegionProof("us-east-1", Digest("us-east-1", 0), Digest("us-east-1", 0, day: Day.AddDays(1)), 24, 30)] };
+        Assert.True(Attestation.ParsePayload(lastHour.ToPayload()).SameFacts(lastHour));
 
         var good = attestation with { Regions = [new RegionProof("us-east-1", Digest("us-east-1", 0), Digest("us-east-1", 23), 24, 30)] };
         Assert.True(Attestation.ParsePayload(good.ToPayload()).SameFacts(good));

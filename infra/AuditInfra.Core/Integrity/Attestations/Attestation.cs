@@ -230,7 +230,9 @@ public sealed record Attestation(string? Organization, string Account, DateOnly 
             throw new AttestationFormatException($"{at}.{name}.key: expected a CloudTrail digest key (found \"{Shorten(key)}\")");
         }
 
-        if (parsed.OrgId != organization || parsed.Account != account || parsed.Region != region || DateOnly.FromDateTime(parsed.Timestamp.UtcDateTime) != day)
+        // A digest belongs to the day its hour starts in, so the day's last digest may carry the next day's date.
+        var keyDay = DateOnly.FromDateTime(parsed.Timestamp.UtcDateTime);
+        if (parsed.OrgId != organization || parsed.Account != account || parsed.Region != region || (keyDay != day && keyDay != day.AddDays(1)))
         {
             throw new AttestationFormatException($"{at}.{name}.key: names a digest of another organization, account, region or day than the attestation's ({Shorten(key)})");
         }
