@@ -4,15 +4,14 @@ using Amazon.Runtime;
 using Amazon.S3;
 using Amazon.S3.Model;
 using AuditInfra.Core.Integrity;
-using Polly;
-using Polly.Retry;
 
 namespace AuditInfra.Cli.Integrity;
 
 /// <summary>
 /// A bucket read through AWSSDK.S3: listings paged, objects streamed, the digest signature taken from
-/// <c>x-amz-meta-signature</c>. Throttling and transient server errors are retried with backoff;
-/// access denied, a missing bucket or missing credentials end the run with a plain message.
+/// <c>x-amz-meta-signature</c>. Every request is retried by one <see cref="SourceRetry"/> policy (throttling and
+/// server errors longer, refused or silent connections and bodies broken off mid-stream twice), never by the SDK
+/// as well; access denied, a missing bucket or missing credentials end the run with a plain message.
 /// </summary>
 public sealed class S3ObjectStore : IObjectStore, IDisposable
 {
@@ -29,11 +28,14 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
     /// </summary>
     public static readonly TimeSpan ResponseTimeout = TimeSpan.FromSeconds(6);
 
-    /// <summary>The SDK's own retries of a failed or timed-out request; with the timeouts above, a dead endpoint ends the run in under 30 s.</summary>
-    public const int SdkRetries = 2;
+    /// <summary>
+    /// Retries of a failed or timed-out request, by <see cref="SourceRetry"/> and not by the SDK (whose own retries are
+    /// off, so that the two never multiply): with the timeouts above, a dead endpoint ends the run in under 30 s.
+    /// </summary>
+    public const int TransientRetries = SourceRetry.DefaultTransientRetries;
 
     private readonly IAmazonS3 client;
-    private readonly ResiliencePipeline retry;
+    private readonly SourceRetry retry;
     private readonly string endpointName;
     private readonly bool ownsClient;
 
@@ -45,7 +47,7 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
     /// same bytes, that second hash only costs CPU. <c>pull</c> keeps it, as the transfer check of its copy.
     /// </param>
     /// <param name="endpointName">How the endpoint is named in errors (the --endpoint-url, or S3).</param>
-    public S3ObjectStore(IAmazonS3 client, string bucket, string prefix, int maxRetries = 6, TimeSpan? baseDelay = null, bool ownsClient = false, bool skipTransferChecksums = false, string endpointName = "S3")
+    public S3ObjectStore(IAmazonS3 client, string bucket, string prefix, int maxRetries = SourceRetry.DefaultThrottleRetries, TimeSpan? baseDelay = null, bool ownsClient = false, bool skipTransferChecksums = false, string endpointName = "S3")
     {
         this.client = client;
         this.endpointName = endpointName;
@@ -53,18 +55,7 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
         this.skipTransferChecksums = skipTransferChecksums;
         Bucket = bucket;
         Prefix = prefix.Length == 0 || prefix.EndsWith('/') ? prefix : prefix + "/";
-        retry = new ResiliencePipelineBuilder()
-            .AddRetry(new RetryStrategyOptions
-            {
-                // Throttling only: the SDK already retries network errors and timeouts (SdkRetries), and retrying those
-                // again here multiplied a refused connection into seconds of waiting.
-                ShouldHandle = new PredicateBuilder().Handle<AmazonServiceException>(IsRetried),
-                MaxRetryAttempts = maxRetries,
-                BackoffType = DelayBackoffType.Exponential,
-                UseJitter = true,
-                Delay = baseDelay ?? TimeSpan.FromMilliseconds(200),
-            })
-            .Build();
+        retry = new SourceRetry(Classify, maxRetries, TransientRetries, baseDelay ?? TimeSpan.FromMilliseconds(200));
     }
 
     /// <summary>The bucket and prefix of an <c>s3://bucket[/prefix]</c> URL, or a message saying what is wrong with it.</summary>
@@ -97,7 +88,8 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
         var config = new AmazonS3Config
         {
             RetryMode = RequestRetryMode.Standard,
-            MaxErrorRetry = SdkRetries,
+            // SourceRetry is the one retry layer: SDK retries under it would multiply every attempt.
+            MaxErrorRetry = 0,
             MaxConnectionsPerServer = maxConnections,
             ConnectTimeout = ConnectTimeout,
             // With streamed responses this bounds the wait for the headers; body reads are bounded by ReadTimeoutStream.
@@ -210,13 +202,39 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
         try
         {
             var response = await CallAsync(ct => GetAsync(key, ct), $"read s3://{Bucket}/{key}", cancellationToken);
-            var signature = withSignature ? response.Metadata[SignatureMetadata] : null;
-            return new StoredObject(new ReadTimeoutStream(response.ResponseStream, ResponseTimeout, $"{endpointName} stopped sending s3://{Bucket}/{key}"), string.IsNullOrEmpty(signature) ? null : signature, response.ETag?.Trim('"'));
+            return Stored(key, withSignature, response);
         }
         catch (AmazonS3Exception e) when (e.ErrorCode == "NoSuchKey" || (e.StatusCode == HttpStatusCode.NotFound && e.ErrorCode != "NoSuchBucket"))
         {
             throw new ObjectNotFoundException(key);
         }
+    }
+
+    /// <summary>Open and consume as one attempt of the store's retry policy: a body broken off mid-stream is read again from its start.</summary>
+    public Task<T> ReadAsync<T>(string key, bool withSignature, Func<StoredObject, CancellationToken, Task<T>> consume, CancellationToken cancellationToken) =>
+        CallAsync(
+            async ct =>
+            {
+                GetObjectResponse response;
+                try
+                {
+                    response = await GetAsync(key, ct);
+                }
+                catch (AmazonS3Exception e) when (e.ErrorCode == "NoSuchKey" || (e.StatusCode == HttpStatusCode.NotFound && e.ErrorCode != "NoSuchBucket"))
+                {
+                    throw new ObjectNotFoundException(key);
+                }
+
+                await using var stored = Stored(key, withSignature, response);
+                return await consume(stored, ct);
+            },
+            $"read s3://{Bucket}/{key}",
+            cancellationToken);
+
+    private StoredObject Stored(string key, bool withSignature, GetObjectResponse response)
+    {
+        var signature = withSignature ? response.Metadata[SignatureMetadata] : null;
+        return new StoredObject(new ReadTimeoutStream(response.ResponseStream, ResponseTimeout, $"{endpointName} stopped sending s3://{Bucket}/{key}"), string.IsNullOrEmpty(signature) ? null : signature, response.ETag?.Trim('"'));
     }
 
     private async Task<GetObjectResponse> GetAsync(string key, CancellationToken cancellationToken)
@@ -274,7 +292,31 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
         e.StatusCode is HttpStatusCode.ServiceUnavailable or HttpStatusCode.TooManyRequests or HttpStatusCode.InternalServerError or HttpStatusCode.BadGateway or HttpStatusCode.GatewayTimeout
         || (e.ErrorCode is not null && RetriedCodes.Contains(e.ErrorCode));
 
-    /// <summary>One S3 call: retried while throttled; a source that cannot be used at all becomes one clear input error.</summary>
+    /// <summary>Why a failed call may succeed when made again: throttling and server errors, or a connection that failed, timed out or broke off.</summary>
+    private static RetryReason Classify(Exception e)
+    {
+        if (e is AmazonServiceException service)
+        {
+            return IsRetried(service) ? RetryReason.Throttled : RetryReason.None;
+        }
+
+        if (e is IntegrityInputException or ObjectNotFoundException)
+        {
+            return RetryReason.None;
+        }
+
+        for (var inner = e; inner is not null; inner = inner.InnerException)
+        {
+            if (inner is System.Net.Sockets.SocketException or TimeoutException or OperationCanceledException or HttpRequestException or IOException)
+            {
+                return RetryReason.Transient;
+            }
+        }
+
+        return RetryReason.None;
+    }
+
+    /// <summary>One S3 call under the store's retry policy; a source that cannot be used at all becomes one clear input error.</summary>
     private async Task<T> CallAsync<T>(Func<CancellationToken, Task<T>> call, string what, CancellationToken cancellationToken)
     {
         try
@@ -295,17 +337,21 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
         }
         catch (Exception e) when (Unreachable(e, cancellationToken) is { } reason)
         {
-            throw new IntegrityInputException($"cannot {what}: {reason} (tried {SdkRetries + 1} times); check --endpoint-url, the network and any proxy", e);
+            throw new IntegrityInputException($"cannot {what}: {reason} (tried {TransientRetries + 1} times); check --endpoint-url, the network and any proxy", e);
         }
         catch (AmazonClientException e)
         {
             throw new IntegrityInputException($"cannot {what}: {Core.Messages.Flatten(e.Message)} (configure AWS credentials as for the AWS CLI, and --endpoint-url for S3-compatible stores)", e);
         }
+        catch (IOException e)
+        {
+            throw new IntegrityInputException($"cannot {what}: {Core.Messages.Flatten(e.Message)} (tried {TransientRetries + 1} times; a read that breaks off mid-object is read again from its start)", e);
+        }
         catch (HttpRequestException e)
         {
             throw new IntegrityInputException($"cannot {what}: {Core.Messages.Flatten(e.Message)} (is the endpoint reachable?)", e);
         }
-        catch (Exception e) when (e is not IntegrityInputException and not AmazonServiceException and not OperationCanceledException)
+        catch (Exception e) when (e is not IntegrityInputException and not ObjectNotFoundException and not AmazonServiceException and not OperationCanceledException)
         {
             // The endpoint is as untrusted as the bucket: an answer the SDK cannot process (a malformed ETag, a broken
             // listing) is an input error naming the endpoint, not a crash.

@@ -140,6 +140,9 @@ public sealed record IntegrityReport(
 {
     public bool Clean => Findings.Count == 0;
 
+    /// <summary>Per chain and UTC day whose digests this run read: the day's first and last digest, counts, complete and clean.</summary>
+    public IReadOnlyList<DayProof> DayProofs { get; init; } = [];
+
     private static readonly JsonSerializerOptions Options = new()
     {
         WriteIndented = true,
@@ -176,6 +179,23 @@ public sealed record IntegrityReport(
             }),
             Findings,
             Notes,
+            DayProofs = DayProofs.Select(d => new
+            {
+                d.OrgId,
+                d.Account,
+                d.Region,
+                d.Trail,
+                Day = d.Day.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture),
+                d.FirstDigest,
+                d.FirstSignature,
+                d.LastDigest,
+                d.LastSignature,
+                d.Digests,
+                d.Logs,
+                d.Complete,
+                d.Clean,
+                d.Proven,
+            }),
             BytesRead,
             UncompressedBytes,
             ElapsedSeconds = Math.Round(Elapsed.TotalSeconds, 3),

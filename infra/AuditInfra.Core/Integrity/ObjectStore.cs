@@ -50,6 +50,22 @@ public interface IObjectStore
 
     /// <summary>Opens an object. Throws <see cref="ObjectNotFoundException"/> when it does not exist.</summary>
     Task<StoredObject> OpenAsync(string key, bool withSignature, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Opens an object and consumes it as one unit under the store's single retry policy: a body that breaks off
+    /// mid-stream is opened and consumed again from its start, so <paramref name="consume"/> must start afresh
+    /// each time. This default covers stores without a policy of their own (<see cref="SourceRetry.None"/> for
+    /// a local copy, <see cref="SourceRetry.Remote"/> otherwise); a store with one overrides it so that its
+    /// requests are retried in this one place and never twice over.
+    /// </summary>
+    async Task<T> ReadAsync<T>(string key, bool withSignature, Func<StoredObject, CancellationToken, Task<T>> consume, CancellationToken cancellationToken) =>
+        await (IsLocal ? SourceRetry.None : SourceRetry.Remote).ExecuteAsync(
+            async ct =>
+            {
+                await using var stored = await OpenAsync(key, withSignature, ct);
+                return await consume(stored, ct);
+            },
+            cancellationToken);
 }
 
 /// <summary>The object does not exist in the store.</summary>

@@ -229,6 +229,7 @@ public static partial class SourceLayout
         }));
         return kinds.SelectMany(k => k)
             .Where(r => options.Regions.Count == 0 || options.Regions.Contains(r))
+            .Where(r => options.Shard is null || options.Shard.Contains(account, r))
             .Distinct()
             .Order(StringComparer.Ordinal)
             .Select(r => new Unit(accountRoot, r));

@@ -1,0 +1,261 @@
+namespace AuditInfra.Core.Integrity;
+
+/// <summary>
+/// One UTC day of one chain (account, region, trail): the first and last digest of the day with their signatures
+/// (hex, as stored), how many digests and the logs they list, whether the digests cover the whole day without a
+/// gap (<see cref="Complete"/>) and whether no finding touches the day's digests, the logs they list, or the
+/// account and region on that day (<see cref="Clean"/>). A digest belongs to the day its period starts in.
+/// Attestations are built from the days that are both.
+/// </summary>
+public sealed record DayProof(
+    string? OrgId,
+    string Account,
+    string Region,
+    string Trail,
+    DateOnly Day,
+    string FirstDigest,
+    string? FirstSignature,
+    string LastDigest,
+    string? LastSignature,
+    int Digests,
+    int Logs,
+    bool Complete,
+    bool Clean)
+{
+    /// <summary>Complete and clean: the day's chain segment is proven end to end.</summary>
+    public bool Proven => Complete && Clean;
+}
+
+/// <summary>
+/// Turns what the walker found into the report: per-unit summaries, merged per account and region; findings and
+/// notes sorted; findings counted per chain; the <see cref="DayProof"/> of every day the run read digests of.
+/// One builder serves one run.
+/// </summary>
+public sealed class IntegrityReportBuilder
+{
+    private readonly List<ChainSummary> summaries = [];
+    private readonly List<DayDraft> days = [];
+
+    /// <summary>A day being proven: its digests (oldest first) and whether a finding touched it so far.</summary>
+    private sealed class DayDraft(string? orgId, string account, string region, string trail, DateOnly day)
+    {
+        public string? OrgId { get; } = orgId;
+
+        public string Account { get; } = account;
+
+        public string Region { get; } = region;
+
+        public string Trail { get; } = trail;
+
+        public DateOnly Day { get; } = day;
+
+        public List<DigestRead> Digests { get; } = [];
+
+        public bool Tainted { get; set; }
+    }
+
+    /// <summary>Adds one unit: its summaries, and its days with the findings that touch them.</summary>
+    public void AddUnit(
+        IReadOnlyDictionary<string, DigestRead> reads,
+        IReadOnlyDictionary<string, (CloudTrailKey Key, long Size)> logKeys,
+        Dictionary<string, (string Hash, string Digest)> expected,
+        IReadOnlyDictionary<string, bool> logResults,
+        IReadOnlyCollection<IntegrityFinding> unitFindings,
+        VerifyOptions options,
+        Func<string, string, long> uncompressedBytesOf)
+    {
+        var unitSummaries = Summarize(reads, logKeys, expected, logResults, unitFindings, options, uncompressedBytesOf);
+
+        var drafts = reads.Values
+            .Where(r => !r.Context && !r.Key.Backfill && r.File is not null)
+            .GroupBy(r => (r.Key.OrgId, r.Key.Account, r.Key.Region, Trail: r.Key.TrailName!, Day: DateOnly.FromDateTime(r.File!.Start.UtcDateTime)))
+            .Select(g =>
+            {
+                var draft = new DayDraft(g.Key.OrgId, g.Key.Account, g.Key.Region, g.Key.Trail, g.Key.Day);
+                draft.Digests.AddRange(g.OrderBy(r => r.File!.Start).ThenBy(r => r.Key.Key, StringComparer.Ordinal));
+                return draft;
+            })
+            .ToList();
+        var byDigest = drafts.SelectMany(d => d.Digests.Select(r => (r.Key.Key, Draft: d))).ToDictionary(x => x.Key, x => x.Draft, StringComparer.Ordinal);
+        foreach (var finding in unitFindings)
+        {
+            if (byDigest.TryGetValue(finding.Key, out var draft))
+            {
+                draft.Tainted = true;
+            }
+            else if (expected.TryGetValue(finding.Key, out var listed) && byDigest.TryGetValue(listed.Digest, out var listing))
+            {
+                listing.Tainted = true;
+            }
+
+            TaintByKey(finding.Key, drafts);
+        }
+
+        lock (days)
+        {
+            summaries.AddRange(unitSummaries);
+            days.AddRange(drafts);
+        }
+    }
+
+    /// <summary>The report, once every unit is added and the run-level findings (chain ends, links, accounts without data) are known.</summary>
+    public IntegrityReport Build(string source, VerifyOptions options, IEnumerable<IntegrityFinding> findings, IEnumerable<IntegrityNote> notes, long bytesRead, long uncompressedBytes, TimeSpan elapsed, IReadOnlyCollection<IntegrityFinding> runFindings)
+    {
+        foreach (var finding in runFindings)
+        {
+            TaintByKey(finding.Key, days);
+        }
+
+        var merged = MergedSummaries();
+        var findingList = findings
+            .OrderBy(f => f.Key, StringComparer.Ordinal)
+            .ThenBy(f => f.Kind)
+            .ToList();
+        var findingsByChain = findingList
+            .Select(f => CloudTrailKeys.Parse(f.Key) is { } k ? (k.Account, Region: (string?)k.Region) : CloudTrailKeys.ParsePlace(f.Key) is { } p ? (p.Account, p.Region) : default)
+            .Where(k => k.Account is not null)
+            .GroupBy(k => k)
+            .ToDictionary(g => g.Key, g => g.Count());
+        var result = merged
+            .Select(s => s with { Findings = findingsByChain.GetValueOrDefault((s.Account, s.Region)) })
+            .OrderBy(s => s.Account, StringComparer.Ordinal)
+            .ThenBy(s => s.Region, StringComparer.Ordinal)
+            .ToList();
+        return new IntegrityReport(
+            source,
+            options.Start,
+            options.End,
+            result,
+            findingList,
+            notes.OrderBy(n => n.Key, StringComparer.Ordinal).ThenBy(n => n.Kind).ToList(),
+            bytesRead,
+            uncompressedBytes,
+            elapsed)
+        {
+            DayProofs = DayProofs(),
+        };
+    }
+
+    /// <summary>The summaries so far merged per account and region (before the findings are counted).</summary>
+    public List<ChainSummary> MergedSummaries() => summaries
+        .GroupBy(s => (s.Account, s.Region))
+        .Select(g => Merge(g.ToList()))
+        .ToList();
+
+    private List<DayProof> DayProofs() => days
+        .GroupBy(d => (d.OrgId, d.Account, d.Region, d.Trail, d.Day))
+        .Select(g =>
+        {
+            var digests = g.SelectMany(d => d.Digests).OrderBy(r => r.File!.Start).ThenBy(r => r.Key.Key, StringComparer.Ordinal).ToList();
+            var first = digests[0];
+            var last = digests[^1];
+            return new DayProof(g.Key.OrgId, g.Key.Account, g.Key.Region, g.Key.Trail, g.Key.Day, first.Key.Key, first.Signature?.Trim(), last.Key.Key, last.Signature?.Trim(), digests.Count, digests.Sum(r => r.File!.LogFiles.Count), Covers(g.Key.Day, digests), !g.Any(d => d.Tainted));
+        })
+        .OrderBy(p => p.Account, StringComparer.Ordinal)
+        .ThenBy(p => p.Region, StringComparer.Ordinal)
+        .ThenBy(p => p.Trail, StringComparer.Ordinal)
+        .ThenBy(p => p.Day)
+        .ToList();
+
+    /// <summary>
+    /// The digests cover the day without a gap: the first starts within its first hour (the minutes before belong to
+    /// the previous day's last digest), each starts where the one before ended, and the last ends at midnight or later.
+    /// </summary>
+    public static bool Covers(DateOnly day, IReadOnlyList<DigestRead> digests)
+    {
+        var dayStart = new DateTimeOffset(day.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
+        var dayEnd = dayStart.AddDays(1);
+        if (digests.Count == 0 || digests[0].File!.Start > dayStart + ChainWalker.Hour + ChainWalker.Slack || digests[^1].File!.End < dayEnd - ChainWalker.Slack)
+        {
+            return false;
+        }
+
+        for (var i = 1; i < digests.Count; i++)
+        {
+            if (digests[i].File!.Start > digests[i - 1].File!.End + ChainWalker.Slack || digests[i].File!.PreviousDigestS3Object != digests[i - 1].Key.Key)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>A finding touches the days its key names: a digest's period start, a log's delivery (and the hour before, whose digest may list it).</summary>
+    private static void TaintByKey(string key, IEnumerable<DayDraft> drafts)
+    {
+        if (CloudTrailKeys.Parse(key) is { } parsed)
+        {
+            var touched = parsed.Kind == CloudTrailObjectKind.Digest
+                ? new[] { DateOnly.FromDateTime((parsed.Timestamp - ChainWalker.Hour).UtcDateTime) }
+                : [DateOnly.FromDateTime(parsed.Timestamp.UtcDateTime), DateOnly.FromDateTime((parsed.Timestamp - ChainWalker.Hour).UtcDateTime)];
+            foreach (var draft in drafts.Where(d => d.Account == parsed.Account && d.Region == parsed.Region && touched.Contains(d.Day)))
+            {
+                draft.Tainted = true;
+            }
+        }
+        else if (CloudTrailKeys.ParsePlace(key) is { } place)
+        {
+            // An object that is not CloudTrail's has no reliable time: every day of its folder's account and region is in doubt.
+            foreach (var draft in drafts.Where(d => d.Account == place.Account && (place.Region is null || d.Region == place.Region)))
+            {
+                draft.Tainted = true;
+            }
+        }
+    }
+
+    private static ChainSummary Merge(List<ChainSummary> parts) => parts.Count == 1 ? parts[0] : new ChainSummary(
+        parts[0].Account,
+        parts[0].Region,
+        parts.Sum(p => p.Digests),
+        parts.Sum(p => p.DigestsVerified),
+        parts.Sum(p => p.Logs),
+        parts.Sum(p => p.LogsVerified),
+        0,
+        parts.Select(p => p.FirstDigest).Where(k => k is not null).Min(StringComparer.Ordinal),
+        parts.Select(p => p.LastDigest).Where(k => k is not null).Max(StringComparer.Ordinal),
+        parts.Select(p => p.CoveredFrom).Min(),
+        parts.Select(p => p.CoveredTo).Max(),
+        parts.Sum(p => p.UncompressedBytes));
+
+    private static List<ChainSummary> Summarize(
+        IReadOnlyDictionary<string, DigestRead> reads,
+        IReadOnlyDictionary<string, (CloudTrailKey Key, long Size)> logKeys,
+        Dictionary<string, (string Hash, string Digest)> expected,
+        IReadOnlyDictionary<string, bool> logResults,
+        IEnumerable<IntegrityFinding> findings,
+        VerifyOptions options,
+        Func<string, string, long> uncompressedBytesOf)
+    {
+        var findingsByKey = findings.GroupBy(f => f.Key).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
+        var result = new List<ChainSummary>();
+        var digestGroups = reads.Values.Where(r => !r.Context).GroupBy(r => (r.Key.Account, r.Key.Region));
+        var logGroups = logKeys.Values
+            .Where(l => expected.ContainsKey(l.Key.Key) || ChainWalker.InRange(l.Key.Timestamp, options, digest: false))
+            .GroupBy(l => (l.Key.Account, l.Key.Region))
+            .ToDictionary(g => g.Key, g => g.ToList());
+        var all = digestGroups.Select(g => g.Key).Concat(logGroups.Keys).Distinct().OrderBy(k => k.Account, StringComparer.Ordinal).ThenBy(k => k.Region, StringComparer.Ordinal);
+        var digestsBy = digestGroups.ToDictionary(g => g.Key, g => g.OrderBy(r => r.Key.Timestamp).ToList());
+        foreach (var group in all)
+        {
+            var digests = digestsBy.GetValueOrDefault(group) ?? [];
+            var logs = logGroups.GetValueOrDefault(group) ?? [];
+            var files = digests.Where(d => d.File is not null).ToList();
+            result.Add(new ChainSummary(
+                group.Account,
+                group.Region,
+                digests.Count,
+                digests.Count(d => d.File is not null && !findingsByKey.ContainsKey(d.Key.Key)),
+                logs.Count,
+                logs.Count(l => logResults.TryGetValue(l.Key.Key, out var ok) && ok && !findingsByKey.ContainsKey(l.Key.Key)),
+                0,
+                digests.FirstOrDefault()?.Key.Key,
+                digests.LastOrDefault()?.Key.Key,
+                files.Count == 0 ? null : files.Min(d => d.File!.Start),
+                files.Count == 0 ? null : files.Max(d => d.File!.End),
+                uncompressedBytesOf(group.Account, group.Region)));
+        }
+
+        return result;
+    }
+}
