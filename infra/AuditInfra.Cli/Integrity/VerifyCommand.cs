@@ -18,12 +18,14 @@ public static class VerifyCommand
         var json = new Option<string?>("--json") { Description = "Print the full report as JSON on standard output (instead of the summary); a bare flag ('-' is accepted for older scripts)", Arity = ArgumentArity.ZeroOrOne, HelpName = "-" };
         var reportFile = new Option<FileInfo?>("--report") { Description = "Also write the full report as JSON to this file (what docs --verify-report reads)" };
         var filters = new IntegrityFilterOptions { ContentProvenBySignedDigests = true };
+        var followUps = new VerifyFollowUps();
         var command = new Command("verify", "Verify CloudTrail log-file integrity: digest signatures, the digest chain, every log's hash, missing and unlisted files");
         command.Options.Add(source);
         command.Options.Add(publicKeys);
         command.Options.Add(json);
         command.Options.Add(reportFile);
         filters.AddTo(command);
+        followUps.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
         {
             if (parse.GetValue(json) is { } jsonValue && jsonValue != "-")
@@ -49,6 +51,14 @@ public static class VerifyCommand
                     return ExitCodes.UsageOrInput;
                 }
 
+                var (signer, followUpProblem) = followUps.Prepare(parse, options);
+                if (followUpProblem is not null)
+                {
+                    await io.Err.WriteLineAsync(followUpProblem);
+                    return ExitCodes.UsageOrInput;
+                }
+
+                using var signing = signer as IDisposable;
                 var keys = PublicKeySet.Load(keysFile.FullName);
                 var verifier = new IntegrityVerifier(store, keys);
                 var report = await WithProgressAsync(io, progress => verifier.VerifyAsync(options, progress, cancellationToken));
@@ -59,6 +69,7 @@ public static class VerifyCommand
                     return ExitCodes.UsageOrInput;
                 }
 
+                (report, var followUpFailed) = await followUps.RunAsync(io, parse, store, options, signer, report, cancellationToken);
                 if (reportPath is not null)
                 {
                     Core.AtomicFile.WriteAllText(reportPath, report.ToJson());
@@ -73,7 +84,7 @@ public static class VerifyCommand
                     WriteHuman(io, report);
                 }
 
-                return report.Clean ? ExitCodes.Ok : ExitCodes.Findings;
+                return followUpFailed ? ExitCodes.UsageOrInput : report.Clean ? ExitCodes.Ok : ExitCodes.Findings;
             });
         });
         return command;
