@@ -42,8 +42,14 @@ internal sealed class AttestationOptions
             return "--attest needs one signing key: --signing-key FILE (a PEM RSA private key) or --kms-key-id ARN (a KMS asymmetric signing key)";
         }
 
-        return options.Regions.Count > 0
-            ? "--attest cannot be combined with --region: an attestation states every region of an account-day"
+        if (options.Regions.Count > 0)
+        {
+            return "--attest cannot be combined with --region: an attestation states every region of an account-day";
+        }
+
+        // Shards split an account's regions between workers, and no worker would see a whole account-day.
+        return options.Shard is not null
+            ? "--attest cannot be combined with --shard: an attestation states every region of an account-day, and shards split an account's regions; attest in an unsharded run (e.g. daily over the previous day)"
             : null;
     }
 

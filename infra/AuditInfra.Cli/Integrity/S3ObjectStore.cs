@@ -85,6 +85,12 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
     public static S3ObjectStore Create(string url, string? endpointUrl, int maxConnections = VerifyOptions.DefaultRemoteParallelism, bool skipTransferChecksums = false)
     {
         var (bucket, prefix) = ParseUrl(url);
+        return new S3ObjectStore(CreateClient(url, endpointUrl, maxConnections), bucket, prefix, ownsClient: true, skipTransferChecksums: skipTransferChecksums, endpointName: endpointUrl?.TrimEnd('/') ?? "S3");
+    }
+
+    /// <summary>A client for <paramref name="url"/> with the store's timeouts and no SDK retries (see <see cref="TransientRetries"/>).</summary>
+    internal static AmazonS3Client CreateClient(string url, string? endpointUrl, int maxConnections = VerifyOptions.DefaultRemoteParallelism)
+    {
         var config = new AmazonS3Config
         {
             RetryMode = RequestRetryMode.Standard,
@@ -114,17 +120,14 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
             config.RegionEndpoint = Amazon.RegionEndpoint.USEast1;
         }
 
-        AmazonS3Client s3;
         try
         {
-            s3 = new AmazonS3Client(ResolveCredentialsOnce(config), config);
+            return new AmazonS3Client(ResolveCredentialsOnce(config), config);
         }
         catch (AmazonClientException e)
         {
             throw new IntegrityInputException($"cannot create an S3 client for {url}: {e.Message} (configure credentials as for the AWS CLI: environment, profile, or instance role)");
         }
-
-        return new S3ObjectStore(s3, bucket, prefix, ownsClient: true, skipTransferChecksums: skipTransferChecksums, endpointName: endpointUrl?.TrimEnd('/') ?? "S3");
     }
 
     /// <summary>

@@ -35,6 +35,7 @@ public sealed class IntegrityReportBuilder
 {
     private readonly List<ChainSummary> summaries = [];
     private readonly List<DayDraft> days = [];
+    private readonly Dictionary<string, ChainCheckpoint> checkpoints = new(StringComparer.Ordinal);
 
     /// <summary>A day being proven: its digests (oldest first) and whether a finding touched it so far.</summary>
     private sealed class DayDraft(string? orgId, string account, string region, string trail, DateOnly day)
@@ -91,10 +92,28 @@ public sealed class IntegrityReportBuilder
             TaintByKey(finding.Key, drafts);
         }
 
+        // Each chain's newest digest read and proven so far; kept only if no finding touches its chain (see Build).
+        var newest = reads.Values
+            .Where(r => !r.Context && !r.Key.Backfill && r.File is not null && r.Sha256 is not null && !string.IsNullOrWhiteSpace(r.Signature))
+            .GroupBy(r => r.Key.ChainId)
+            .Select(g => g.MaxBy(r => r.File!.End)!)
+            .ToList();
+
         lock (days)
         {
             summaries.AddRange(unitSummaries);
             days.AddRange(drafts);
+            foreach (var read in newest)
+            {
+                var end = read.File!.End;
+                var endMinute = new DateTimeOffset(end.Year, end.Month, end.Day, end.Hour, end.Minute, 0, TimeSpan.Zero);
+                var provenAfter = read.File.LogFiles
+                    .Where(l => CloudTrailKeys.Parse(l.S3Object) is { } k && k.Timestamp >= endMinute)
+                    .Select(l => l.S3Object)
+                    .Order(StringComparer.Ordinal)
+                    .ToList();
+                checkpoints[read.Key.ChainId] = new ChainCheckpoint(read.Key.Key, read.Signature!.Trim(), read.Sha256!, read.File.Start, end, provenAfter);
+            }
         }
     }
 
@@ -133,6 +152,10 @@ public sealed class IntegrityReportBuilder
             elapsed)
         {
             DayProofs = DayProofs(),
+            // A chain with a finding is not advanced: its findings are reported again by every run until resolved.
+            Checkpoints = checkpoints
+                .Where(c => CloudTrailKeys.Parse(c.Value.LastDigest) is { } k && !findingsByChain.ContainsKey((k.Account, k.Region)))
+                .ToDictionary(c => c.Key, c => c.Value, StringComparer.Ordinal),
         };
     }
 

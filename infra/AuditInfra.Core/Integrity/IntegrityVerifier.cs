@@ -19,6 +19,15 @@ public sealed record VerifyOptions
     /// <summary>Only the chains (account, region) of this shard; null for all.</summary>
     public ChainShard? Shard { get; init; }
 
+    /// <summary>
+    /// Where each chain was last proven (from a verify state): a chain with a checkpoint is verified only from its
+    /// newest proven digest on, its first new digest linked to that digest as remembered. Ignored when <see cref="Full"/>.
+    /// </summary>
+    public IReadOnlyDictionary<string, ChainCheckpoint> Checkpoints { get; init; } = new Dictionary<string, ChainCheckpoint>();
+
+    /// <summary>Verify everything in range whatever the checkpoints (a periodic full pass catches what changed before them).</summary>
+    public bool Full { get; init; }
+
     /// <summary>Concurrent reads; 0 picks one per core for a local copy and 64 for S3.</summary>
     public int Parallelism { get; init; }
 
@@ -242,10 +251,41 @@ public sealed class IntegrityVerifier(IObjectStore store, PublicKeySet keys)
             progress?.Report(new VerifyProgress("account/region chains", Volatile.Read(ref UnitsDone), UnitsTotal, Reader.BytesRead));
     }
 
+    /// <summary>The checkpoints of a unit's account and region, unless the run is full.</summary>
+    private static Dictionary<string, ChainCheckpoint> CheckpointsOf(SourceLayout.Unit unit, VerifyOptions options)
+    {
+        var result = new Dictionary<string, ChainCheckpoint>(StringComparer.Ordinal);
+        if (options.Full)
+        {
+            return result;
+        }
+
+        foreach (var (chain, checkpoint) in options.Checkpoints)
+        {
+            var key = CloudTrailKeys.Parse(checkpoint.LastDigest);
+            if (key is not null && ChainWalker.Selected(key, options) && (unit.AccountRoot is null || (key.Region == unit.Region && unit.AccountRoot.TrimEnd('/').EndsWith("/" + key.Account, StringComparison.Ordinal))))
+            {
+                result[chain] = checkpoint;
+            }
+        }
+
+        return result;
+    }
+
     private async Task VerifyUnitAsync(SourceLayout.Unit unit, Run run, CancellationToken cancellationToken)
     {
-        var options = run.Options;
         var reader = run.Reader;
+
+        // With checkpoints, the unit is listed and its logs judged only from the oldest of them on: what came
+        // before was proven by an earlier run, and the chain stays proven because the first new digest must link
+        // to the checkpoint as remembered.
+        var checkpoints = CheckpointsOf(unit, run.Options);
+        var options = run.Options;
+        if (checkpoints.Count > 0)
+        {
+            var from = checkpoints.Values.Min(c => c.LastEnd);
+            options = options with { Start = options.Start is { } start && start > from ? start : from };
+        }
 
         // 1. Listing: every digest and log of the unit, whatever the time range (within a day of it), so
         // that a digest named as "previous" can be told missing from merely outside the range.
@@ -254,9 +294,15 @@ public sealed class IntegrityVerifier(IObjectStore store, PublicKeySet keys)
         outcome.Findings.AddRange(listing.Findings);
         outcome.Notes.AddRange(listing.Notes);
 
-        // 2. Digests in range, plus each chain's digest just before the range (to check the first link).
+        // 2. Digests in range, plus each chain's digest just before the range (to check the first link): read,
+        // or for a chain with a checkpoint, the checkpoint itself.
         var chains = ChainWalker.Chains(listing.Digests);
-        var reads = await reader.ReadDigestsAsync(ChainWalker.DigestsToRead(chains, options), cancellationToken);
+        var reads = await reader.ReadDigestsAsync(ChainWalker.DigestsToRead(chains, options, checkpoints), cancellationToken);
+        var starts = checkpoints.ToDictionary(c => c.Key, c => c.Value.AsContext(), StringComparer.Ordinal);
+        foreach (var context in starts.Values)
+        {
+            reads.TryAdd(context.Key.Key, context);
+        }
         var check = new DigestSignatureCheck(keys, store.Bucket);
         foreach (var read in reads.Values.Where(r => !r.Context))
         {
@@ -264,7 +310,7 @@ public sealed class IntegrityVerifier(IObjectStore store, PublicKeySet keys)
         }
 
         // 3. The chains: previous* fields against the digest actually read before, missing digests, gaps.
-        ChainWalker.WalkChains(chains, reads, options, outcome);
+        ChainWalker.WalkChains(chains, reads, options, outcome, starts);
 
         // 4. Logs: every listed log hashed; every present log in range listed by some digest.
         var expected = ChainWalker.ExpectedLogs(reads.Values);
@@ -275,7 +321,9 @@ public sealed class IntegrityVerifier(IObjectStore store, PublicKeySet keys)
             ChainWalker.JudgeLog(key.Key, hash, digest, hashed[key.Key], outcome);
         }
 
-        ChainWalker.ClassifyUnlistedLogs(listing.Logs, expected, reads, options, outcome);
+        var proven = checkpoints.Values.SelectMany(c => c.ProvenLogs).ToHashSet(StringComparer.Ordinal);
+        var unjudged = proven.Count == 0 ? listing.Logs : listing.Logs.Where(l => !proven.Contains(l.Key)).ToDictionary(l => l.Key, l => l.Value, StringComparer.Ordinal);
+        ChainWalker.ClassifyUnlistedLogs(unjudged, expected, reads, options, outcome);
         run.Report.AddUnit(reads, listing.Logs, expected, outcome.LogResults, outcome.Findings, options, reader.UncompressedBytesOf);
         foreach (var finding in outcome.Findings)
         {

@@ -108,6 +108,7 @@ public class AttestCommandTests
             (["--signing-key", privateKey], "add --attest"),
             (["--attest", "--signing-key", privateKey, "--kms-key-id", "alias/x"], "--attest needs one signing key"),
             (["--attest", "--signing-key", privateKey, "--region", "us-east-1"], "cannot be combined with --region"),
+            (["--attest", "--signing-key", privateKey, "--shard", "0/4"], "cannot be combined with --shard"),
             (["--attest", "--signing-key", publicKey], "holds a public key"),
             (["--attest", "--signing-key", garbage], $"--signing-key {garbage}: expected an unencrypted RSA private key"),
             (["--publish-findings", "arn:aws:sqs:us-east-1:222222222222:q"], "--publish-findings: expected an SNS topic ARN"),
