@@ -123,7 +123,8 @@ public static class VerifyCommand
                     WriteHuman(io, report);
                 }
 
-                if (stateStore is not null && await AdvanceStateAsync(io, stateStore, loaded, version, store.Description, report, cancellationToken) is { } stateError)
+                // A failed follow-up keeps the state where it was: the next run repeats this one, and publishes what this one could not.
+                if (stateStore is not null && !followUpFailed && await AdvanceStateAsync(io, stateStore, loaded, version, store.Description, report, cancellationToken) is { } stateError)
                 {
                     await io.Err.WriteLineAsync(stateError);
                     return ExitCodes.UsageOrInput;

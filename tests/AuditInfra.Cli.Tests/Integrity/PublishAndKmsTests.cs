@@ -179,26 +179,33 @@ public sealed class FindingPublishingTests
         failing.Setup(p => p.PublishAsync(Topic, It.IsAny<string>(), It.IsAny<CancellationToken>())).ThrowsAsync(new PublishException("--publish-findings: SNS refused to publish (AuthorizationError: no)"));
 
         // Only runs with --publish-findings read the override, and only this test makes them.
+        var state = Path.Combine(Path.GetDirectoryName(dir)!, "state.json");
+        string[] verify = ["verify", "--source", dir, "--public-keys", Path.Combine(dir, "public-keys.json"), "--publish-findings", Topic, "--state", state, "--json"];
         Support.CliResult published, notPublished;
         try
         {
-            FindingPublishing.PublisherOverride = () => publisher.Object;
-            published = await Support.CliRunner.RunAsync("verify", "--source", dir, "--public-keys", Path.Combine(dir, "public-keys.json"), "--publish-findings", Topic, "--json");
             FindingPublishing.PublisherOverride = () => failing.Object;
-            notPublished = await Support.CliRunner.RunAsync("verify", "--source", dir, "--public-keys", Path.Combine(dir, "public-keys.json"), "--publish-findings", Topic, "--json");
+            notPublished = await Support.CliRunner.RunAsync(verify);
+            Assert.False(File.Exists(state), "a run whose findings were not published must not advance the state");
+            FindingPublishing.PublisherOverride = () => publisher.Object;
+            published = await Support.CliRunner.RunAsync(verify);
         }
         finally
         {
             FindingPublishing.PublisherOverride = null;
         }
 
-        Assert.Equal(1, published.ExitCode);
-        var findings = JsonDocument.Parse(published.Out).RootElement.GetProperty("findings").GetArrayLength();
-        Assert.Equal(findings, sent.Count);
-        Assert.Contains($"findings published: {findings} integrity-finding event(s)", published.Err, StringComparison.Ordinal);
         Assert.Equal(2, notPublished.ExitCode);
         Assert.Contains("findings not published", notPublished.Err, StringComparison.Ordinal);
-        Assert.Equal(findings, JsonDocument.Parse(notPublished.Out).RootElement.GetProperty("findings").GetArrayLength());
+        var findings = JsonDocument.Parse(notPublished.Out).RootElement.GetProperty("findings").GetArrayLength();
+        Assert.True(findings > 0);
+
+        // The failed run left the state where it was, so the next run finds and publishes the same findings.
+        Assert.True(published.ExitCode == 1, published.Err);
+        Assert.Equal(findings, JsonDocument.Parse(published.Out).RootElement.GetProperty("findings").GetArrayLength());
+        Assert.Equal(findings, sent.Count);
+        Assert.Contains($"findings published: {findings} integrity-finding event(s)", published.Err, StringComparison.Ordinal);
+        Assert.True(File.Exists(state));
     }
 
     private static int FreePort()
