@@ -227,6 +227,21 @@ public sealed class AttestationTests : IDisposable
     }
 
     [Fact]
+    public void Verifier_day_proofs_become_chain_days_and_a_day_without_an_edge_signature_is_never_attested()
+    {
+        DayProof Proof(string region, bool complete = true, bool clean = true, string? lastSignature = "ab") =>
+            new(Org, Account, region, "org-trail", Day, Digest(region, 0).Key, "cd", Digest(region, 23).Key, lastSignature, 24, 30, complete, clean);
+
+        var days = ChainDays.From([Proof("us-east-1"), Proof("eu-west-1", complete: false), Proof("eu-central-1", lastSignature: null), Proof("ap-south-1", clean: false)]);
+
+        Assert.Equal([true, false, false, false], days.Select(d => d.CompleteAndClean));
+        Assert.Equal(new DigestReference(Digest("us-east-1", 23).Key, "ab"), days[0].LastDigest);
+        var plan = Assert.Single(AttestationWriter.Plan(days, "1"));
+        Assert.Null(plan.Attestation);
+        Assert.Equal("not complete and clean in ap-south-1, eu-central-1, eu-west-1", plan.NotAttestedBecause);
+    }
+
+    [Fact]
     public void The_index_gives_each_account_its_last_attested_day_and_the_days_missing_between_first_and_last()
     {
         string Key(string account, int day) => AttestationLayout.Key("p/", Org, account, Day.AddDays(day));
