@@ -59,8 +59,13 @@ public sealed class IntegrityVerifier(IObjectStore store, PublicKeySet keys)
 
     private const long LargeHeapBytes = 64L * 1024 * 1024;
 
+    /// <summary>A unit listing this many keys may leave megabytes behind (about 1 KB per key).</summary>
+    private const int LargeUnitKeys = 10_000;
+
     /// <summary>Units read at once from a remote store; its requests share one gate of --parallel permits.</summary>
     private const int ConcurrentRemoteUnits = 8;
+
+    private const int IncrementalRemoteUnits = 32;
 
     public async Task<IntegrityReport> VerifyAsync(VerifyOptions options, IProgress<VerifyProgress>? progress = null, CancellationToken cancellationToken = default)
     {
@@ -73,12 +78,15 @@ public sealed class IntegrityVerifier(IObjectStore store, PublicKeySet keys)
         progress?.Report(new VerifyProgress("listing", 0, 0, 0));
         var units = await SourceLayout.DiscoverAsync(store, options, cancellationToken);
         run.UnitsTotal = units.Count;
-        await Parallel.ForEachAsync(units, new ParallelOptions { MaxDegreeOfParallelism = store.IsLocal ? 1 : ConcurrentRemoteUnits, CancellationToken = cancellationToken }, async (unit, ct) =>
+        // A run from checkpoints holds an hour or so per unit: more units overlap, each being a few listings.
+        var concurrentUnits = store.IsLocal ? 1 : options.Checkpoints.Count > 0 && !options.Full ? IncrementalRemoteUnits : ConcurrentRemoteUnits;
+        await Parallel.ForEachAsync(units, new ParallelOptions { MaxDegreeOfParallelism = concurrentUnits, CancellationToken = cancellationToken }, async (unit, ct) =>
         {
-            await VerifyUnitAsync(unit, run, ct);
+            var keysListed = await VerifyUnitAsync(unit, run, ct);
             // A unit's keys and digests all die here; a long chain's can be tens of MB, which would otherwise sit
-            // in gen2 until the GC's own budget. Collecting then keeps the heap at about one unit's size.
-            if (GC.GetTotalMemory(forceFullCollection: false) > LargeHeapBytes)
+            // in gen2 until the GC's own budget. Collecting then keeps the heap at about one unit's size. A small
+            // unit (an incremental run's hour) leaves too little to be worth a full collection.
+            if (keysListed > LargeUnitKeys && GC.GetTotalMemory(forceFullCollection: false) > LargeHeapBytes)
             {
                 GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
             }
@@ -272,7 +280,8 @@ public sealed class IntegrityVerifier(IObjectStore store, PublicKeySet keys)
         return result;
     }
 
-    private async Task VerifyUnitAsync(SourceLayout.Unit unit, Run run, CancellationToken cancellationToken)
+    /// <returns>How many keys the unit listed.</returns>
+    private async Task<int> VerifyUnitAsync(SourceLayout.Unit unit, Run run, CancellationToken cancellationToken)
     {
         var reader = run.Reader;
 
@@ -289,7 +298,7 @@ public sealed class IntegrityVerifier(IObjectStore store, PublicKeySet keys)
 
         // 1. Listing: every digest and log of the unit, whatever the time range (within a day of it), so
         // that a digest named as "previous" can be told missing from merely outside the range.
-        var listing = await reader.ListAsync(unit, options, cancellationToken);
+        var listing = await reader.ListAsync(unit, options, cancellationToken, fromCheckpoint: checkpoints.Count > 0);
         var outcome = new WalkOutcome();
         outcome.Findings.AddRange(listing.Findings);
         outcome.Notes.AddRange(listing.Notes);
@@ -324,7 +333,7 @@ public sealed class IntegrityVerifier(IObjectStore store, PublicKeySet keys)
         var proven = checkpoints.Values.SelectMany(c => c.ProvenLogs).ToHashSet(StringComparer.Ordinal);
         var unjudged = proven.Count == 0 ? listing.Logs : listing.Logs.Where(l => !proven.Contains(l.Key)).ToDictionary(l => l.Key, l => l.Value, StringComparer.Ordinal);
         ChainWalker.ClassifyUnlistedLogs(unjudged, expected, reads, options, outcome);
-        run.Report.AddUnit(reads, listing.Logs, expected, outcome.LogResults, outcome.Findings, options, reader.UncompressedBytesOf);
+        run.Report.AddUnit(reads, listing.Logs, expected, outcome.LogResults, outcome.Findings, options, reader.UncompressedBytesOf, checkpoints);
         foreach (var finding in outcome.Findings)
         {
             run.Findings.Add(finding);
@@ -337,6 +346,8 @@ public sealed class IntegrityVerifier(IObjectStore store, PublicKeySet keys)
             run.Tails.AddRange(outcome.Tails);
             run.ChainEnds.AddRange(outcome.ChainEnds);
         }
+
+        return listing.Digests.Count + listing.Logs.Count;
     }
 
     /// <summary>Accounts asked for that the source holds nothing of; the caller tells a source with no layout at all apart.</summary>

@@ -16,7 +16,8 @@ public sealed record ChainCheckpoint(
     string LastSha256,
     DateTimeOffset LastStart,
     DateTimeOffset LastEnd,
-    IReadOnlyList<string> ProvenLogs)
+    IReadOnlyList<string> ProvenLogs,
+    DayProgress? Day = null)
 {
     /// <summary>The checkpoint as the digest read before a run's first new one (the link is checked against it, not re-read).</summary>
     public DigestRead AsContext()
@@ -28,6 +29,13 @@ public sealed record ChainCheckpoint(
 
     private static string Iso(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 }
+
+/// <summary>
+/// The part of a chain's current UTC day proven by earlier runs (the day its newest proven digest starts in):
+/// its first digest and signature, when that digest's period starts, and the digests and logs so far. An
+/// incremental run continues the day from here, so its <see cref="DayProof"/> covers the whole day.
+/// </summary>
+public sealed record DayProgress(DateOnly Date, string FirstDigest, string? FirstSignature, DateTimeOffset FirstStart, int Digests, int Logs);
 
 /// <summary>
 /// What incremental verification keeps between runs: per chain (<see cref="CloudTrailKey.ChainId"/>) its
@@ -123,7 +131,21 @@ public sealed record VerifyState(string Source, IReadOnlyDictionary<string, Chai
                     logs.AddRange(provenLogs.EnumerateArray().Select(l => l.GetString()!));
                 }
 
-                var checkpoint = new ChainCheckpoint(Text("lastDigest"), Text("lastSignature"), Text("lastSha256"), Time("lastStart"), Time("lastEnd"), logs);
+                DayProgress? day = null;
+                if (c.TryGetProperty("day", out var d) && d.ValueKind != JsonValueKind.Null)
+                {
+                    try
+                    {
+                        day = d.Deserialize<DayProgress>(Json) ?? throw new FormatException("null");
+                        _ = day.FirstDigest.Length;
+                    }
+                    catch (Exception e) when (e is JsonException or FormatException or NullReferenceException or NotSupportedException)
+                    {
+                        throw new FormatException($"{where}.day: expected date, firstDigest, firstSignature, firstStart, digests and logs");
+                    }
+                }
+
+                var checkpoint = new ChainCheckpoint(Text("lastDigest"), Text("lastSignature"), Text("lastSha256"), Time("lastStart"), Time("lastEnd"), logs, day);
                 if (CloudTrailKeys.Parse(checkpoint.LastDigest) is not { Kind: CloudTrailObjectKind.Digest } key || key.ChainId != chain.Name)
                 {
                     throw new FormatException($"{where}.lastDigest: \"{checkpoint.LastDigest}\" is not a digest of that chain");

@@ -116,6 +116,27 @@ public sealed class IncrementalVerifyTests : IDisposable
     }
 
     [Fact]
+    public async Task A_day_proven_over_several_runs_gets_the_day_proof_of_one_run_over_the_whole_day()
+    {
+        var sample = Sample(hours: 30);
+        var restore = Hide(sample, Start.AddHours(20));
+        var (first, _) = await VerifyAsync(sample, new VerifyOptions());
+        Assert.All(first.DayProofs, d => Assert.False(d.Complete));
+        restore();
+        var state = VerifyState.Parse(new VerifyState("x", first.Checkpoints).ToJson());
+
+        var (second, _) = await VerifyAsync(sample, new VerifyOptions { Checkpoints = state.Chains });
+        var (whole, _) = await VerifyAsync(sample, new VerifyOptions());
+
+        var day = DateOnly.FromDateTime(Start.UtcDateTime);
+        var continued = second.DayProofs.Where(d => d.Day == day).ToList();
+        Assert.Equal(6, continued.Count);
+        Assert.All(continued, d => Assert.True(d.Proven));
+        Assert.All(continued, d => Assert.Equal(24, d.Digests));
+        Assert.Equal(whole.DayProofs.Where(d => d.Day == day), continued);
+    }
+
+    [Fact]
     public async Task A_new_digest_that_does_not_link_to_the_remembered_one_is_a_finding_and_its_chain_is_not_advanced()
     {
         var sample = Sample();
