@@ -62,6 +62,28 @@ public class AttestCommandTests
     }
 
     [Fact]
+    public async Task Incremental_runs_attest_each_day_when_it_completes_with_the_facts_a_full_run_proves()
+    {
+        var (corpus, privateKey, _) = await SampleWithKeyAsync();
+        var state = Path.Combine(Path.GetDirectoryName(corpus)!, "state.json");
+
+        // The first run stops mid-day: that day is attested by the next run, which reads only what is new.
+        var partial = await VerifyAsync(corpus, "--attest", "--signing-key", privateKey, "--state", state, "--end", "2026-11-21T12:00:00Z");
+        Assert.True(partial.ExitCode == 0, partial.Err);
+        Assert.DoesNotContain(Attestations(corpus), f => f.EndsWith(Path.Combine("11", "21.json"), StringComparison.Ordinal));
+        var rest = await VerifyAsync(corpus, "--attest", "--signing-key", privateKey, "--state", state);
+        Assert.True(rest.ExitCode == 0, rest.Err);
+        var incremental = Attestations(corpus);
+        Assert.Contains(incremental, f => f.EndsWith(Path.Combine("11", "21.json"), StringComparison.Ordinal));
+
+        var full = await VerifyAsync(corpus, "--attest", "--signing-key", privateKey);
+        Assert.True(full.ExitCode == 0, full.Err);
+        Assert.Contains($"0 written, {incremental.Count} already attested", full.Err, StringComparison.Ordinal);
+        Assert.Contains("0 conflict(s)", full.Err, StringComparison.Ordinal);
+        Assert.Equal(incremental, Attestations(corpus));
+    }
+
+    [Fact]
     public async Task An_altered_attestation_fails_attest_verify_and_a_conflicting_one_is_a_finding_of_verify_never_overwritten()
     {
         var (corpus, privateKey, publicKey) = await SampleWithKeyAsync();
