@@ -96,7 +96,7 @@ public sealed class AttestationWriter(IObjectStore store, IObjectWriter writer, 
         // Another run wrote the key between the read and the write: what it wrote is judged like any attestation found there.
         return await ReadExistingAsync(store, key, cancellationToken) is { } raced
             ? Compare(raced)
-            : Outcome(AttestationResult.Conflict, "something that is not a regular object is at the key; nothing was written");
+            : Outcome(AttestationResult.Conflict, "the key could not be created and nothing readable is there (another writer at work, or not a regular file); nothing was written");
 
         AttestationOutcome Compare(byte[] bytes)
         {
