@@ -14,6 +14,7 @@ public static class DocsCommand
         var stack = new StackConfigOptions("audit", "prod");
         var accounts = new Option<FileInfo?>("--accounts") { Description = "The JSON of `aws organizations list-accounts --output json`: every account gets a page" };
         var verifyReport = new Option<FileInfo?>("--verify-report") { Description = "Verification summaries per account and region, shown as evidence" };
+        var canaryMetrics = new Option<FileInfo?>("--canary-metrics") { Description = "The JSON of `aws cloudwatch get-metric-data` for the canary latency query the docs print: measured latency per account and region" };
         var attestations = new Option<string?>("--attestations") { Description = "s3://bucket[/prefix] or a local copy: show per account the last attested day and the days without an attestation (from verify --attest)" };
         var endpointUrl = new Option<string?>("--endpoint-url") { Description = "With an s3:// --attestations: an S3-compatible endpoint instead of AWS" };
         var output = new Option<DirectoryInfo>("--out") { Description = "The folder of the Markdown and HTML site: new, empty, or an earlier site (only the site's own files are replaced)", Required = true };
@@ -22,6 +23,7 @@ public static class DocsCommand
         stack.AddTo(command);
         command.Options.Add(accounts);
         command.Options.Add(verifyReport);
+        command.Options.Add(canaryMetrics);
         command.Options.Add(attestations);
         command.Options.Add(endpointUrl);
         command.Options.Add(output);
@@ -39,8 +41,9 @@ public static class DocsCommand
             {
                 var accountList = parse.GetValue(accounts) is { } a ? AccountList.Read(a.FullName) : (System.Collections.Immutable.ImmutableArray<OrgAccount>?)null;
                 var evidence = parse.GetValue(verifyReport) is { } v ? VerificationReport.Read(v.FullName) : (System.Collections.Immutable.ImmutableArray<VerificationSummary>?)null;
+                var canary = parse.GetValue(canaryMetrics) is { } c ? CanaryMetrics.Read(c.FullName) : (System.Collections.Immutable.ImmutableArray<CanaryMeasurement>?)null;
                 var attested = parse.GetValue(attestations) is { } source ? await AttestationListing.ReadAsync(source, parse.GetValue(endpointUrl), cancellationToken) : (System.Collections.Immutable.ImmutableArray<Core.Integrity.Attestations.AccountAttestations>?)null;
-                site = DocumentationGenerator.Build(config, accountList, evidence, attested);
+                site = DocumentationGenerator.Build(config, accountList, evidence, canary, attested);
             }
             catch (DocumentationInputException ex)
             {

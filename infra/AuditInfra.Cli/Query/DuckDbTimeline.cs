@@ -25,6 +25,11 @@ public sealed class DuckDbTimeline : IDisposable
 
     private readonly CancellationToken _deadline;
 
+    private string? _ownedFolder;
+
+    /// <summary>The temporary folder this timeline deletes when disposed, if any.</summary>
+    internal string? OwnedFolder => _ownedFolder;
+
     /// <summary>Each file's inflated size as <see cref="Open"/> counted it, so a cache build need not inflate the files again.</summary>
     public IReadOnlyDictionary<string, long> InflatedSizes { get; private init; } = new Dictionary<string, long>();
 
@@ -36,7 +41,11 @@ public sealed class DuckDbTimeline : IDisposable
     }
 
     /// <summary>Opens DuckDB over the files; returns the files it had to skip (only with skipBad), each with what is wrong with it.</summary>
-    public static (DuckDbTimeline Timeline, IReadOnlyList<(string File, string Error)> Skipped) Open(IReadOnlyList<string> files, bool skipBad, CancellationToken deadline = default)
+    /// <param name="noneReadableIsError">
+    /// Whether a selection of which no file is readable is an error; a bucket is read one day at a time, and a day
+    /// whose every file was skipped is then no more an error than it is within a range of a local copy.
+    /// </param>
+    public static (DuckDbTimeline Timeline, IReadOnlyList<(string File, string Error)> Skipped) Open(IReadOnlyList<string> files, bool skipBad, CancellationToken deadline = default, bool noneReadableIsError = true)
     {
         var skipped = new List<(string, string)>();
         foreach (var file in files)
@@ -103,6 +112,11 @@ public sealed class DuckDbTimeline : IDisposable
             }
 
             readable = [.. readable.Except(skipped.Select(s => s.Item1))];
+            if (readable.Count == 0 && !noneReadableIsError)
+            {
+                return (timeline, skipped);
+            }
+
             if (readable.Count == 0)
             {
                 timeline.Dispose();
@@ -162,6 +176,70 @@ public sealed class DuckDbTimeline : IDisposable
         return cached;
     }
 
+    /// <summary>
+    /// A timeline built one day at a time from a bucket's logs (<see cref="TryAppendSourced"/>): each record as read,
+    /// with the key of its log, in a table that DuckDB spills to the temporary folder past its memory limit, so memory
+    /// holds about a day, not the range. The columns are computed at query time from the records, as over a local
+    /// copy's files. <paramref name="ownedFolder"/>, the temporary folder, is deleted with the timeline.
+    /// </summary>
+    public static DuckDbTimeline CreateSourced(CancellationToken deadline, string ownedFolder)
+    {
+        var connection = new DuckDBConnection("Data Source=:memory:");
+        connection.Open();
+        var timeline = new DuckDbTimeline(connection, deadline) { _ownedFolder = ownedFolder };
+        timeline.Execute($"SET temp_directory = {TimelineSql.Literal(Path.Combine(ownedFolder, "spill"))}");
+        return timeline;
+    }
+
+    /// <summary>Whether any day's rows were appended (an empty table has no columns to query).</summary>
+    public bool HasSourcedRows { get; private set; }
+
+    /// <summary>
+    /// Appends one day's log files, fetched under <paramref name="folder"/> at their keys, each row with its key, reading
+    /// every file once. Returns false, having appended nothing, when any file needs what <see cref="Open"/> does with
+    /// such files (too large, too small, not whole gzip, not parsable, no Records list): the caller then opens the day
+    /// with <see cref="Open"/>, which names them and, when asked, leaves them out, and appends the rest.
+    /// </summary>
+    /// <param name="inflatedSizes">Each file's inflated size as counted while it was fetched, or -1 where it could not be.</param>
+    public bool TryAppendSourced(IReadOnlyList<string> files, IReadOnlyDictionary<string, long> inflatedSizes, string folder)
+    {
+        if (files.Any(f => !inflatedSizes.TryGetValue(f, out var size) || size is < 0 or > TimelineSql.MaximumLogFileBytes || NotARegularLogFile(f) is not null))
+        {
+            return false;
+        }
+
+        var maximumObject = ObjectSizeFor(files.Select(f => inflatedSizes[f]));
+        Execute($"SET memory_limit = '{Math.Max(1024, (4 * maximumObject >> 20) + 512)}MB'; SET threads = 2;");
+        try
+        {
+            Execute($"CREATE OR REPLACE TEMP TABLE day_logs AS {TimelineSql.RecordsWithFileName(files, maximumObject)}");
+        }
+        catch (DbException)
+        {
+            return false;
+        }
+
+        try
+        {
+            if (Convert.ToInt64(Run("SELECT count(*) FROM day_logs WHERE Records IS NULL").Rows[0][0], System.Globalization.CultureInfo.InvariantCulture) > 0)
+            {
+                return false;
+            }
+
+            var records = TimelineSql.RecordsWithSource("day_logs", folder);
+            Execute(HasSourcedRows ? $"INSERT INTO {TimelineSql.RecordsTable} {records}" : $"CREATE TABLE {TimelineSql.RecordsTable} AS {records}");
+            HasSourcedRows = true;
+            return true;
+        }
+        finally
+        {
+            Execute("DROP TABLE IF EXISTS day_logs");
+        }
+    }
+
+    /// <summary>After the last day: the view <c>cloudtrail</c> over the appended rows, with a local copy's columns.</summary>
+    public void SealSourced() => Execute(TimelineSql.CreateViewsOverRecords());
+
     /// <summary>Opens DuckDB over cache files made by <see cref="Cache"/>.</summary>
     public static DuckDbTimeline OpenParquet(IReadOnlyList<string> parquetFiles, CancellationToken deadline = default)
     {
@@ -219,7 +297,14 @@ public sealed class DuckDbTimeline : IDisposable
         }
     }
 
-    public void Dispose() => _connection.Dispose();
+    public void Dispose()
+    {
+        _connection.Dispose();
+        if (_ownedFolder is not null && Directory.Exists(_ownedFolder))
+        {
+            Directory.Delete(_ownedFolder, recursive: true);
+        }
+    }
 
     private IEnumerable<string> FilesWithoutRecords(IReadOnlyList<string> files) =>
         Run(TimelineSql.FilesWithoutRecords(files, _maximumObjectBytes)).Rows.Select(r => (string)r[0]!);

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Numerics;
 using System.Text.Json.Nodes;
+using AuditInfra.Cli.Integrity;
 using AuditInfra.Core.Planning;
 using AuditInfra.Core.Query;
 using Spectre.Console;
@@ -14,7 +15,8 @@ public static class QueryCommand
 {
     public static Command Create(CliIo io)
     {
-        var source = new Option<DirectoryInfo?>("--source") { Description = "A local copy of the log bucket (its root, or a folder holding AWSLogs); required unless --athena" };
+        var source = new Option<string?>("--source") { Description = "The log bucket, s3://bucket[/prefix] (the trail's key prefix), or a local copy of it (its root, or a folder holding AWSLogs); required unless --athena" };
+        var endpointUrl = new Option<string?>("--endpoint-url") { Description = "With an s3:// source: an S3-compatible endpoint instead of AWS (as the AWS CLI's --endpoint-url)" };
         var account = new Option<string>("--account") { Description = "The account (12 digits)", Required = true };
         var date = new Option<string>("--start", "--date") { Description = "The (first) day, YYYY-MM-DD (UTC)", Required = true };
         var to = new Option<string?>("--end", "--to") { Description = "The last day of a range, YYYY-MM-DD (default: --start)" };
@@ -36,14 +38,19 @@ public static class QueryCommand
         var database = new Option<string>("--athena-database") { Description = "The Glue database of the CloudTrail table", DefaultValueFactory = _ => "auditinfra" };
         var timeout = new Option<string>("--timeout") { Description = "Stop a local query that runs longer: 90s, 10m, 2h (default 10m)", DefaultValueFactory = _ => "10m" };
         var athenaTable = new Option<string>("--athena-table") { Description = "The CloudTrail table", DefaultValueFactory = _ => "cloudtrail" };
-        var command = new Command("query", "What happened in an account on a day: a timeline from a local copy of the log bucket (DuckDB)");
-        foreach (var option in new Option[] { source, account, date, to, regions, principal, names, sources, errorsOnly, ip, format, limit, summary, sql, skipBad, cache, timeout, athena, run, database, athenaTable })
+        var restore = new Option<string?>("--restore") { Description = "With an s3:// source: request restores of the archived (Glacier Flexible Retrieval, Deep Archive) objects the question reads, at this tier: bulk, standard or expedited" };
+        restore.AcceptOnlyFromAmong("bulk", "standard", "expedited");
+        var restoreDays = new Option<int>("--restore-days") { Description = $"With --restore: days S3 keeps the restored copies (1-{RestoreChoice.MaxDays}, default {RestoreChoice.DefaultDays})", DefaultValueFactory = _ => RestoreChoice.DefaultDays };
+        var wait = new Option<bool>("--wait") { Description = "With an s3:// source: wait until the archived objects the question reads are restored, then answer" };
+        var waitTimeout = new Option<string>("--wait-timeout") { Description = "With --wait: give up (exit 3) after this long: 30m, 12h (default 48h, Deep Archive's bulk time)", DefaultValueFactory = _ => "48h" };
+        var command = new Command("query", "What happened in an account on a day: a timeline from the log bucket or a local copy of it (DuckDB)");
+        foreach (var option in new Option[] { source, endpointUrl, account, date, to, regions, principal, names, sources, errorsOnly, ip, format, limit, summary, sql, skipBad, cache, timeout, restore, restoreDays, wait, waitTimeout, athena, run, database, athenaTable })
         {
             command.Options.Add(option);
         }
 
-        command.SetAction((parse, cancellation) => Task.FromResult(Run(parse, cancellation)));
-        int Run(ParseResult parse, CancellationToken cancellation)
+        command.SetAction(RunAsync);
+        async Task<int> RunAsync(ParseResult parse, CancellationToken cancellation)
         {
             var accountId = parse.GetValue(account)!;
             if (Core.Configuration.AwsFormats.AccountId(accountId) is { } expected)
@@ -103,52 +110,113 @@ public static class QueryCommand
                 return ExitCodes.Ok;
             }
 
-            if (parse.GetValue(source) is not { } sourceDir)
+            if (parse.GetValue(source) is not { } sourceText)
             {
-                io.Err.WriteLine("--source is required (a local copy of the log bucket), unless --athena");
+                io.Err.WriteLine("--source is required (the log bucket as s3://bucket[/prefix], or a local copy of it), unless --athena");
                 return ExitCodes.UsageOrInput;
             }
 
+            var fromBucket = sourceText.StartsWith("s3://", StringComparison.OrdinalIgnoreCase);
+            if (!fromBucket && parse.GetValue(endpointUrl) is not null)
+            {
+                io.Err.WriteLine($"--endpoint-url applies to an s3:// source; '{sourceText}' is a local directory");
+                return ExitCodes.UsageOrInput;
+            }
+
+            if (fromBucket && parse.GetValue(cache))
+            {
+                io.Err.WriteLine("--cache applies to a local copy; a bucket is read afresh for each query (`auditinfra pull` makes a local copy to cache)");
+                return ExitCodes.UsageOrInput;
+            }
+
+            var archiveOptionsGiven = new Option[] { restore, restoreDays, wait, waitTimeout }.Where(o => parse.GetResult(o) is { Implicit: false }).Select(o => o.Name).ToList();
+            if (!fromBucket && archiveOptionsGiven.Count > 0)
+            {
+                io.Err.WriteLine($"{archiveOptionsGiven[0]} applies to an s3:// source (archived objects); '{sourceText}' is a local directory");
+                return ExitCodes.UsageOrInput;
+            }
+
+            if (parse.GetValue(restoreDays) is var badDays and (< 1 or > RestoreChoice.MaxDays))
+            {
+                io.Err.WriteLine($"--restore-days: expected a number of days from 1 to {RestoreChoice.MaxDays} (found {badDays})");
+                return ExitCodes.UsageOrInput;
+            }
+
+            if (Duration(parse.GetValue(waitTimeout)!) is not { } waitLimit)
+            {
+                io.Err.WriteLine($"--wait-timeout: expected a duration such as 30m, 12h or 48h (found \"{parse.GetValue(waitTimeout)}\")");
+                return ExitCodes.UsageOrInput;
+            }
+
+            var restoreChoice = new RestoreChoice(parse.GetValue(restore) is { } tierName ? Core.Integrity.ArchiveStorage.ParseTier(tierName) : null, parse.GetValue(restoreDays), parse.GetValue(wait), waitLimit, parse.GetValue(waitTimeout)!);
+
+            // Ctrl+C interrupts DuckDB and S3 reads too, and is then reported as cancelled, not as a timeout.
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+            deadline.CancelAfter(timeLimit);
             try
             {
-                var root = sourceDir.FullName;
-                var selection = CorpusSelector.Select(root, accountId, from, until, question.Regions.ToList());
-                if (!selection.Links.IsEmpty && !parse.GetValue(skipBad))
+                DuckDbTimeline timeline;
+                IReadOnlyList<(string File, string Error)> skipped;
+                if (fromBucket)
                 {
-                    io.Err.WriteLine(string.Join(Environment.NewLine, selection.Links.Select(l => $"{l.Path}: {l.Reason}; rerun with --skip-bad to leave it out")));
-                    return ExitCodes.UsageOrInput;
-                }
+                    using var store = S3ObjectStore.Create(sourceText, parse.GetValue(endpointUrl));
+                    var bucket = new BucketCorpus(store);
+                    // Listing and reading are two steps, so that what the listing found can be judged before anything is read.
+                    var listed = await bucket.ListAsync(question, deadline.Token);
+                    if (listed.IsEmpty)
+                    {
+                        io.Err.WriteLine(await bucket.WhyEmptyAsync(question, deadline.Token));
+                        return ExitCodes.UsageOrInput;
+                    }
 
-                foreach (var (path, reason) in selection.Links)
-                {
-                    io.Err.WriteLine($"skipped {path}: {reason}");
-                }
+                    // Archived objects are neither skipped nor read blindly (a GET of one fails): restore first. Waiting for
+                    // restores takes hours, so it is bounded by --wait-timeout and Ctrl+C, and --timeout starts after it.
+                    if (await ArchiveStep.RunAsync(io, store, bucket.Url, [.. listed.Objects], restoreChoice, parse.GetValue(format) == "json", cancellation) is { } archiveExit)
+                    {
+                        return archiveExit;
+                    }
 
-                if (!selection.AccountsPresent.Contains(accountId))
-                {
-                    io.Err.WriteLine($"Account {accountId} has no logs in {root} (accounts present: {string.Join(", ", selection.AccountsPresent)}).");
-                    return ExitCodes.UsageOrInput;
+                    deadline.CancelAfter(timeLimit);
+                    (timeline, skipped) = await bucket.OpenTimelineAsync(listed, parse.GetValue(skipBad), deadline.Token);
                 }
-
-                if (selection.Files.IsEmpty)
+                else
                 {
-                    var range = selection.FirstDay is { } f && selection.LastDay is { } l ? $"logs of account {accountId} in this copy run from {f:yyyy-MM-dd} to {l:yyyy-MM-dd}" : "this copy holds no dated logs for it";
-                    var outside = selection.FirstDay is { } f2 && selection.LastDay is { } l2 && (until < f2 || from > l2) ? " (the date is outside the copy)" : "";
-                    io.Err.WriteLine($"No logs for account {accountId} from {from:yyyy-MM-dd} to {until:yyyy-MM-dd}{(question.Regions.Count > 0 ? $" in {string.Join(", ", question.Regions)}" : "")}: {range}{outside}.");
-                    return ExitCodes.UsageOrInput;
-                }
+                    var root = new DirectoryInfo(sourceText).FullName;
+                    var selection = CorpusSelector.Select(root, accountId, from, until, question.Regions.ToList());
+                    if (!selection.Links.IsEmpty && !parse.GetValue(skipBad))
+                    {
+                        io.Err.WriteLine(string.Join(Environment.NewLine, selection.Links.Select(l => $"{l.Path}: {l.Reason}; rerun with --skip-bad to leave it out")));
+                        return ExitCodes.UsageOrInput;
+                    }
 
-                // Ctrl+C interrupts DuckDB too, and is then reported as cancelled, not as a timeout.
-                using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
-                deadline.CancelAfter(timeLimit);
-                var (timeline, skipped) = DuckDbTimeline.Open(selection.Files, parse.GetValue(skipBad), deadline.Token);
-                if (parse.GetValue(cache))
-                {
-                    // The logs were checked above (bad ones named or skipped); cache what was readable.
-                    var readable = selection.Files.Except(skipped.Select(s => s.File)).ToList();
-                    var sizes = timeline.InflatedSizes;
-                    timeline.Dispose();
-                    timeline = DuckDbTimeline.OpenParquet(DuckDbTimeline.Cache(root, readable, sizes, deadline.Token), deadline.Token);
+                    foreach (var (path, reason) in selection.Links)
+                    {
+                        io.Err.WriteLine($"skipped {path}: {reason}");
+                    }
+
+                    if (!selection.AccountsPresent.Contains(accountId))
+                    {
+                        io.Err.WriteLine($"Account {accountId} has no logs in {root} (accounts present: {string.Join(", ", selection.AccountsPresent)}).");
+                        return ExitCodes.UsageOrInput;
+                    }
+
+                    if (selection.Files.IsEmpty)
+                    {
+                        var range = selection.FirstDay is { } f && selection.LastDay is { } l ? $"logs of account {accountId} in this copy run from {f:yyyy-MM-dd} to {l:yyyy-MM-dd}" : "this copy holds no dated logs for it";
+                        var outside = selection.FirstDay is { } f2 && selection.LastDay is { } l2 && (until < f2 || from > l2) ? " (the date is outside the copy)" : "";
+                        io.Err.WriteLine($"No logs for account {accountId} from {from:yyyy-MM-dd} to {until:yyyy-MM-dd}{(question.Regions.Count > 0 ? $" in {string.Join(", ", question.Regions)}" : "")}: {range}{outside}.");
+                        return ExitCodes.UsageOrInput;
+                    }
+
+                    (timeline, skipped) = DuckDbTimeline.Open(selection.Files, parse.GetValue(skipBad), deadline.Token);
+                    if (parse.GetValue(cache))
+                    {
+                        // The logs were checked above (bad ones named or skipped); cache what was readable.
+                        var readable = selection.Files.Except(skipped.Select(s => s.File)).ToList();
+                        var sizes = timeline.InflatedSizes;
+                        timeline.Dispose();
+                        timeline = DuckDbTimeline.OpenParquet(DuckDbTimeline.Cache(root, readable, sizes, deadline.Token), deadline.Token);
+                    }
                 }
 
                 using (timeline)
@@ -184,12 +252,12 @@ public static class QueryCommand
             {
                 throw new OperationCanceledException(cancellation);
             }
-            catch (QueryTimeoutException)
+            catch (Exception e) when (e is QueryTimeoutException || (e is OperationCanceledException && deadline.IsCancellationRequested && !cancellation.IsCancellationRequested))
             {
                 io.Err.WriteLine($"query stopped: it ran longer than --timeout {parse.GetValue(timeout)} (raise it, or narrow --start/--end or --region)");
                 return ExitCodes.UsageOrInput;
             }
-            catch (QueryInputException ex)
+            catch (Exception ex) when (ex is QueryInputException or Core.Integrity.IntegrityInputException)
             {
                 io.Err.WriteLine(ex.Message);
                 return ExitCodes.UsageOrInput;
@@ -197,6 +265,12 @@ public static class QueryCommand
             catch (System.Data.Common.DbException ex)
             {
                 io.Err.WriteLine($"query failed: {ex.Message.Split('\n')[0]}");
+                return ExitCodes.UsageOrInput;
+            }
+            catch (IOException ex) when (fromBucket)
+            {
+                // The temporary folder a bucket's day is fetched into (a full or unwritable disk).
+                io.Err.WriteLine($"query failed: {Core.Messages.Flatten(ex.Message)} (in the temporary folder {Path.GetTempPath()}; set TMPDIR to another)");
                 return ExitCodes.UsageOrInput;
             }
 

@@ -41,18 +41,55 @@ public static class TimelineSql
     /// read buffers from it (twice the size, per reading thread), so it is chosen per query from
     /// the files rather than set once to the bound.
     /// </remarks>
-    public static string CreateView(IEnumerable<string> files, long maximumObjectBytes = DefaultObjectBytes)
-    {
-        var columns = string.Join(",\n  ", CloudTrailColumns.All.Select(c => $"json_extract_string(r, {Literal(c.JsonPath)}) AS {c.Name}"));
-        return $"""
+    public static string CreateView(IEnumerable<string> files, long maximumObjectBytes = DefaultObjectBytes) =>
+        $"""
             CREATE OR REPLACE VIEW cloudtrail AS
             SELECT
-              {columns},
-              list_aggr(json_extract_string(r, '$.resources[*].ARN'), 'string_agg', ' ') AS resources,
-              r AS raw
+              {ViewColumns()}
             FROM (SELECT unnest(Records) AS r FROM {ReadLogs(files, maximumObjectBytes)})
             """;
-    }
+
+    /// <summary>The view's columns, from a record <c>r</c>.</summary>
+    private static string ViewColumns() =>
+        string.Join(",\n  ", CloudTrailColumns.All.Select(c => $"json_extract_string(r, {Literal(c.JsonPath)}) AS {c.Name}"))
+        + ",\n  list_aggr(json_extract_string(r, '$.resources[*].ARN'), 'string_agg', ' ') AS resources,\n  r AS raw";
+
+    /// <summary>
+    /// The column of <see cref="SourcedView"/> that names the log each row came from: its object key in the bucket.
+    /// Not in <c>cloudtrail</c>, so a query's columns are the same from a bucket and from a local copy.
+    /// </summary>
+    public const string SourceKeyColumn = "log_key";
+
+    /// <summary>The view of a bucket's rows: every column of <c>cloudtrail</c> plus <see cref="SourceKeyColumn"/>.</summary>
+    public const string SourcedView = "cloudtrail_sources";
+
+    /// <summary>The table under <see cref="SourcedView"/>: each record as read (<c>r</c>) and <see cref="SourceKeyColumn"/>.</summary>
+    public const string RecordsTable = "cloudtrail_records";
+
+    /// <summary>The log files' documents, one row per file: its <c>Records</c> (null when it has none) and its path.</summary>
+    public static string RecordsWithFileName(IEnumerable<string> files, long maximumObjectBytes = DefaultObjectBytes) =>
+        $"SELECT Records, filename FROM {ReadLogs(files, maximumObjectBytes, withFileName: true)}";
+
+    /// <summary>
+    /// The records of a relation of <see cref="RecordsWithFileName"/> rows whose files were fetched under
+    /// <paramref name="folder"/> (each at its object key below it), each with <see cref="SourceKeyColumn"/>: that key.
+    /// </summary>
+    public static string RecordsWithSource(string relation, string folder) =>
+        $"SELECT unnest(Records) AS r, substr(filename, length({Literal(Path.TrimEndingDirectorySeparator(folder) + "/")}) + 1) AS {SourceKeyColumn} FROM {relation}";
+
+    /// <summary>
+    /// The views over <see cref="RecordsTable"/>: <see cref="SourcedView"/>, and <c>cloudtrail</c> with exactly the
+    /// columns, computed alike, of a local copy's view.
+    /// </summary>
+    public static string CreateViewsOverRecords() =>
+        $"""
+            CREATE OR REPLACE VIEW {SourcedView} AS
+            SELECT
+              {ViewColumns()},
+              {SourceKeyColumn}
+            FROM {RecordsTable};
+            CREATE OR REPLACE VIEW cloudtrail AS SELECT * EXCLUDE ({SourceKeyColumn}) FROM {SourcedView}
+            """;
 
     /// <summary>
     /// The files among these that hold no <c>Records</c> list: not CloudTrail log files, though

@@ -10,7 +10,7 @@ public class QueryCommandTests
 {
     private const string Account = "333333333333";
 
-    private static JsonObject Record(string time, string source, string name, string account = Account, string region = "us-east-1", Action<JsonObject>? edit = null)
+    internal static JsonObject Record(string time, string source, string name, string account = Account, string region = "us-east-1", Action<JsonObject>? edit = null)
     {
         var record = new JsonObject
         {
@@ -41,7 +41,7 @@ public class QueryCommandTests
         return record;
     }
 
-    private static void Write(string root, string account, string region, DateOnly day, string name, params JsonObject[] records)
+    internal static void Write(string root, string account, string region, DateOnly day, string name, params JsonObject[] records)
     {
         var dir = Path.Combine(root, "AWSLogs", "o-a1b2c3d4e5", account, "CloudTrail", region, day.ToString("yyyy"), day.ToString("MM"), day.ToString("dd"));
         Directory.CreateDirectory(dir);
@@ -49,7 +49,7 @@ public class QueryCommandTests
         gz.Write(Encoding.UTF8.GetBytes(new JsonObject { ["Records"] = new JsonArray([.. records]) }.ToJsonString()));
     }
 
-    private static string Corpus()
+    internal static string Corpus()
     {
         var root = CliRunner.TempDir();
         var day = new DateOnly(2026, 11, 20);
