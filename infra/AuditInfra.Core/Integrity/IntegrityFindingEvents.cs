@@ -17,7 +17,7 @@ public static class IntegrityFindingEvents
 {
     public const string Source = "auditinfra.integrity";
 
-    public const string DetailType = "AuditInfra Integrity Finding";
+    public const string DetailType = "integrity-finding";
 
     public const string DetectionId = "integrity-finding";
 

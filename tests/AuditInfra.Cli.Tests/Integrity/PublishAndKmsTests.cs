@@ -96,7 +96,7 @@ public sealed class FindingPublishingTests
         var first = JsonDocument.Parse(sent[0]).RootElement;
         Assert.Equal("0", first.GetProperty("version").GetString());
         Assert.Equal("auditinfra.integrity", first.GetProperty("source").GetString());
-        Assert.Equal("AuditInfra Integrity Finding", first.GetProperty("detail-type").GetString());
+        Assert.Equal("integrity-finding", first.GetProperty("detail-type").GetString());
         Assert.Equal("222222222222", first.GetProperty("account").GetString());
         Assert.Equal("us-east-1", first.GetProperty("region").GetString());
         var detail = first.GetProperty("detail");
