@@ -27,6 +27,12 @@ public static class CommandHelp
         ["sample"] = Never,
     };
 
+    /// <summary>Exit codes beyond 0, 1 and 2, by command path.</summary>
+    private static readonly Dictionary<string, string> Others = new(StringComparer.Ordinal)
+    {
+        ["query"] = "3 needs restore (logs asked for from an s3:// source are in Glacier Flexible Retrieval or Deep Archive and not restored: see --restore)",
+    };
+
     /// <summary>Appends the exit codes to the description of every command in the tree.</summary>
     public static void StateExitCodes(Command root)
     {
@@ -42,9 +48,10 @@ public static class CommandHelp
     public static string ExitCodes(string path)
     {
         var findings = Findings.TryGetValue(path, out var meaning) ? meaning : Findings[""];
+        var others = Others.TryGetValue(path, out var more) ? ", " + more : "";
         return findings == Never
-            ? "Exit codes: 0 success, 2 bad usage or input (1 is not used)."
-            : $"Exit codes: 0 success, 1 {findings}, 2 bad usage or input.";
+            ? $"Exit codes: 0 success, 2 bad usage or input{others} (1 is not used)."
+            : $"Exit codes: 0 success, 1 {findings}, 2 bad usage or input{others}.";
     }
 
     private const string Never = "never";

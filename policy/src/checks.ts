@@ -347,6 +347,17 @@ const ruleEnabled: ResourceCheck = (rule) => {
   return problems;
 };
 
+/** The canary alarms, recognised by their namespace (values unknown at preview are judged at the end of `up`). */
+const canaryAlarmed: ResourceCheck = (alarm) => {
+  if (get(alarm.props, "namespace") !== "AuditInfra/DetectionCanary") return [];
+  const problems: string[] = [];
+  const missing = get(alarm.props, "treatMissingData");
+  if (missing !== UNKNOWN && missing !== "breaching") problems.push("missing data must be breaching: silent canaries publish nothing");
+  const actions = get(alarm.props, "alarmActions");
+  if (isFalse(get(alarm.props, "actionsEnabled")) || (actions !== UNKNOWN && asArray(actions).length === 0)) problems.push("the alarm notifies nobody (no alarm action, or actions disabled)");
+  return problems;
+};
+
 // ---- the catalog ----------------------------------------------------------------------------------
 
 const trailResource = (id: string, check: ResourceCheck): PolicySpec => ({ id, kind: "resource", resourceType: Types.trail, resourceCheck: check });
@@ -417,6 +428,7 @@ export const specs: readonly PolicySpec[] = [
     },
   },
   { id: "event-rules-enabled", kind: "resource", resourceType: Types.eventRule, resourceCheck: ruleEnabled },
+  { id: "detection-canary-alarmed", kind: "resource", resourceType: Types.metricAlarm, resourceCheck: canaryAlarmed },
   { id: "audit-account-lockdown", kind: "stack", stackCheck: auditAccountLockdown },
   { id: "audit-stack-role-exempt", kind: "stack", stackCheck: auditStackRoleExempt },
   { id: "audit-lockdown-after-contents", kind: "stack", stackCheck: auditLockdownAfterContents },

@@ -17,6 +17,7 @@ export const Types = {
   kmsAlias: "aws:kms/alias:Alias",
   eventBusPolicy: "aws:cloudwatch/eventBusPolicy:EventBusPolicy",
   eventRule: "aws:cloudwatch/eventRule:EventRule",
+  metricAlarm: "aws:cloudwatch/metricAlarm:MetricAlarm",
   organizationsPolicy: "aws:organizations/policy:Policy",
   organizationsPolicyAttachment: "aws:organizations/policyAttachment:PolicyAttachment",
   awsProvider: "pulumi:providers:aws",

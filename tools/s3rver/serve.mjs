@@ -3,17 +3,29 @@
 // `READY <endpoint>` when it listens; stops on SIGTERM or when its standard input closes, so a test that dies
 // takes the server with it. (s3rver's listing continuation tokens use DES, which Node 17+ offers only with
 // --openssl-legacy-provider.)
-//   node --openssl-legacy-provider serve.mjs --dir DIR --bucket NAME [--bucket NAME...] [--latency-ms 20] [--port 0]
+// Archive storage classes and RestoreObject: glacier.mjs (a restore completes after --restore-delay-ms, default 0,
+// or S3RVER_RESTORE_DELAY_MS).
+//   node --openssl-legacy-provider serve.mjs --dir DIR --bucket NAME [--bucket NAME...] [--latency-ms 20] [--port 0] [--restore-delay-ms N]
 import fs from 'node:fs';
 import http from 'node:http';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { installGlacier } from './glacier.mjs';
 
 const require = createRequire(import.meta.url);
 if (!process.env.S3RVER_VERBOSE) {
   // Silent, s3rver still formats a log line for every request (koa-logger, winston) and drops it: skip that work.
   const koaLogger = require.resolve('koa-logger', { paths: [path.dirname(require.resolve('s3rver'))] });
   require.cache[koaLogger] = { id: koaLogger, filename: koaLogger, loaded: true, exports: () => (ctx, next) => next() };
+}
+{
+  const i = process.argv.indexOf('--restore-delay-ms');
+  const delay = Number(i >= 0 ? process.argv[i + 1] : (process.env.S3RVER_RESTORE_DELAY_MS ?? '0'));
+  if (!Number.isFinite(delay) || delay < 0) {
+    console.error('--restore-delay-ms / S3RVER_RESTORE_DELAY_MS: expected a number of milliseconds, 0 or more');
+    process.exit(2);
+  }
+  installGlacier(require, delay);
 }
 const S3rver = require('s3rver');
 const FilesystemStore = require('s3rver/lib/stores/filesystem.js');
@@ -148,7 +160,7 @@ const directory = option('--dir');
 const latency = Number(option('--latency-ms', '0'));
 const port = Number(option('--port', '0'));
 if (!directory || buckets.length === 0) {
-  console.error('usage: node serve.mjs --dir DIR --bucket NAME [--bucket NAME...] [--latency-ms N] [--port P]');
+  console.error('usage: node serve.mjs --dir DIR --bucket NAME [--bucket NAME...] [--latency-ms N] [--port P] [--restore-delay-ms N]');
   process.exit(2);
 }
 

@@ -16,7 +16,7 @@ namespace AuditInfra.Automation.Rollout;
 public static class AccountBaselineProgram
 {
     /// <summary>Bump when the program changes: every account is redeployed at the new version.</summary>
-    public const string ProgramVersion = "1.0.0";
+    public const string ProgramVersion = "1.1.0";
 
     public static IDictionary<string, object?> Run(AccountBaselineInputs inputs)
     {

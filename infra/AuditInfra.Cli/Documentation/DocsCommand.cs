@@ -14,12 +14,14 @@ public static class DocsCommand
         var stack = new StackConfigOptions("audit", "prod");
         var accounts = new Option<FileInfo?>("--accounts") { Description = "The JSON of `aws organizations list-accounts --output json`: every account gets a page" };
         var verifyReport = new Option<FileInfo?>("--verify-report") { Description = "Verification summaries per account and region, shown as evidence" };
+        var canaryMetrics = new Option<FileInfo?>("--canary-metrics") { Description = "The JSON of `aws cloudwatch get-metric-data` for the canary latency query the docs print: measured latency per account and region" };
         var output = new Option<DirectoryInfo>("--out") { Description = "The folder of the Markdown and HTML site: new, empty, or an earlier site (only the site's own files are replaced)", Required = true };
         var json = new Option<bool>("--json") { Description = "Print the files written as JSON on standard output" };
         var command = new Command("docs", "Write the organization's audit documentation (index, one page per account, control matrix) as Markdown and self-contained HTML");
         stack.AddTo(command);
         command.Options.Add(accounts);
         command.Options.Add(verifyReport);
+        command.Options.Add(canaryMetrics);
         command.Options.Add(output);
         command.Options.Add(json);
         command.SetAction(parse =>
@@ -35,7 +37,8 @@ public static class DocsCommand
             {
                 var accountList = parse.GetValue(accounts) is { } a ? AccountList.Read(a.FullName) : (System.Collections.Immutable.ImmutableArray<OrgAccount>?)null;
                 var evidence = parse.GetValue(verifyReport) is { } v ? VerificationReport.Read(v.FullName) : (System.Collections.Immutable.ImmutableArray<VerificationSummary>?)null;
-                site = DocumentationGenerator.Build(config, accountList, evidence);
+                var canary = parse.GetValue(canaryMetrics) is { } c ? CanaryMetrics.Read(c.FullName) : (System.Collections.Immutable.ImmutableArray<CanaryMeasurement>?)null;
+                site = DocumentationGenerator.Build(config, accountList, evidence, canary);
             }
             catch (DocumentationInputException ex)
             {

@@ -14,7 +14,7 @@ namespace AuditInfra.Cli.Integrity;
 /// <c>x-amz-meta-signature</c>. Throttling and transient server errors are retried with backoff;
 /// access denied, a missing bucket or missing credentials end the run with a plain message.
 /// </summary>
-public sealed class S3ObjectStore : IObjectStore, IDisposable
+public sealed class S3ObjectStore : IObjectStore, IArchiveStore, IDisposable
 {
     public const string SignatureMetadata = "x-amz-meta-signature";
 
@@ -53,6 +53,11 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
         this.skipTransferChecksums = skipTransferChecksums;
         Bucket = bucket;
         Prefix = prefix.Length == 0 || prefix.EndsWith('/') ? prefix : prefix + "/";
+        if (client is AmazonServiceClient serviceClient)
+        {
+            serviceClient.AfterResponseEvent += KeepRestoreHeader;
+        }
+
         retry = new ResiliencePipelineBuilder()
             .AddRetry(new RetryStrategyOptions
             {
@@ -172,7 +177,7 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
             {
                 if (!item.Key.EndsWith('/'))
                 {
-                    yield return new ObjectEntry(item.Key, item.Size ?? 0, item.ETag?.Trim('"'));
+                    yield return new ObjectEntry(item.Key, item.Size ?? 0, item.ETag?.Trim('"'), item.StorageClass?.Value);
                 }
             }
 
@@ -238,6 +243,86 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
         }
     }
 
+    /// <summary>
+    /// The raw <c>x-amz-restore</c> header of each HEAD in flight, by its request: the SDK's own reading of it is lenient
+    /// (a malformed header reads as "not restored"), and the endpoint is untrusted, so it is read here by <see cref="RestoreHeader"/>.
+    /// </summary>
+    private readonly ConditionalWeakTable<GetObjectMetadataRequest, StrongBox<string?>> restoreHeaders = [];
+
+    private void KeepRestoreHeader(object sender, ResponseEventArgs e)
+    {
+        if (e is WebServiceResponseEventArgs { Request: GetObjectMetadataRequest request } args && restoreHeaders.TryGetValue(request, out var box))
+        {
+            box.Value = args.ResponseHeaders?.FirstOrDefault(h => string.Equals(h.Key, RestoreHeader.Name, StringComparison.OrdinalIgnoreCase)).Value;
+        }
+    }
+
+    public async Task<ArchivedObjectStatus> GetRestoreStatusAsync(string key, CancellationToken cancellationToken)
+    {
+        var request = new GetObjectMetadataRequest { BucketName = Bucket, Key = key };
+        var header = new StrongBox<string?>();
+        restoreHeaders.AddOrUpdate(request, header);
+        GetObjectMetadataResponse response;
+        try
+        {
+            response = await CallAsync(ct => client.GetObjectMetadataAsync(request, ct), $"read the restore status of s3://{Bucket}/{key}", cancellationToken);
+        }
+        catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound && e.ErrorCode != "NoSuchBucket")
+        {
+            throw new ObjectNotFoundException(key);
+        }
+        catch (AmazonS3Exception e)
+        {
+            throw new IntegrityInputException($"cannot read the restore status of s3://{Bucket}/{key}: {e.ErrorCode ?? e.StatusCode.ToString()}: {Core.Messages.Flatten(e.Message)}", e);
+        }
+
+        if (client is not AmazonServiceClient)
+        {
+            // A client without the response event (a test double) has only the SDK's reading.
+            return response.RestoreInProgress == true ? new ArchivedObjectStatus(RestoreState.InProgress)
+                : response.RestoreExpiration is { } expires ? new ArchivedObjectStatus(RestoreState.Restored, new DateTimeOffset(DateTime.SpecifyKind(expires, DateTimeKind.Utc)))
+                : ArchivedObjectStatus.None;
+        }
+
+        try
+        {
+            return RestoreHeader.Parse(header.Value);
+        }
+        catch (FormatException e)
+        {
+            throw new IntegrityInputException($"cannot read the restore status of s3://{Bucket}/{key}: {endpointName} sent {Core.Messages.Flatten(e.Message)}", e);
+        }
+    }
+
+    public async Task<RestoreRequestOutcome> RequestRestoreAsync(string key, RestoreTier tier, int days, CancellationToken cancellationToken)
+    {
+        var request = new RestoreObjectRequest
+        {
+            BucketName = Bucket,
+            Key = key,
+            Days = days,
+            RetrievalTier = tier switch { RestoreTier.Bulk => GlacierJobTier.Bulk, RestoreTier.Expedited => GlacierJobTier.Expedited, _ => GlacierJobTier.Standard },
+        };
+        try
+        {
+            var response = await CallAsync(ct => client.RestoreObjectAsync(request, ct), $"restore s3://{Bucket}/{key}", cancellationToken);
+            return response.HttpStatusCode == HttpStatusCode.OK ? RestoreRequestOutcome.AlreadyRestored : RestoreRequestOutcome.Started;
+        }
+        catch (AmazonS3Exception e) when (e.ErrorCode == "RestoreAlreadyInProgress" || e.StatusCode == HttpStatusCode.Conflict)
+        {
+            return RestoreRequestOutcome.AlreadyInProgress;
+        }
+        catch (AmazonS3Exception e) when (e.ErrorCode == "NoSuchKey" || (e.StatusCode == HttpStatusCode.NotFound && e.ErrorCode != "NoSuchBucket"))
+        {
+            throw new ObjectNotFoundException(key);
+        }
+        catch (AmazonS3Exception e)
+        {
+            // Refused for this object (a tier S3 does not offer for its class, a restore it cannot take): one line naming it.
+            throw new IntegrityInputException($"cannot restore s3://{Bucket}/{key}: {e.ErrorCode ?? e.StatusCode.ToString()}: {Core.Messages.Flatten(e.Message)}", e);
+        }
+    }
+
     /// <summary>Puts a local copy into this bucket and prefix (see <see cref="S3Upload"/>).</summary>
     public Task<int> UploadDirectoryAsync(string directory, CancellationToken cancellationToken) =>
         CallAsync(ct => S3Upload.UploadDirectoryAsync(directory, client, Bucket!, Prefix, cancellationToken: ct), $"upload to {Description}", cancellationToken);
@@ -253,13 +338,21 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
         {
             return await retry.ExecuteAsync(async ct => await call(ct), cancellationToken);
         }
+        catch (AmazonS3Exception e) when (e.ErrorCode == "RestoreAlreadyInProgress")
+        {
+            throw;
+        }
+        catch (AmazonS3Exception e) when (e.ErrorCode == "InvalidObjectState")
+        {
+            throw new IntegrityInputException($"cannot {what}: the object is archived (Glacier Flexible Retrieval or Deep Archive) and not restored (InvalidObjectState); `auditinfra query --source s3://... --restore bulk|standard|expedited` restores what a question needs, or restore it with `aws s3api restore-object`", e);
+        }
         catch (AmazonS3Exception e) when (e.ErrorCode == "NoSuchBucket")
         {
             throw new IntegrityInputException($"cannot {what}: bucket '{Bucket}' does not exist (check the name, and --endpoint-url for S3-compatible stores)", e);
         }
         catch (AmazonS3Exception e) when (e.ErrorCode is "AccessDenied" or "AllAccessDisabled" or "InvalidAccessKeyId" or "SignatureDoesNotMatch" or "ExpiredToken" or "InvalidToken" || e.StatusCode == HttpStatusCode.Forbidden)
         {
-            throw new IntegrityInputException($"cannot {what}: access denied ({e.ErrorCode ?? e.StatusCode.ToString()}: {e.Message}). The credentials in use need s3:ListBucket on the bucket and s3:GetObject on its keys (the audit stack's auditor role has both)", e);
+            throw new IntegrityInputException($"cannot {what}: access denied ({e.ErrorCode ?? e.StatusCode.ToString()}: {e.Message}). The credentials in use need s3:ListBucket on the bucket and s3:GetObject on its keys (the audit stack's auditor role has both){(what.StartsWith("restore ", StringComparison.Ordinal) ? ", and s3:RestoreObject to restore archived ones" : "")}", e);
         }
         catch (AmazonServiceException e) when (IsRetried(e))
         {
@@ -314,6 +407,11 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
 
     public void Dispose()
     {
+        if (client is AmazonServiceClient serviceClient)
+        {
+            serviceClient.AfterResponseEvent -= KeepRestoreHeader;
+        }
+
         if (ownsClient)
         {
             client.Dispose();

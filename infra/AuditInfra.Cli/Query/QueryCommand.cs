@@ -39,8 +39,13 @@ public static class QueryCommand
         var timeout = new Option<string>("--timeout") { Description = "Stop a query (local, or in Athena with --run) that runs longer: 90s, 10m, 2h (default 10m)", DefaultValueFactory = _ => "10m" };
         var athenaTable = new Option<string>("--athena-table") { Description = "The CloudTrail table", DefaultValueFactory = _ => "cloudtrail" };
         var athenaRun = new AthenaRunOptions();
+        var restore = new Option<string?>("--restore") { Description = "With an s3:// source: request restores of the archived (Glacier Flexible Retrieval, Deep Archive) objects the question reads, at this tier: bulk, standard or expedited" };
+        restore.AcceptOnlyFromAmong("bulk", "standard", "expedited");
+        var restoreDays = new Option<int>("--restore-days") { Description = $"With --restore: days S3 keeps the restored copies (1-{RestoreChoice.MaxDays}, default {RestoreChoice.DefaultDays})", DefaultValueFactory = _ => RestoreChoice.DefaultDays };
+        var wait = new Option<bool>("--wait") { Description = "With an s3:// source: wait until the archived objects the question reads are restored, then answer" };
+        var waitTimeout = new Option<string>("--wait-timeout") { Description = "With --wait: give up (exit 3) after this long: 30m, 12h (default 48h, Deep Archive's bulk time)", DefaultValueFactory = _ => "48h" };
         var command = new Command("query", "What happened in an account on a day: a timeline from the log bucket or a local copy of it (DuckDB)");
-        foreach (var option in new Option[] { source, endpointUrl, account, date, to, regions, principal, names, sources, errorsOnly, ip, format, limit, summary, sql, skipBad, cache, timeout, athena, run, database, athenaTable })
+        foreach (var option in new Option[] { source, endpointUrl, account, date, to, regions, principal, names, sources, errorsOnly, ip, format, limit, summary, sql, skipBad, cache, timeout, restore, restoreDays, wait, waitTimeout, athena, run, database, athenaTable })
         {
             command.Options.Add(option);
         }
@@ -132,6 +137,27 @@ public static class QueryCommand
                 return ExitCodes.UsageOrInput;
             }
 
+            var archiveOptionsGiven = new Option[] { restore, restoreDays, wait, waitTimeout }.Where(o => parse.GetResult(o) is { Implicit: false }).Select(o => o.Name).ToList();
+            if (!fromBucket && archiveOptionsGiven.Count > 0)
+            {
+                io.Err.WriteLine($"{archiveOptionsGiven[0]} applies to an s3:// source (archived objects); '{sourceText}' is a local directory");
+                return ExitCodes.UsageOrInput;
+            }
+
+            if (parse.GetValue(restoreDays) is var badDays and (< 1 or > RestoreChoice.MaxDays))
+            {
+                io.Err.WriteLine($"--restore-days: expected a number of days from 1 to {RestoreChoice.MaxDays} (found {badDays})");
+                return ExitCodes.UsageOrInput;
+            }
+
+            if (Duration(parse.GetValue(waitTimeout)!) is not { } waitLimit)
+            {
+                io.Err.WriteLine($"--wait-timeout: expected a duration such as 30m, 12h or 48h (found \"{parse.GetValue(waitTimeout)}\")");
+                return ExitCodes.UsageOrInput;
+            }
+
+            var restoreChoice = new RestoreChoice(parse.GetValue(restore) is { } tierName ? Core.Integrity.ArchiveStorage.ParseTier(tierName) : null, parse.GetValue(restoreDays), parse.GetValue(wait), waitLimit, parse.GetValue(waitTimeout)!);
+
             // Ctrl+C interrupts DuckDB and S3 reads too, and is then reported as cancelled, not as a timeout.
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
             deadline.CancelAfter(timeLimit);
@@ -151,6 +177,14 @@ public static class QueryCommand
                         return ExitCodes.UsageOrInput;
                     }
 
+                    // Archived objects are neither skipped nor read blindly (a GET of one fails): restore first. Waiting for
+                    // restores takes hours, so it is bounded by --wait-timeout and Ctrl+C, and --timeout starts after it.
+                    if (await ArchiveStep.RunAsync(io, store, bucket.Url, [.. listed.Objects], restoreChoice, parse.GetValue(format) == "json", cancellation) is { } archiveExit)
+                    {
+                        return archiveExit;
+                    }
+
+                    deadline.CancelAfter(timeLimit);
                     (timeline, skipped) = await bucket.OpenTimelineAsync(listed, parse.GetValue(skipBad), deadline.Token);
                 }
                 else

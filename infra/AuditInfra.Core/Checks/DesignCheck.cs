@@ -359,6 +359,19 @@ public static class DesignCheck
                 fail("event-rules-enabled", rule.Name, "the rule is disabled");
             }
         }
+
+        foreach (var alarm in resources.Where(r => r.Type == "aws:cloudwatch/metricAlarm:MetricAlarm" && Text(r.Properties["namespace"]) == Detection.CanaryHubDesign.MetricNamespace))
+        {
+            if (Text(alarm.Properties["treatMissingData"]) != "breaching")
+            {
+                fail("detection-canary-alarmed", alarm.Name, "missing data must be breaching: silent canaries publish nothing");
+            }
+
+            if (IsFalse(alarm.Properties["actionsEnabled"]) || !Strings(alarm.Properties["alarmActions"]).Any())
+            {
+                fail("detection-canary-alarmed", alarm.Name, "the alarm notifies nobody (no alarm action, or actions disabled)");
+            }
+        }
     }
 
     private static bool AllowsCloudTrailWrites(JsonNode? policy) =>

@@ -27,6 +27,12 @@ public sealed record DetectionRule(
 {
     public bool IsCustom { get; init; }
 
+    /// <summary>
+    /// The detection canary: informational, delivered to the latency recorder instead of the
+    /// detection topic (a notification every few minutes per account and region would bury the real ones).
+    /// </summary>
+    public bool IsCanary { get; init; }
+
     public string PatternJson => Pattern.ToJsonString(Planning.JsonFormat.Compact);
 }
 
@@ -38,9 +44,11 @@ public sealed record DetectionRule(
 public static class DetectionCatalog
 {
     /// <summary>Bumped whenever a built-in detection changes: recorded in plans and docs.</summary>
-    public const string Version = "2026.11.1";
+    public const string Version = "2026.12.1";
 
     private const string ApiCall = "AWS API Call via CloudTrail";
+
+    public const string CanaryId = "detection-canary";
 
     public static ImmutableArray<DetectionRule> BuiltIn(AuditConfig config)
     {
@@ -141,15 +149,28 @@ public static class DetectionCatalog
             Rule("audit-trail-tampering", "This system: organization trail stopped, changed or deleted", Severity.Critical,
                 new JsonObject
                 {
-                    ["source"] = new JsonArray("aws.cloudtrail"),
+                    ["source"] = new JsonArray("aws.cloudtrail", "aws.organizations"),
                     ["detail-type"] = new JsonArray(ApiCall),
                     ["detail"] = new JsonObject
                     {
-                        ["eventName"] = new JsonArray("StopLogging", "DeleteTrail", "UpdateTrail", "PutEventSelectors", "PutInsightSelectors"),
-                        ["requestParameters"] = new JsonObject { ["name"] = trailArnOrName },
+                        ["$or"] = new JsonArray(
+                            new JsonObject
+                            {
+                                ["eventSource"] = new JsonArray("cloudtrail.amazonaws.com"),
+                                ["eventName"] = new JsonArray("StopLogging", "DeleteTrail", "UpdateTrail", "PutEventSelectors", "PutInsightSelectors"),
+                                ["requestParameters"] = new JsonObject { ["name"] = trailArnOrName },
+                            },
+                            // Turning CloudTrail's trusted access off (or removing its delegated administrator)
+                            // ends the organization trail's coverage of member accounts without touching the trail.
+                            new JsonObject
+                            {
+                                ["eventSource"] = new JsonArray("organizations.amazonaws.com"),
+                                ["eventName"] = new JsonArray("DisableAWSServiceAccess", "DeregisterDelegatedAdministrator"),
+                                ["requestParameters"] = new JsonObject { ["servicePrincipal"] = new JsonArray(names.ServicePrincipal("cloudtrail")) },
+                            }),
                     },
                 },
-                $"The organization trail '{config.TrailName}' was stopped, changed or deleted.",
+                $"The organization trail '{config.TrailName}' was stopped, changed or deleted, or CloudTrail's trusted access to the organization was turned off.",
                 "Without the trail there is no audit evidence for any account from that moment.",
                 ["Restart logging immediately (aws cloudtrail start-logging --name " + config.TrailName + ").", "Identify the caller; it should only ever be the deployment role.", "Run auditinfra verify over the gap: missing hours are reported."],
                 ["CIS 3.1", "CIS 4.5"], ["CloudTrail.3"]),
@@ -160,7 +181,10 @@ public static class DetectionCatalog
                     ["detail-type"] = new JsonArray(ApiCall),
                     ["detail"] = new JsonObject
                     {
-                        ["eventName"] = new JsonArray("PutBucketPolicy", "DeleteBucketPolicy", "PutBucketLifecycle", "PutBucketLifecycleConfiguration", "DeleteBucketLifecycle", "PutBucketObjectLockConfiguration", "PutBucketVersioning", "PutBucketPublicAccessBlock", "DeleteBucketPublicAccessBlock", "PutBucketEncryption", "DeleteBucketEncryption", "PutBucketLogging", "DeleteBucket", "PutBucketOwnershipControls"),
+                        ["eventName"] = new JsonArray("PutBucketPolicy", "DeleteBucketPolicy", "PutBucketLifecycle", "PutBucketLifecycleConfiguration", "DeleteBucketLifecycle",
+                            // CloudTrail records the operation (PutObjectLockConfiguration); the IAM action is
+                            // s3:PutBucketObjectLockConfiguration. Both, so neither spelling slips through.
+                            "PutObjectLockConfiguration", "PutBucketObjectLockConfiguration", "PutBucketVersioning", "PutBucketPublicAccessBlock", "DeleteBucketPublicAccessBlock", "PutBucketEncryption", "DeleteBucketEncryption", "PutBucketLogging", "DeleteBucket", "PutBucketOwnershipControls"),
                         ["requestParameters"] = new JsonObject { ["bucketName"] = new JsonArray(names.LogBucket, names.AccessLogBucket) },
                     },
                 },
@@ -185,23 +209,43 @@ public static class DetectionCatalog
             Rule("detection-forwarding-tampering", "This system: detection or forwarding rules changed", Severity.Critical,
                 new JsonObject
                 {
-                    ["source"] = new JsonArray("aws.events"),
+                    ["source"] = new JsonArray("aws.events", "aws.scheduler"),
                     ["detail-type"] = new JsonArray(ApiCall),
                     ["detail"] = new JsonObject
                     {
-                        ["eventName"] = new JsonArray("DeleteRule", "DisableRule", "RemoveTargets", "PutRule", "PutTargets", "DeleteEventBus"),
-                        ["requestParameters"] = new JsonObject
-                        {
-                            ["$or"] = new JsonArray(
-                                new JsonObject { ["name"] = new JsonArray(names.ForwardingRuleName, names.DetectionBusName, new JsonObject { ["prefix"] = names.DetectionRuleNamePrefix }) },
-                                new JsonObject { ["rule"] = new JsonArray(names.ForwardingRuleName, new JsonObject { ["prefix"] = names.DetectionRuleNamePrefix }) }),
-                        },
+                        ["$or"] = new JsonArray(
+                            new JsonObject
+                            {
+                                ["eventSource"] = new JsonArray("events.amazonaws.com"),
+                                ["eventName"] = EventsRuleChanges(),
+                                ["requestParameters"] = new JsonObject { ["name"] = new JsonArray(names.ForwardingRuleName, names.DetectionBusName, new JsonObject { ["prefix"] = names.DetectionRuleNamePrefix }) },
+                            },
+                            new JsonObject
+                            {
+                                ["eventSource"] = new JsonArray("events.amazonaws.com"),
+                                ["eventName"] = EventsRuleChanges(),
+                                ["requestParameters"] = new JsonObject { ["rule"] = new JsonArray(names.ForwardingRuleName, new JsonObject { ["prefix"] = names.DetectionRuleNamePrefix }) },
+                            },
+                            // The canary's schedule deleted, or disabled or retargeted (both are UpdateSchedule): the
+                            // canary's own alarm would fire too, but only after its window; this fires at once.
+                            new JsonObject
+                            {
+                                ["eventSource"] = new JsonArray("scheduler.amazonaws.com"),
+                                ["eventName"] = new JsonArray("DeleteSchedule", "UpdateSchedule"),
+                                ["requestParameters"] = new JsonObject { ["name"] = new JsonArray(CanaryNames.Schedule(config.NamePrefix)) },
+                            }),
                     },
                 },
-                "A forwarding rule, a detection rule or the central bus was deleted, disabled or retargeted.",
+                "A forwarding rule, a detection rule (the canary's included), a detection canary's schedule or the central bus was deleted, disabled or retargeted.",
                 "Silencing detection comes before the attack it would have caught.",
                 ["Re-deploy the account baseline (rollout --account <id>) or the audit stack.", "Identify the caller: only the deployment and rollout roles may change these."],
                 [], []),
+            Rule(CanaryId, "This system: detection canary arrived", Severity.Low,
+                CanaryPattern(config.NamePrefix),
+                "An account's detection canary (a scheduled SSM PutParameter on its canary parameter) reached the central bus; its latency is recorded, nobody is notified.",
+                "A canary that keeps arriving proves the trail, the forwarding rule and the central bus work for that account and region; its silence raises the region's canary alarm.",
+                ["Nothing to do for one arrival: it is measured, not notified.", "When a region's canary alarm fires: check that region's forwarding rule and target (aws events list-targets-by-rule --name " + names.ForwardingRuleName + "), the canary schedule, and the trail's status."],
+                [], []) with { IsCanary = true },
             Rule("security-services-disabled", "GuardDuty or Security Hub disabled", Severity.High,
                 """{"source":["aws.guardduty","aws.securityhub"],"detail":{"eventName":["DeleteDetector","DisassociateFromMasterAccount","DisassociateFromAdministratorAccount","UpdateDetector","DisableSecurityHub","DeleteMembers","DisassociateMembers"]}}""",
                 "A detector or the account's membership in GuardDuty or Security Hub was removed or changed.",
@@ -253,6 +297,29 @@ public static class DetectionCatalog
 
     private static IEnumerable<string> Strings(JsonNode? node) =>
         node is JsonArray a ? a.OfType<JsonValue>().Select(v => v.TryGetValue<string>(out var s) ? s : null).OfType<string>() : [];
+
+    /// <summary>
+    /// The canary's call: a management write event (EventBridge receives read-only ones only on
+    /// rules opted in with ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS), made by the canary role
+    /// on the canary parameter. PutEvents cannot forge it: sources starting with "aws." are refused.
+    /// </summary>
+    public static JsonObject CanaryPattern(string namePrefix) => new()
+    {
+        ["source"] = new JsonArray("aws.ssm"),
+        ["detail-type"] = new JsonArray(ApiCall),
+        ["detail"] = new JsonObject
+        {
+            ["eventSource"] = new JsonArray("ssm.amazonaws.com"),
+            ["eventName"] = new JsonArray("PutParameter"),
+            ["requestParameters"] = new JsonObject { ["name"] = new JsonArray(CanaryNames.Parameter(namePrefix)) },
+            ["userIdentity"] = new JsonObject
+            {
+                ["sessionContext"] = new JsonObject { ["sessionIssuer"] = new JsonObject { ["userName"] = new JsonArray(CanaryNames.Role(namePrefix)) } },
+            },
+        },
+    };
+
+    private static JsonArray EventsRuleChanges() => new("DeleteRule", "DisableRule", "RemoveTargets", "PutRule", "PutTargets", "DeleteEventBus");
 
     private static JsonObject Calls(string eventSource, params string[] eventNames) => new()
     {

@@ -16,6 +16,12 @@ public sealed record DetectionSettings
     /// <summary>Extra targets (ARNs of SNS topics, SQS queues, Lambda functions, buses) for every detection rule.</summary>
     public ImmutableArray<string> ExtraTargetArns { get; init; } = [];
 
+    /// <summary>How often each account and governed region sends its detection canary.</summary>
+    public int CanaryIntervalMinutes { get; init; } = 5;
+
+    /// <summary>How long a region may stay without a canary at the central bus before its alarm fires.</summary>
+    public int CanaryAlarmMinutes { get; init; } = 30;
+
     /// <summary>Ids of the built-in detections, for validation without a full configuration.</summary>
     public static readonly ImmutableArray<string> BuiltInIds =
     [
@@ -23,6 +29,7 @@ public sealed record DetectionSettings
         "cloudtrail-changes", "kms-key-disabled-or-deleted", "s3-bucket-policy-changes", "config-changes", "security-group-changes",
         "nacl-changes", "network-gateway-changes", "route-table-changes", "vpc-changes", "organizations-changes", "audit-trail-tampering",
         "audit-log-bucket-tampering", "audit-key-tampering", "detection-forwarding-tampering", "security-services-disabled",
+        DetectionCatalog.CanaryId,
     ];
 
     public static DetectionSettings Bind(ConfigScope scope)
@@ -36,8 +43,18 @@ public sealed record DetectionSettings
             scope.Error("custom", $"detection id '{duplicate.Key}' is used twice (custom ids must differ from each other and from the built-ins)");
         }
 
+        var canaryInterval = scope.Int("canaryIntervalMinutes", 5, 1, 60, "minutes");
+        var canaryAlarm = scope.Int("canaryAlarmMinutes", 30, 5, 1440, "minutes");
+        if (canaryAlarm < 2 * canaryInterval)
+        {
+            // One late or retried canary must not raise the alarm on its own.
+            scope.Error("canaryAlarmMinutes", $"must be at least twice canaryIntervalMinutes ({canaryInterval}), found {canaryAlarm}");
+        }
+
         return new DetectionSettings
         {
+            CanaryIntervalMinutes = canaryInterval,
+            CanaryAlarmMinutes = canaryAlarm,
             Disabled = scope.StringList("disabled", check: KnownId),
             SeverityOverrides = overrides.ToImmutableDictionary(kv => kv.Key, kv => Enum.Parse<Severity>(kv.Value, ignoreCase: true)),
             Custom = custom,

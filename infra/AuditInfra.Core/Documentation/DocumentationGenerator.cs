@@ -19,15 +19,15 @@ namespace AuditInfra.Core.Documentation;
 /// </summary>
 public static class DocumentationGenerator
 {
-    public static DocSite Build(AuditConfig config, ImmutableArray<OrgAccount>? accounts = null, ImmutableArray<VerificationSummary>? evidence = null)
+    public static DocSite Build(AuditConfig config, ImmutableArray<OrgAccount>? accounts = null, ImmutableArray<VerificationSummary>? evidence = null, ImmutableArray<CanaryMeasurement>? canary = null)
     {
         var names = new ResourceNames(config);
         var org = config.Organization;
         var coverage = accounts ?? [new OrgAccount(org.ManagementAccountId, "management account", "ACTIVE"), new OrgAccount(org.AuditAccountId, "audit account", "ACTIVE")];
         var plans = new[] { StackPlanner.Plan(config with { StackName = "audit" }), StackPlanner.Plan(config with { StackName = "prod" }) };
         var pages = ImmutableArray.CreateBuilder<DocPage>();
-        pages.Add(Index(config, names, coverage, accounts is null, evidence));
-        pages.AddRange(coverage.Select(a => AccountPage(config, names, a, evidence)));
+        pages.Add(Index(config, names, coverage, accounts is null, evidence, canary));
+        pages.AddRange(coverage.Select(a => AccountPage(config, names, a, evidence, canary: canary)));
         pages.Add(ControlMatrix(config, plans));
         return new DocSite(pages.ToImmutable());
     }
@@ -38,7 +38,7 @@ public static class DocumentationGenerator
     public static DocPage AccountPageAfterRollout(AuditConfig config, OrgAccount account, string version, DateTimeOffset deployedAt) =>
         AccountPage(config, new ResourceNames(config), account, null, (version, deployedAt));
 
-    private static DocPage Index(AuditConfig config, ResourceNames names, ImmutableArray<OrgAccount> accounts, bool partial, ImmutableArray<VerificationSummary>? evidence)
+    private static DocPage Index(AuditConfig config, ResourceNames names, ImmutableArray<OrgAccount> accounts, bool partial, ImmutableArray<VerificationSummary>? evidence, ImmutableArray<CanaryMeasurement>? canary)
     {
         var org = config.Organization;
         var trail = OrganizationTrailDesigner.Design(config);
@@ -119,6 +119,8 @@ public static class DocumentationGenerator
             new Table(["detection", "severity", "CIS", "Security Hub"], [.. hub.Rules.Select(r => ImmutableArray.Create<Cell>(r.Detection.Title, r.Detection.Severity.ToString().ToLowerInvariant(), string.Join(", ", r.Detection.Cis), string.Join(", ", r.Detection.SecurityHub)))]),
         ]));
 
+        sections.Add(CanarySection(config, hub, canary, null, accounts.Select(a => a.Id)));
+
         sections.Add(new DocSection("Guardrails", [
             new Paragraph($"Service control policies {string.Join(", ", guardrails.Policies.Select(p => p.Name))} attached to {string.Join(", ", guardrails.TargetIds.IsEmpty ? ["(no target configured)"] : guardrails.TargetIds)}; exempt: {string.Join(" and ", guardrails.ExemptPrincipals)}."),
             new BulletList([.. guardrails.Policies.SelectMany(p => p.Document.Statements).Select(s => $"{s.Sid}: denies {string.Join(", ", s.Actions.Take(6))}{(s.Actions.Length > 6 ? ", …" : "")}")]),
@@ -132,7 +134,48 @@ public static class DocumentationGenerator
         return new DocPage("index", $"Audit logging of {org.OrganizationId}", sections.ToImmutable());
     }
 
-    private static DocPage AccountPage(AuditConfig config, ResourceNames names, OrgAccount account, ImmutableArray<VerificationSummary>? evidence, (string Version, DateTimeOffset At)? deployed = null)
+    /// <summary>
+    /// The canary per account and governed region, with its measured latency when a metrics file
+    /// was given; "not measured" otherwise (no file, or no canary of that account and region in it).
+    /// </summary>
+    private static DocSection CanarySection(AuditConfig config, DetectionHubDesign hub, ImmutableArray<CanaryMeasurement>? canary, string? accountId, IEnumerable<string> accounts)
+    {
+        if (hub.Canary is not { } design)
+        {
+            return new DocSection("Detection canary", [new Paragraph("No detection canary: the detection-canary detection is disabled, so nothing proves continuously that forwarding works.")]);
+        }
+
+        var measured = canary ?? [];
+        var shown = accountId is null
+            ? accounts.Concat(measured.Select(m => m.AccountId)).Distinct().Order(StringComparer.Ordinal).ToList()
+            : [accountId];
+        // The region alarms cannot see one silent account among live ones: the file can, against its newest arrival.
+        var newest = measured.IsEmpty ? (DateTimeOffset?)null : measured.Max(m => m.LastArrival);
+        var rows = shown.SelectMany(account => config.GovernedRegions.Select(region =>
+        {
+            var m = measured.FirstOrDefault(x => x.AccountId == account && x.Region == region);
+            if (m is null)
+            {
+                return ImmutableArray.Create<Cell>(region, account, "not measured", "", "");
+            }
+
+            var silent = newest - m.LastArrival > TimeSpan.FromMinutes(design.AlarmMinutes);
+            return ImmutableArray.Create<Cell>(region, account, silent ? $"SILENT: no canary for {(newest!.Value - m.LastArrival).TotalMinutes:0} min" : CanaryMetrics.Seconds(m.LastLatencySeconds), CanaryMetrics.Seconds(m.MaxLatencySeconds), $"{m.LastArrival.UtcDateTime:yyyy-MM-dd HH:mm} UTC");
+        }));
+        var intro = $"Every {config.Detection.CanaryIntervalMinutes} minute(s), in each governed region, each account's schedule {CanaryNames.Schedule(config.NamePrefix)} overwrites SSM parameter {CanaryNames.Parameter(config.NamePrefix)}; " +
+            $"the call travels like any event (trail, forwarding rule, central bus) to {design.FunctionName}, which records its latency as {CanaryHubDesign.MetricNamespace}/{CanaryHubDesign.LatencyMetric}. " +
+            $"Alarms {string.Join(", ", design.Alarms.Select(a => a.AlarmName))} notify {hub.TopicName} when a region has had no canary for {design.AlarmMinutes} minutes.";
+        return new DocSection("Detection canary", [
+            new Paragraph(intro),
+            new Table(["region", "account", "latest latency", "highest latency", "last arrival"], [.. rows]),
+            new Paragraph(canary is null
+                ? "Latencies are not measured in this build of the documentation: write them with the command below and pass the file as `auditinfra docs --canary-metrics FILE`."
+                : "Latencies from the metrics file given to `auditinfra docs --canary-metrics`; \"not measured\" means no canary of that account and region in it."),
+            new CodeBlock(CanaryMetrics.Command(config.HomeRegion)),
+        ]);
+    }
+
+    private static DocPage AccountPage(AuditConfig config, ResourceNames names, OrgAccount account, ImmutableArray<VerificationSummary>? evidence, (string Version, DateTimeOffset At)? deployed = null, ImmutableArray<CanaryMeasurement>? canary = null)
     {
         var archive = LogArchiveDesigner.Design(config);
         var org = config.Organization;
@@ -169,6 +212,7 @@ public static class DocumentationGenerator
             new Paragraph("The same integrity check with the AWS CLI (slower, and without the checks listed in the README's verify section):"),
             new CodeBlock($"aws cloudtrail validate-logs --trail-arn {names.TrailArn} --start-time YYYY-MM-DDT00:00:00Z --account-id {account.Id} --s3-bucket {bucket}" + (config.S3KeyPrefix.Length > 0 ? $" --s3-prefix {config.S3KeyPrefix}" : "") + " --verbose"),
         ]));
+        sections.Add(CanarySection(config, DetectionHubDesigner.Design(config), canary, account.Id, []));
         sections.Add(EvidenceSection(evidence, account.Id));
         sections.Add(new DocSection("More", [new BulletList(["[Organization index](../index)", "[Control matrix](../controls)"])]));
         return new DocPage(AccountPath(account.Id), $"Account {account.Id} {account.Name}".Trim(), sections.ToImmutable());

@@ -17,6 +17,7 @@ public static class GuardrailPolicies
     public const string ProtectDetectionHubSid = "DenyDetectionHubTampering";
     public const string ProtectForwardingSid = "DenyForwardingRuleTampering";
     public const string ProtectTrailSid = "DenyOrganizationTrailTampering";
+    public const string ProtectCanarySid = "DenyDetectionCanaryTampering";
     public const string DenyLeaveOrganizationSid = "DenyLeavingTheOrganization";
 
     public static readonly ImmutableArray<string> BucketTamperingActions =
@@ -38,6 +39,8 @@ public static class GuardrailPolicies
         "events:DeleteRule", "events:DisableRule", "events:PutRule", "events:PutTargets", "events:RemoveTargets",
         "events:DeleteEventBus", "events:PutPermission", "events:RemovePermission",
     ];
+
+    public static readonly ImmutableArray<string> CanaryTamperingActions = ["scheduler:DeleteSchedule", "scheduler:UpdateSchedule"];
 
     public static readonly ImmutableArray<string> RoleTamperingActions =
     [
@@ -73,6 +76,9 @@ public static class GuardrailPolicies
                 [names.DetectionBusArn, $"arn:{p}:events:*:{audit}:rule/{names.DetectionBusName}/{names.DetectionRuleNamePrefix}*"], exempt),
             Deny(ProtectForwardingSid, [.. EventsTamperingActions, .. RoleTamperingActions],
                 [$"arn:{p}:events:*:*:rule/{names.ForwardingRuleName}", $"arn:{p}:iam::*:role/{names.ForwardingRoleName}"], exemptWithHost),
+            // The canary stays honest only if nobody but its deployers can stop it or change its role.
+            Deny(ProtectCanarySid, [.. CanaryTamperingActions, .. RoleTamperingActions],
+                [$"arn:{p}:scheduler:*:*:schedule/{Rollout.CanaryBaselineDesign.GroupName}/{Detection.CanaryNames.Schedule(config.NamePrefix)}", $"arn:{p}:iam::*:role/{Detection.CanaryNames.Role(config.NamePrefix)}"], exemptWithHost),
             Deny(ProtectTrailSid, TrailTamperingActions, [names.TrailArn], exempt),
             Deny(DenyLeaveOrganizationSid, ["organizations:LeaveOrganization"], ["*"], exempt),
         ];

@@ -4,8 +4,11 @@ using System.Runtime.InteropServices;
 
 namespace AuditInfra.Core.Integrity;
 
-/// <summary>One object of a listing: its key (relative to the bucket root), size and ETag when known.</summary>
-public sealed record ObjectEntry(string Key, long Size, string? ETag = null);
+/// <summary>
+/// One object of a listing: its key (relative to the bucket root), size, ETag when known, and its S3 storage class
+/// (null for a local copy, which is read directly like STANDARD; see <see cref="ArchiveStorage"/>).
+/// </summary>
+public sealed record ObjectEntry(string Key, long Size, string? ETag = null, string? StorageClass = null);
 
 /// <summary>An opened object: its content stream and, for digests, the hex signature from <c>x-amz-meta-signature</c>.</summary>
 public sealed class StoredObject(Stream content, string? signature, string? etag = null) : IAsyncDisposable, IDisposable

@@ -23,6 +23,9 @@ public sealed record AccountBaselineInputs(
     /// <summary>The event sources the detection catalog needs; empty forwards every CloudTrail-delivered event.</summary>
     public ImmutableArray<string> ForwardedSources { get; init; } = [];
 
+    /// <summary>Minutes between detection canaries in each governed region; null when the canary detection is disabled.</summary>
+    public int? CanaryIntervalMinutes { get; init; } = 5;
+
     public string StackName => StackNames.ForAccount(AccountId);
 
     /// <summary>The stack's configuration as the Automation host sets it (<c>namespace:key</c> to value).</summary>
@@ -36,6 +39,7 @@ public sealed record AccountBaselineInputs(
             ["auditinfra:executionRoleArn"] = ExecutionRoleArn,
             ["auditinfra:namePrefix"] = NamePrefix,
             ["auditinfra:forwardedSources"] = new JsonArray([.. ForwardedSources.Select(r => (JsonNode)JsonValue.Create(r))]).ToJsonString(),
+            ["auditinfra:canaryIntervalMinutes"] = CanaryIntervalMinutes?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "off",
         });
 }
 
@@ -69,7 +73,11 @@ public sealed record RolloutTarget(AuditConfig Config, RolloutSettings Settings,
         Config.Tags)
     {
         ForwardedSources = Detection.DetectionCatalog.ForwardedSources(Detection.DetectionCatalog.For(Config)),
+        CanaryIntervalMinutes = CanaryInterval,
     };
+
+    private int? CanaryInterval =>
+        Detection.DetectionCatalog.For(Config).Any(r => r.IsCanary) ? Config.Detection.CanaryIntervalMinutes : null;
 
     /// <summary>
     /// Program version plus a digest of every input shared by all accounts: a stack deployed at
@@ -88,6 +96,7 @@ public sealed record RolloutTarget(AuditConfig Config, RolloutSettings Settings,
                 ["prefix"] = Config.NamePrefix,
                 ["sources"] = new JsonArray([.. Detection.DetectionCatalog.ForwardedSources(Detection.DetectionCatalog.For(Config)).Select(s => (JsonNode)JsonValue.Create(s))]),
                 ["tags"] = PlannedResource.Tags(Config.Tags),
+                ["canaryIntervalMinutes"] = CanaryInterval,
             };
             var digest = SHA256.HashData(Encoding.UTF8.GetBytes(shared.ToJsonString(JsonFormat.Compact)));
             return $"{ProgramVersion}+{Convert.ToHexStringLower(digest)[..12]}";

@@ -1,11 +1,18 @@
+using AuditInfra.Core.Configuration;
 using AuditInfra.Core.Rollout;
 using Pulumi;
 using Pulumi.Aws.CloudWatch;
 using Pulumi.Aws.Iam;
+using Pulumi.Aws.Scheduler;
+using SchedulerInputs = Pulumi.Aws.Scheduler.Inputs;
 
 namespace AuditInfra.Detection;
 
-/// <summary>The forwarding baseline of one account: one role, and a rule and target per governed region.</summary>
+/// <summary>
+/// The forwarding baseline of one account: one role, and a rule and target per governed region;
+/// and the detection canary: its role and a schedule per governed region. Child names equal
+/// <see cref="AccountBaselinePlan"/>'s.
+/// </summary>
 public sealed class AccountBaseline : ComponentResource
 {
     public Output<string> RoleArn { get; }
@@ -50,6 +57,49 @@ public sealed class AccountBaseline : ComponentResource
                 RoleArn = role.Arn,
                 TargetId = rule.TargetId,
             }, new CustomResourceOptions { Parent = this });
+        }
+
+        if (design.Canary is { } canary)
+        {
+            var partition = AwsFormats.PartitionOf(design.Inputs.HomeRegion);
+            var canaryRole = new Role(canary.RoleLogicalName, new RoleArgs
+            {
+                Name = canary.RoleName,
+                Description = AccountBaselinePlan.CanaryRoleDescription,
+                AssumeRolePolicy = canary.TrustPolicy.ToJson(),
+                Tags = tags,
+            }, new CustomResourceOptions { Parent = this });
+
+            _ = new RolePolicy(canary.RolePolicyLogicalName, new RolePolicyArgs
+            {
+                Role = canaryRole.Id,
+                Policy = canary.PutParameterPolicy.ToJson(),
+            }, new CustomResourceOptions { Parent = this });
+
+            foreach (var schedule in canary.Schedules)
+            {
+                _ = new Schedule(schedule.LogicalName, new ScheduleArgs
+                {
+                    Name = schedule.ScheduleName,
+                    GroupName = CanaryBaselineDesign.GroupName,
+                    Region = schedule.Region,
+                    Description = AccountBaselinePlan.CanaryScheduleDescription,
+                    ScheduleExpression = canary.ScheduleExpression,
+                    FlexibleTimeWindow = new SchedulerInputs.ScheduleFlexibleTimeWindowArgs { Mode = "OFF" },
+                    State = "ENABLED",
+                    Target = new SchedulerInputs.ScheduleTargetArgs
+                    {
+                        Arn = canary.TargetArn(partition),
+                        RoleArn = canaryRole.Arn,
+                        Input = canary.TargetInput,
+                        RetryPolicy = new SchedulerInputs.ScheduleTargetRetryPolicyArgs
+                        {
+                            MaximumEventAgeInSeconds = canary.MaximumEventAgeInSeconds,
+                            MaximumRetryAttempts = CanaryBaselineDesign.MaximumRetryAttempts,
+                        },
+                    },
+                }, new CustomResourceOptions { Parent = this });
+            }
         }
 
         RoleArn = role.Arn;

@@ -1,7 +1,9 @@
 using AuditInfra.Core.Detection;
 using Pulumi;
 using Pulumi.Aws.CloudWatch;
+using Pulumi.Aws.Iam;
 using Pulumi.Aws.Kms;
+using Pulumi.Aws.Lambda;
 using Pulumi.Aws.Sns;
 using Pulumi.Aws.Sqs;
 using CloudWatchInputs = Pulumi.Aws.CloudWatch.Inputs;
@@ -68,6 +70,66 @@ public sealed class DetectionHub : ComponentResource
             Policy = design.DeadLetterQueuePolicy.ToJson(),
         }, child);
 
+        Function? canaryFunction = null;
+        if (design.Canary is { } canary)
+        {
+            var canaryRole = new Role(canary.RoleLogicalName, new RoleArgs
+            {
+                Name = canary.RoleName,
+                Description = DetectionHubPlan.CanaryRoleDescription,
+                AssumeRolePolicy = canary.TrustPolicy.ToJson(),
+                Tags = Tags(design),
+            }, child);
+            _ = new RolePolicy(canary.RolePolicyLogicalName, new RolePolicyArgs
+            {
+                Role = canaryRole.Id,
+                Policy = canary.PutMetricDataPolicy.ToJson(),
+            }, child);
+            canaryFunction = new Function(canary.FunctionLogicalName, new FunctionArgs
+            {
+                Name = canary.FunctionName,
+                Description = DetectionHubPlan.CanaryFunctionDescription,
+                Role = canaryRole.Arn,
+                Runtime = CanaryHubDesign.Runtime,
+                Handler = CanaryHubDesign.Handler,
+                Timeout = CanaryHubDesign.TimeoutSeconds,
+                MemorySize = CanaryHubDesign.MemorySizeMb,
+                Code = new AssetArchive(new Dictionary<string, AssetOrArchive>
+                {
+                    [CanaryHubDesign.SourceFileName] = new StringAsset(CanaryHubDesign.Source),
+                }),
+                Tags = Tags(design),
+            }, child);
+            _ = new Permission(canary.PermissionLogicalName, new PermissionArgs
+            {
+                Action = "lambda:InvokeFunction",
+                Function = canaryFunction.Name,
+                Principal = design.Names.ServicePrincipal("events"),
+                SourceArn = canary.RuleArn,
+            }, child);
+            foreach (var alarm in canary.Alarms)
+            {
+                _ = new MetricAlarm(alarm.LogicalName, new MetricAlarmArgs
+                {
+                    Name = alarm.AlarmName,
+                    AlarmDescription = DetectionHubPlan.CanaryAlarmDescription(canary, alarm),
+                    Namespace = CanaryHubDesign.MetricNamespace,
+                    MetricName = CanaryHubDesign.ArrivalsMetric,
+                    Dimensions = { ["Region"] = alarm.Region },
+                    Statistic = "Sum",
+                    Period = DetectionHubPlan.CanaryAlarmPeriodSeconds,
+                    EvaluationPeriods = canary.AlarmMinutes,
+                    DatapointsToAlarm = canary.AlarmMinutes,
+                    Threshold = 1,
+                    ComparisonOperator = "LessThanThreshold",
+                    TreatMissingData = DetectionHubPlan.CanaryTreatMissingData,
+                    AlarmActions = { topic.Arn },
+                    OkActions = { topic.Arn },
+                    Tags = Tags(design),
+                }, child);
+            }
+        }
+
         foreach (var rule in design.Rules)
         {
             var eventRule = new EventRule(rule.LogicalName, new EventRuleArgs
@@ -80,8 +142,9 @@ public sealed class DetectionHub : ComponentResource
                 Tags = Tags(design),
             }, child);
 
-            var targets = new List<Input<string>> { topic.Arn };
-            targets.AddRange(design.ExtraTargetArns.Select(a => (Input<string>)a));
+            var targets = rule.Detection.IsCanary && canaryFunction is not null
+                ? new List<Input<string>> { canaryFunction.Arn }
+                : [topic.Arn, .. design.ExtraTargetArns.Select(a => (Input<string>)a)];
             for (var i = 0; i < targets.Count; i++)
             {
                 _ = new EventTarget(DetectionHubPlan.TargetName(rule, i), new EventTargetArgs

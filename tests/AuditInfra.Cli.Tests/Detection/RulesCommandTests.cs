@@ -21,6 +21,20 @@ public class RulesCommandTests
     }
 
     [Fact]
+    public async Task Rules_test_fires_the_canary_and_the_tamper_routes_of_issue_19_on_recorded_envelopes()
+    {
+        var result = await CliRunner.RunAsync("rules", "test", Sample("canary-and-tamper-events.json"), "--sample", "--json");
+        Assert.Equal(1, result.ExitCode);
+        var node = JsonNode.Parse(result.Out)!;
+        Assert.Equal(8, (int)node["events"]!);
+        var fired = node["detections"]!.AsArray().Select(d => ((string)d!["detection"]!, (int)d["index"]!)).ToArray();
+        Assert.Equal(
+            [("detection-canary", 0), ("detection-forwarding-tampering", 1), ("detection-forwarding-tampering", 2), ("detection-forwarding-tampering", 3),
+             ("detection-forwarding-tampering", 4), ("audit-trail-tampering", 5), ("audit-log-bucket-tampering", 7)],
+            fired);
+    }
+
+    [Fact]
     public async Task Quiet_events_exit_0()
     {
         var result = await CliRunner.RunAsync("rules", "test", Sample("quiet-records.json"), "--sample");
@@ -83,7 +97,7 @@ public class RulesCommandTests
     {
         var table = await CliRunner.RunAsync("rules", "list", "--sample");
         Assert.Equal(0, table.ExitCode);
-        Assert.Contains("20 detections, catalog", table.Out);
+        Assert.Contains("21 detections, catalog", table.Out);
         var json = JsonNode.Parse((await CliRunner.RunAsync("rules", "list", "--sample", "--json")).Out)!;
         var root = json["detections"]!.AsArray().Single(d => (string)d!["id"]! == "root-account-use")!;
         Assert.Equal("critical", (string?)root["severity"]);

@@ -73,6 +73,24 @@ public class DocsOutputTests
     }
 
     [Fact]
+    public async Task Canary_metrics_show_in_the_pages_and_a_bad_metrics_file_exits_2_naming_it()
+    {
+        var metrics = Path.Combine(CliRunner.TempDir(), "canary-metrics.json");
+        File.WriteAllText(metrics, """{"MetricDataResults":[{"Id":"canary","Label":"333333333333 us-west-2","Timestamps":["2026-12-04T21:00:00Z"],"Values":[57.2],"StatusCode":"Complete"}],"Messages":[]}""");
+        var site = CliRunner.TempDir();
+        var result = await CliRunner.RunAsync("docs", "--stack", "prod", "--sample", "--accounts", Accounts(TwoAccounts), "--canary-metrics", metrics, "--out", site);
+        Assert.True(result.ExitCode == 0, result.Err);
+        var page = File.ReadAllText(Path.Combine(site, "accounts", "333333333333.md"));
+        Assert.Contains("| us-west-2 | 333333333333 | 57.2 s | 57.2 s | 2026-12-04 21:00 UTC |", page);
+        Assert.Contains("| eu-west-1 | 333333333333 | not measured |", page);
+
+        File.WriteAllText(metrics, """{"MetricDataResults":[{"Label":"everything","Timestamps":[],"Values":[]}]}""");
+        var bad = await CliRunner.RunAsync("docs", "--stack", "prod", "--sample", "--canary-metrics", metrics, "--out", CliRunner.TempDir());
+        Assert.Equal(2, bad.ExitCode);
+        Assert.Equal($"{metrics}: MetricDataResults[0].Label: expected \"<account id> <region>\" (the GROUP BY AccountId, Region of the query docs prints), found \"everything\"", bad.Err.Trim());
+    }
+
+    [Fact]
     public async Task An_empty_folder_is_used_as_it_is()
     {
         var site = CliRunner.TempDir();

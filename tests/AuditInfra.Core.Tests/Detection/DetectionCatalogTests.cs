@@ -40,7 +40,21 @@ public class DetectionCatalogTests
         { "audit-key-tampering", AssumedRole("kms.amazonaws.com", "PutKeyPolicy", account: "222222222222").ToJsonString(), AssumedRole("kms.amazonaws.com", "PutKeyPolicy", account: "333333333333").ToJsonString() },
         { "detection-forwarding-tampering", AssumedRole("events.amazonaws.com", "DisableRule").With(r => r["requestParameters"] = new JsonObject { ["name"] = "acme-audit-forward-to-central-bus" }).ToJsonString(), AssumedRole("events.amazonaws.com", "DisableRule").With(r => r["requestParameters"] = new JsonObject { ["name"] = "nightly-job" }).ToJsonString() },
         { "security-services-disabled", AssumedRole("guardduty.amazonaws.com", "DeleteDetector").ToJsonString(), AssumedRole("guardduty.amazonaws.com", "GetDetector").ToJsonString() },
+        { "detection-canary", Canary("acme-audit-detection-canary", "/acme-audit/canary"), Canary("Admin", "/acme-audit/canary") },
     };
+
+    /// <summary>The canary's call as CloudTrail records it: ssm:PutParameter by the role Scheduler assumed.</summary>
+    public static string Canary(string role, string parameter, string region = "eu-west-1") =>
+        AssumedRole("ssm.amazonaws.com", "PutParameter", region: region).With(r =>
+        {
+            r["userIdentity"]!["arn"] = $"arn:aws:sts::333333333333:assumed-role/{role}/a1b2c3d4e5f6";
+            r["userIdentity"]!["sessionContext"]!["sessionIssuer"] = new JsonObject { ["type"] = "Role", ["arn"] = $"arn:aws:iam::333333333333:role/{role}", ["accountId"] = "333333333333", ["userName"] = role };
+            r["userIdentity"]!["invokedBy"] = "scheduler.amazonaws.com";
+            r["sourceIPAddress"] = "scheduler.amazonaws.com";
+            r["userAgent"] = "scheduler.amazonaws.com";
+            r["requestParameters"] = new JsonObject { ["name"] = parameter, ["type"] = "String", ["overwrite"] = true };
+            r["responseElements"] = new JsonObject { ["version"] = 42, ["tier"] = "Standard" };
+        }).ToJsonString();
 
     [Theory]
     [MemberData(nameof(Cases))]
@@ -48,6 +62,64 @@ public class DetectionCatalogTests
     {
         Assert.Contains(id, Fired((JsonObject)JsonNode.Parse(firing)!));
         Assert.DoesNotContain(id, Fired((JsonObject)JsonNode.Parse(nearMiss)!));
+    }
+
+    private static string Organizations(string eventName, string servicePrincipal) =>
+        AssumedRole("organizations.amazonaws.com", eventName, account: "111111111111").With(r =>
+        {
+            r["requestParameters"] = eventName == "DeregisterDelegatedAdministrator"
+                ? new JsonObject { ["accountId"] = "333333333333", ["servicePrincipal"] = servicePrincipal }
+                : new JsonObject { ["servicePrincipal"] = servicePrincipal };
+        }).ToJsonString();
+
+    private static string LogBucketCall(string eventName, string bucket) =>
+        AssumedRole("s3.amazonaws.com", eventName, account: "222222222222").With(r =>
+            r["requestParameters"] = new JsonObject { ["bucketName"] = bucket, ["Host"] = $"{bucket}.s3.amazonaws.com", ["object-lock"] = "" }).ToJsonString();
+
+    private static string Schedule(string eventName, string name, string? state = null) =>
+        AssumedRole("scheduler.amazonaws.com", eventName, region: "eu-west-1").With(r =>
+        {
+            var parameters = new JsonObject { ["name"] = name, ["groupName"] = "default" };
+            if (state is not null)
+            {
+                parameters["state"] = state;
+            }
+
+            r["requestParameters"] = parameters;
+        }).ToJsonString();
+
+    private static string EventsCall(string eventName, string key, string value) =>
+        AssumedRole("events.amazonaws.com", eventName, region: "eu-west-1").With(r => r["requestParameters"] = new JsonObject { [key] = value }).ToJsonString();
+
+    /// <summary>Tamper routes found missing in issue #19: each must fire its detection; the near misses must not.</summary>
+    public static TheoryData<string, string, string, bool> TamperRoutes() => new()
+    {
+        { "trusted access for CloudTrail turned off", "audit-trail-tampering", Organizations("DisableAWSServiceAccess", "cloudtrail.amazonaws.com"), true },
+        { "CloudTrail's delegated administrator removed", "audit-trail-tampering", Organizations("DeregisterDelegatedAdministrator", "cloudtrail.amazonaws.com"), true },
+        { "trusted access for another service turned off", "audit-trail-tampering", Organizations("DisableAWSServiceAccess", "config.amazonaws.com"), false },
+        { "another service's delegated administrator removed", "audit-trail-tampering", Organizations("DeregisterDelegatedAdministrator", "guardduty.amazonaws.com"), false },
+        { "trusted access for CloudTrail turned on", "audit-trail-tampering", Organizations("EnableAWSServiceAccess", "cloudtrail.amazonaws.com"), false },
+        { "Object Lock changed, as CloudTrail names it", "audit-log-bucket-tampering", LogBucketCall("PutObjectLockConfiguration", "acme-audit-cloudtrail-222222222222-us-east-1"), true },
+        { "Object Lock changed, as IAM names it", "audit-log-bucket-tampering", LogBucketCall("PutBucketObjectLockConfiguration", "acme-audit-cloudtrail-222222222222-us-east-1"), true },
+        { "Object Lock changed on another bucket", "audit-log-bucket-tampering", LogBucketCall("PutObjectLockConfiguration", "team-bucket"), false },
+        { "Object Lock read on the log bucket", "audit-log-bucket-tampering", LogBucketCall("GetObjectLockConfiguration", "acme-audit-cloudtrail-222222222222-us-east-1"), false },
+        { "canary schedule deleted", "detection-forwarding-tampering", Schedule("DeleteSchedule", "acme-audit-detection-canary"), true },
+        { "canary schedule disabled", "detection-forwarding-tampering", Schedule("UpdateSchedule", "acme-audit-detection-canary", "DISABLED"), true },
+        { "another schedule deleted", "detection-forwarding-tampering", Schedule("DeleteSchedule", "nightly-report"), false },
+        { "canary schedule read", "detection-forwarding-tampering", Schedule("GetSchedule", "acme-audit-detection-canary"), false },
+        { "canary rule disabled", "detection-forwarding-tampering", EventsCall("DisableRule", "name", "acme-audit-detect-detection-canary"), true },
+        { "canary rule deleted", "detection-forwarding-tampering", EventsCall("DeleteRule", "name", "acme-audit-detect-detection-canary"), true },
+        { "canary rule's target removed", "detection-forwarding-tampering", EventsCall("RemoveTargets", "rule", "acme-audit-detect-detection-canary"), true },
+        { "another rule's target removed", "detection-forwarding-tampering", EventsCall("RemoveTargets", "rule", "nightly-job"), false },
+        { "a schedule named like the canary rule", "detection-forwarding-tampering", Schedule("DeleteSchedule", "acme-audit-forward-to-central-bus"), false },
+    };
+
+    [Theory]
+    [MemberData(nameof(TamperRoutes))]
+    public void Tamper_routes_fire_and_near_misses_do_not(string what, string id, string record, bool fires)
+    {
+        var fired = Fired((JsonObject)JsonNode.Parse(record)!);
+        Assert.True(fired.Contains(id) == fires, $"{what}: expected {id} {(fires ? "to fire" : "not to fire")}; fired [{string.Join(", ", fired)}]");
     }
 
     [Fact]
@@ -64,8 +136,18 @@ public class DetectionCatalogTests
             Assert.False(string.IsNullOrWhiteSpace(r.WhyItMatters));
             Assert.NotEmpty(r.FirstResponse);
         });
-        Assert.All(builtIn.Where(r => !r.Id.StartsWith("audit-", StringComparison.Ordinal) && r.Id is not "detection-forwarding-tampering" and not "security-services-disabled"),
+        Assert.All(builtIn.Where(r => !r.Id.StartsWith("audit-", StringComparison.Ordinal) && r.Id is not "detection-forwarding-tampering" and not "security-services-disabled" and not DetectionCatalog.CanaryId),
             r => Assert.NotEmpty(r.Cis));
+    }
+
+    [Fact]
+    public void The_canary_fires_only_the_canary_and_not_on_another_parameter()
+    {
+        Assert.Equal([DetectionCatalog.CanaryId], Fired((JsonObject)JsonNode.Parse(Canary("acme-audit-detection-canary", "/acme-audit/canary"))!));
+        Assert.Empty(Fired((JsonObject)JsonNode.Parse(Canary("acme-audit-detection-canary", "/app/config"))!));
+        Assert.True(DetectionCatalog.For(Config).Single(r => r.Id == DetectionCatalog.CanaryId).IsCanary);
+        // Forwarding narrowed to pinned sources still carries the canary's.
+        Assert.Contains("aws.ssm", DetectionCatalog.ForwardedSources(DetectionCatalog.For(Config).Where(r => r.Pattern["source"] is not null)));
     }
 
     [Fact]
@@ -131,6 +213,9 @@ public class DetectionCatalogTests
     [InlineData("    custom:\n      - id: x1\n        title: t", "auditinfra:detection.custom[0].pattern", "is required")]
     [InlineData("    custom:\n      - id: vpc-changes\n        title: t\n        pattern: {source: [aws.ec2]}", "auditinfra:detection.custom", "used twice")]
     [InlineData("    extraTargetArns: [not-an-arn]", "auditinfra:detection.extraTargetArns[0]", "SNS topic")]
+    [InlineData("    canaryIntervalMinutes: 0", "auditinfra:detection.canaryIntervalMinutes", "a whole number from 1 to 60 minutes")]
+    [InlineData("    canaryAlarmMinutes: 2000", "auditinfra:detection.canaryAlarmMinutes", "a whole number from 5 to 1440 minutes")]
+    [InlineData("    canaryIntervalMinutes: 10\n    canaryAlarmMinutes: 15", "auditinfra:detection.canaryAlarmMinutes", "at least twice canaryIntervalMinutes (10)")]
     public void Bad_detection_configuration_is_reported(string body, string key, string expected)
     {
         var (_, report) = Samples.Bind(Samples.Append(Samples.Text("audit"), "  auditinfra:detection:\n" + body));

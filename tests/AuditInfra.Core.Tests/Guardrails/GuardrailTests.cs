@@ -20,7 +20,7 @@ public class GuardrailTests
             var exemption = s.Conditions.Single(c => c.Operator == "ArnNotLike" && c.Key == "aws:PrincipalArn");
             var extra = exemption.Values.Except(Exempt).ToArray();
             Assert.Equal(Exempt, exemption.Values.Take(2).ToArray());
-            if (s.Sid == GuardrailPolicies.ProtectForwardingSid)
+            if (s.Sid is GuardrailPolicies.ProtectForwardingSid or GuardrailPolicies.ProtectCanarySid)
             {
                 Assert.Equal(["arn:aws:iam::*:role/OrganizationAccountAccessRole"], extra);
             }
@@ -66,6 +66,16 @@ public class GuardrailTests
         Assert.Equal(["arn:aws:events:*:*:rule/acme-audit-forward-to-central-bus", "arn:aws:iam::*:role/acme-audit-event-forwarding"], forwarding.Resources.ToArray());
         Assert.Contains("events:RemoveTargets", forwarding.Actions);
         Assert.Contains("iam:UpdateAssumeRolePolicy", forwarding.Actions);
+    }
+
+    [Fact]
+    public void The_detection_canary_schedule_and_role_are_protected_by_name()
+    {
+        var canary = Statement(GuardrailPolicies.ProtectCanarySid);
+        Assert.Equal(["arn:aws:scheduler:*:*:schedule/default/acme-audit-detection-canary", "arn:aws:iam::*:role/acme-audit-detection-canary"], canary.Resources.ToArray());
+        Assert.Contains("scheduler:DeleteSchedule", canary.Actions);
+        Assert.Contains("scheduler:UpdateSchedule", canary.Actions);
+        Assert.Contains("iam:PutRolePolicy", canary.Actions);
     }
 
     [Fact]

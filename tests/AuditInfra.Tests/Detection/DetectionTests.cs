@@ -31,11 +31,16 @@ public class DetectionTests
         var root = rules.Single(r => (string)r.Inputs["name"] == "acme-audit-detect-root-account-use");
         Assert.True(JsonNode.DeepEquals(DetectionCatalog.For(config).Single(d => d.Id == "root-account-use").Pattern, JsonNode.Parse((string)root.Inputs["eventPattern"])));
 
+        // Every rule but the canary's goes to the topic and the extra target; the canary's to its latency recorder only.
         var targets = mocks.OfType("aws:cloudwatch/eventTarget:EventTarget").ToList();
-        Assert.Equal(rules.Count * 2, targets.Count);
+        Assert.Equal(((rules.Count - 1) * 2) + 1, targets.Count);
         var topicArn = mocks.Named("acme-audit-detection-topic").Outputs["arn"];
-        Assert.Equal(rules.Count, targets.Count(t => Equals(t.Inputs["arn"], topicArn)));
-        Assert.Equal(rules.Count, targets.Count(t => Equals(t.Inputs["arn"], "arn:aws:sqs:us-east-1:222222222222:soc-intake")));
+        Assert.Equal(rules.Count - 1, targets.Count(t => Equals(t.Inputs["arn"], topicArn)));
+        Assert.Equal(rules.Count - 1, targets.Count(t => Equals(t.Inputs["arn"], "arn:aws:sqs:us-east-1:222222222222:soc-intake")));
+        Assert.Equal(mocks.Named("acme-audit-canary-latency").Outputs["arn"], Assert.Single(targets, t => Equals(t.Inputs["rule"], "acme-audit-detect-detection-canary")).Inputs["arn"]);
+        var alarms = mocks.OfType("aws:cloudwatch/metricAlarm:MetricAlarm").ToList();
+        Assert.Equal(["eu-west-1", "us-east-1", "us-west-2"], alarms.Select(a => (string)((System.Collections.IDictionary)a.Inputs["dimensions"])["Region"]!).Order().ToArray());
+        Assert.All(alarms, a => Assert.Equal("breaching", a.Inputs["treatMissingData"]));
         var dlqArn = mocks.Named("acme-audit-detection-dlq").Outputs["arn"];
         Assert.All(targets, t => Assert.Equal(dlqArn, PlanComparison.ToJson(t.Inputs)["deadLetterConfig"]!["arn"]!.GetValue<string>()));
 
@@ -55,5 +60,10 @@ public class DetectionTests
         Assert.Equal(["eu-west-1", "us-east-1", "us-west-2"], rules.Select(r => (string)r.Inputs["region"]).Order().ToArray());
         var targets = mocks.OfType("aws:cloudwatch/eventTarget:EventTarget").Where(t => t.Name.StartsWith("acme-audit-forward-", StringComparison.Ordinal)).ToList();
         Assert.All(targets, t => Assert.Equal("arn:aws:events:us-east-1:222222222222:event-bus/acme-audit-central", t.Inputs["arn"]));
+
+        var schedules = mocks.OfType("aws:scheduler/schedule:Schedule").ToList();
+        Assert.Equal(["eu-west-1", "us-east-1", "us-west-2"], schedules.Select(s => (string)s.Inputs["region"]).Order().ToArray());
+        var canaryRoleArn = mocks.Named("acme-audit-canary-role").Outputs["arn"];
+        Assert.All(schedules, s => Assert.Equal(canaryRoleArn, PlanComparison.ToJson(s.Inputs)["target"]!["roleArn"]!.GetValue<string>()));
     }
 }

@@ -175,10 +175,23 @@ public static partial class PlanComparison
         int i => JsonValue.Create(i),
         double d when d == Math.Floor(d) => JsonValue.Create((long)d),
         double d => JsonValue.Create(d),
+        // Assets and archives travel as themselves: compare an archive as its named assets, a text asset as its text.
+        Pulumi.AssetOrArchive asset => AssetNode(asset),
         IDictionary dict => new JsonObject(dict.Keys.Cast<string>().Select(k => new KeyValuePair<string, JsonNode?>(k, ToNode(dict[k])))),
         IEnumerable list => new JsonArray([.. list.Cast<object?>().Select(ToNode)]),
         _ => JsonValue.Create(value.ToString()),
     };
+
+    private static JsonNode? AssetNode(Pulumi.AssetOrArchive asset)
+    {
+        var value = typeof(Pulumi.AssetOrArchive).GetProperty("Value", System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic)?.GetValue(asset);
+        return value switch
+        {
+            IDictionary assets => new JsonObject { ["assets"] = ToNode(assets) },
+            string text => JsonValue.Create(text),
+            _ => JsonValue.Create(asset.ToString()),
+        };
+    }
 
     [GeneratedRegex(@"\$\{([^.}]+)\.([A-Za-z]+)\}")]
     private static partial Regex RefPattern();

@@ -1,0 +1,121 @@
+using System.Net;
+using System.Net.Sockets;
+using Amazon.Runtime;
+using Amazon.S3;
+using Amazon.S3.Model;
+using AuditInfra.Cli.Integrity;
+using AuditInfra.Core.Integrity;
+using Moq;
+
+namespace AuditInfra.Cli.Tests.Integrity;
+
+/// <summary>The restore status an endpoint sends is read strictly from the raw header, not through the SDK's lenient reading.</summary>
+[Trait("Category", "S3")]
+public sealed class S3RestoreStatusTests
+{
+    [Theory]
+    [InlineData("ongoing-request=\"perhaps\"")]
+    [InlineData("ongoing-request=\"false\", expiry-date=\"next week\"")]
+    [InlineData("LONG")]
+    public async Task A_malformed_restore_header_is_an_input_error_naming_the_object(string header)
+    {
+        // A header far longer than S3's is refused unread.
+        await using var endpoint = HeadEndpoint.Start(header == "LONG" ? "ongoing-request=\"false\", padding=\"" + new string('x', 600) + "\"" : header);
+        using var client = endpoint.Client();
+        using var store = new S3ObjectStore(client, "acme-audit-bucket", "", endpointName: endpoint.Url);
+
+        var error = await Assert.ThrowsAsync<IntegrityInputException>(() => store.GetRestoreStatusAsync("AWSLogs/k.json.gz", CancellationToken.None));
+
+        Assert.Contains("s3://acme-audit-bucket/AWSLogs/k.json.gz", error.Message, StringComparison.Ordinal);
+        Assert.Contains($"{endpoint.Url} sent x-amz-restore", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', error.Message);
+    }
+
+    [Fact]
+    public async Task A_well_formed_restore_header_is_read_from_the_raw_response()
+    {
+        await using var endpoint = HeadEndpoint.Start("ongoing-request=\"false\", expiry-date=\"Sun, 23 Dec 2012 00:00:00 GMT\"");
+        using var client = endpoint.Client();
+        using var store = new S3ObjectStore(client, "acme-audit-bucket", "", endpointName: endpoint.Url);
+
+        var status = await store.GetRestoreStatusAsync("k", CancellationToken.None);
+
+        Assert.Equal(new ArchivedObjectStatus(RestoreState.Restored, new DateTimeOffset(2012, 12, 23, 0, 0, 0, TimeSpan.Zero)), status);
+    }
+
+    [Fact]
+    public async Task A_refused_restore_names_the_permission_it_needs()
+    {
+        var s3 = new Mock<IAmazonS3>();
+        s3.Setup(c => c.RestoreObjectAsync(It.IsAny<RestoreObjectRequest>(), It.IsAny<CancellationToken>()))
+            .ThrowsAsync(new AmazonS3Exception("Access Denied", ErrorType.Sender, "AccessDenied", "req", HttpStatusCode.Forbidden));
+        using var store = new S3ObjectStore(s3.Object, "acme-audit-bucket", "");
+
+        var error = await Assert.ThrowsAsync<IntegrityInputException>(() => store.RequestRestoreAsync("k", RestoreTier.Bulk, 1, CancellationToken.None));
+
+        Assert.Contains("cannot restore s3://acme-audit-bucket/k: access denied", error.Message, StringComparison.Ordinal);
+        Assert.Contains("s3:RestoreObject", error.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>Answers every request with 200, no body, and the given x-amz-restore header.</summary>
+    private sealed class HeadEndpoint : IAsyncDisposable
+    {
+        private readonly HttpListener listener = new();
+        private readonly Task serving;
+
+        private HeadEndpoint(string header)
+        {
+            using (var probe = new TcpListener(IPAddress.Loopback, 0))
+            {
+                probe.Start();
+                Url = $"http://127.0.0.1:{((IPEndPoint)probe.LocalEndpoint).Port}";
+            }
+
+            listener.Prefixes.Add(Url + "/");
+            listener.Start();
+            serving = Task.Run(async () =>
+            {
+                while (listener.IsListening)
+                {
+                    HttpListenerContext context;
+                    try
+                    {
+                        context = await listener.GetContextAsync();
+                    }
+                    catch (Exception e) when (e is HttpListenerException or ObjectDisposedException)
+                    {
+                        return;
+                    }
+
+                    context.Response.StatusCode = 200;
+                    context.Response.AddHeader("x-amz-restore", header);
+                    context.Response.AddHeader("ETag", "\"0123456789abcdef0123456789abcdef\"");
+                    context.Response.AddHeader("x-amz-storage-class", "GLACIER");
+                    context.Response.ContentLength64 = 0;
+                    context.Response.Close();
+                }
+            });
+        }
+
+        public string Url { get; }
+
+        public static HeadEndpoint Start(string header) => new(header);
+
+        public AmazonS3Client Client() => new(new BasicAWSCredentials("a", "b"), new AmazonS3Config
+        {
+            ServiceURL = Url,
+            ForcePathStyle = true,
+            AuthenticationRegion = "us-east-1",
+            MaxErrorRetry = 0,
+            RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED,
+            ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED,
+        });
+
+        public async ValueTask DisposeAsync()
+        {
+            listener.Stop();
+            listener.Close();
+            await serving;
+        }
+    }
+}

@@ -1,0 +1,268 @@
+using System.Text.Json.Nodes;
+using Amazon.S3;
+using Amazon.S3.Model;
+using AuditInfra.Cli.Integrity;
+using AuditInfra.Cli.Tests.Support;
+using AuditInfra.Core.Integrity;
+
+namespace AuditInfra.Cli.Tests.Query;
+
+/// <summary>s3rver whose restores take <see cref="RestoreDelayMs"/>: long enough for a second run to see them in progress.</summary>
+public sealed class GlacierServer : IDisposable
+{
+    public const int RestoreDelayMs = 3000;
+
+    public S3Server Server { get; } = new(0, RestoreDelayMs);
+
+    public void Dispose() => Server.Dispose();
+}
+
+/// <summary>
+/// `query --source s3://` over archived logs against s3rver's Glacier emulation (tools/s3rver/glacier.mjs): nothing
+/// archived is skipped, restores are asked once per object, and the answer after the wait is the local copy's.
+/// </summary>
+[Trait("Category", "S3")]
+public sealed class ArchiveQueryTests(GlacierServer glacier) : IClassFixture<GlacierServer>
+{
+    private const string Bucket = "acme-audit-cloudtrail-222222222222-us-east-1";
+    private const string Account = "333333333333";
+
+    private S3Server Server => glacier.Server;
+
+    /// <summary>The query corpus under its own prefix, each day/region folder named in <paramref name="classes"/> put again in that class.</summary>
+    private async Task<(string Local, string Url, string Prefix)> ArchivedCorpusAsync(params (string Folder, string StorageClass)[] classes)
+    {
+        var corpus = QueryCommandTests.Corpus();
+        var prefix = "g-" + Guid.NewGuid().ToString("N")[..10] + "/";
+        using var client = Server.Client();
+        await S3Upload.UploadDirectoryAsync(corpus, client, Bucket, prefix);
+        foreach (var (folder, storageClass) in classes)
+        {
+            var keyPrefix = $"{prefix}AWSLogs/o-a1b2c3d4e5/{Account}/CloudTrail/{folder}/";
+            var listing = await client.ListObjectsV2Async(new ListObjectsV2Request { BucketName = Bucket, Prefix = keyPrefix });
+            Assert.NotEmpty(listing.S3Objects);
+            foreach (var item in listing.S3Objects)
+            {
+                var path = Path.Combine(corpus, item.Key[prefix.Length..].Replace('/', Path.DirectorySeparatorChar));
+                await client.PutObjectAsync(new PutObjectRequest { BucketName = Bucket, Key = item.Key, FilePath = path, StorageClass = S3StorageClass.FindValue(storageClass), UseChunkEncoding = false });
+            }
+        }
+
+        return (corpus, $"s3://{Bucket}/{prefix.TrimEnd('/')}", prefix);
+    }
+
+    private Task<CliResult> QueryAsync(string source, params string[] args) =>
+        CliRunner.RunAsync(["query", "--source", source, .. source.StartsWith("s3://", StringComparison.Ordinal) ? new[] { "--endpoint-url", Server.Endpoint } : [], "--account", Account, .. args]);
+
+    /// <summary>The RestoreObject requests s3rver accepted or refused for keys under the prefix: "key tier days status".</summary>
+    private List<string> Restores(string prefix)
+    {
+        lock (Server.Log)
+        {
+            return [.. Server.Log.Where(l => l.StartsWith($"RESTORE {Bucket}/{prefix}", StringComparison.Ordinal)).Select(l => l[$"RESTORE {Bucket}/".Length..])];
+        }
+    }
+
+    private static readonly string[] Range = ["--start", "2026-11-20", "--end", "2026-11-21", "--format", "csv"];
+
+    [Fact]
+    public async Task Archived_logs_are_not_skipped_they_are_restored_once_and_after_the_wait_the_answer_is_the_local_copys()
+    {
+        var (local, url, prefix) = await ArchivedCorpusAsync(("us-east-1/2026/11/20", "GLACIER"), ("eu-west-1/2026/11/20", "DEEP_ARCHIVE"), ("us-east-1/2026/11/21", "GLACIER_IR"));
+        var expected = await QueryAsync(local, Range);
+        Assert.True(expected.ExitCode == 0, expected.Err);
+
+        // Asked plainly: what the question needs, exit 3, nothing on standard output and nothing requested.
+        var needs = await QueryAsync(url, Range);
+        Assert.True(needs.ExitCode == 3, needs.Err);
+        Assert.Equal("", needs.Out);
+        Assert.Contains($"Needs restore: 2 of the 3 log object(s) the question reads in {url}/ are archived", needs.Err, StringComparison.Ordinal);
+        Assert.Contains("GLACIER (Glacier Flexible Retrieval): 1 object(s)", needs.Err, StringComparison.Ordinal);
+        Assert.Contains("DEEP_ARCHIVE (Glacier Deep Archive): 1 object(s)", needs.Err, StringComparison.Ordinal);
+        Assert.Contains("restore: 2 not requested, 0 in progress, 0 ready", needs.Err, StringComparison.Ordinal);
+        Assert.Matches(@"bulk +within 48 hours \(Glacier Deep Archive\), 5-12 hours \(Glacier Flexible Retrieval\); under \$0\.01", needs.Err);
+        Assert.Matches(@"standard +within 12 hours \(Glacier Deep Archive\), 3-5 hours \(Glacier Flexible Retrieval\); under \$0\.01", needs.Err);
+        Assert.Contains("expedited  not offered: expedited restores are not offered for Glacier Deep Archive (DEEP_ARCHIVE)", needs.Err, StringComparison.Ordinal);
+
+        var asJson = await QueryAsync(url, ["--start", "2026-11-20", "--end", "2026-11-21", "--format", "json"]);
+        Assert.Equal(3, asJson.ExitCode);
+        var plan = JsonNode.Parse(asJson.Out)!.AsObject();
+        Assert.Equal("needs-restore", (string?)plan["status"]);
+        Assert.Equal(2, (int)plan["objects"]!);
+        Assert.Equal(1, (int)plan["readDirectly"]!);
+        Assert.Equal(2, (int)plan["notRequested"]!);
+        Assert.Equal(["bulk", "standard", "expedited"], plan["tiers"]!.AsArray().Select(t => (string?)t!["tier"]));
+        Assert.False((bool)plan["tiers"]![2]!["available"]!);
+        Assert.Null(plan["tiers"]![2]!["estimatedUsd"]);
+        Assert.Equal("within 48 hours (Glacier Deep Archive), 5-12 hours (Glacier Flexible Retrieval)", (string?)plan["tiers"]![0]!["delay"]);
+        // Bulk: Flexible Retrieval free, Deep Archive $0.025 per 1,000 requests plus $0.0025 per GB of a tiny object.
+        Assert.InRange((decimal)plan["tiers"]![0]!["estimatedUsd"]!, 0.000025m, 0.000026m);
+        Assert.All(plan["keys"]!.AsArray(), k => Assert.DoesNotContain("/2026/11/21/", (string?)k, StringComparison.Ordinal));
+        Assert.Empty(Restores(prefix));
+
+        // Expedited cannot restore Deep Archive: refused before any request.
+        var expedited = await QueryAsync(url, [.. Range, "--restore", "expedited"]);
+        Assert.Equal(2, expedited.ExitCode);
+        Assert.Contains("--restore expedited: expedited restores are not offered for Glacier Deep Archive (DEEP_ARCHIVE), which 1 of the objects are in; use --restore standard or bulk", expedited.Err, StringComparison.Ordinal);
+        Assert.Empty(Restores(prefix));
+
+        // Requested: one RestoreObject per archived object, at the asked tier and days; still exit 3 without --wait.
+        var requested = await QueryAsync(url, [.. Range, "--restore", "bulk"]);
+        Assert.True(requested.ExitCode == 3, requested.Err);
+        Assert.Contains("Restore requested (bulk, 7 day(s)): 2 started, 0 already in progress, 0 already restored.", requested.Err, StringComparison.Ordinal);
+        Assert.Contains("restore: 0 not requested, 2 in progress, 0 ready", requested.Err, StringComparison.Ordinal);
+        var first = Restores(prefix);
+        Assert.Equal(2, first.Count);
+        Assert.All(first, r => Assert.EndsWith(" Bulk 7 202", r, StringComparison.Ordinal));
+        Assert.Equal(2, first.Select(r => r.Split(' ')[0]).Distinct().Count());
+
+        // A second run reads each object's x-amz-restore and asks nothing again.
+        var again = await QueryAsync(url, [.. Range, "--restore", "bulk", "--restore-days", "3"]);
+        Assert.True(again.ExitCode == 3, again.Err);
+        Assert.Contains("No new restore requested: every archived object the question reads was requested earlier (2 in progress, 0 ready).", again.Err, StringComparison.Ordinal);
+        Assert.Equal(first, Restores(prefix));
+
+        // Waiting: once restored, the answer is exactly the local copy's.
+        var waited = await QueryAsync(url, [.. Range, "--wait"]);
+        Assert.True(waited.ExitCode == 0, waited.Err);
+        Assert.Equal(expected.Out, waited.Out);
+        Assert.Contains("All 2 archived object(s) of the question are restored; reading.", waited.Err, StringComparison.Ordinal);
+        // Piped: the wait says when it starts and ends, with no progress lines between.
+        Assert.Equal(2, waited.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+        Assert.DoesNotContain("Restores:", waited.Err + waited.Out, StringComparison.Ordinal);
+        Assert.Equal(first, Restores(prefix));
+
+        // Restored and unexpired objects read directly on later runs, with no wait and no request.
+        var later = await QueryAsync(url, Range);
+        Assert.True(later.ExitCode == 0, later.Err);
+        Assert.Equal(expected.Out, later.Out);
+    }
+
+    [Fact]
+    public async Task Glacier_instant_retrieval_and_standard_ia_read_directly()
+    {
+        var (local, url, prefix) = await ArchivedCorpusAsync(("us-east-1/2026/11/20", "GLACIER_IR"), ("eu-west-1/2026/11/20", "STANDARD_IA"));
+        using (var client = Server.Client())
+        {
+            var listed = await client.ListObjectsV2Async(new ListObjectsV2Request { BucketName = Bucket, Prefix = prefix });
+            Assert.Contains(listed.S3Objects, o => o.StorageClass == S3StorageClass.GlacierInstantRetrieval);
+            Assert.Contains(listed.S3Objects, o => o.StorageClass == S3StorageClass.StandardInfrequentAccess);
+        }
+
+        var fromCopy = await QueryAsync(local, "--date", "2026-11-20", "--format", "json");
+        var fromBucket = await QueryAsync(url, "--date", "2026-11-20", "--format", "json");
+
+        Assert.True(fromBucket.ExitCode == 0, fromBucket.Err);
+        Assert.Equal(fromCopy.Out, fromBucket.Out);
+        Assert.Contains("ScheduleKeyDeletion", fromBucket.Out, StringComparison.Ordinal);
+        Assert.Empty(Restores(prefix));
+    }
+
+    [Fact]
+    public async Task A_wait_that_outlasts_its_timeout_ends_with_exit_3_and_the_restores_in_progress()
+    {
+        var (_, url, prefix) = await ArchivedCorpusAsync(("us-east-1/2026/11/20", "GLACIER"));
+
+        var result = await QueryAsync(url, "--date", "2026-11-20", "--region", "us-east-1", "--restore", "expedited", "--restore-days", "1", "--wait", "--wait-timeout", "1s");
+
+        Assert.True(result.ExitCode == 3, result.Err);
+        Assert.Contains("Still 1 restore(s) in progress after --wait-timeout 1s", result.Err, StringComparison.Ordinal);
+        Assert.Equal([" Expedited 1 202"], Restores(prefix).Select(r => r[r.IndexOf(' ', StringComparison.Ordinal)..]));
+    }
+
+    [Fact]
+    public async Task On_a_terminal_the_wait_runs_under_a_status_line_and_then_answers()
+    {
+        var (_, url, _) = await ArchivedCorpusAsync(("us-east-1/2026/11/20", "GLACIER"));
+
+        var (code, output) = await TerminalOutput.RunAsync(200, "query", "--source", url, "--endpoint-url", Server.Endpoint, "--account", Account, "--date", "2026-11-20", "--region", "us-east-1", "--restore", "expedited", "--wait");
+
+        Assert.Equal(0, code);
+        TerminalOutput.AssertWhole(output, "AttachRolePolicy", "ConsoleLogin");
+    }
+
+    [Fact]
+    public async Task Ctrl_c_stops_the_wait_at_once_and_the_restores_go_on()
+    {
+        var (_, url, prefix) = await ArchivedCorpusAsync(("us-east-1/2026/11/20", "GLACIER"));
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        var io = CliIo.Capture(output, error);
+        // Past the request, before the wait's first poll (2 s) and long before the restore completes (3 s).
+        using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(1500));
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+
+        var code = await CliApp.RunAsync(CliApp.BuildRoot(io), ["query", "--source", url, "--endpoint-url", Server.Endpoint, "--account", Account, "--date", "2026-11-20", "--region", "us-east-1", "--restore", "standard", "--wait"], io, cancel.Token);
+
+        Assert.Equal(130, code);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(4), $"took {clock.Elapsed}");
+        Assert.EndsWith("auditinfra: cancelled", error.ToString().TrimEnd(), StringComparison.Ordinal);
+        Assert.Contains("Waiting for 1 restore(s)", error.ToString(), StringComparison.Ordinal);
+        Assert.Single(Restores(prefix));
+        Assert.Equal("", output.ToString());
+    }
+
+    [Fact]
+    public async Task Restore_options_are_checked_before_anything_is_read()
+    {
+        var (local, url, prefix) = await ArchivedCorpusAsync(("us-east-1/2026/11/20", "GLACIER"));
+
+        var onLocal = await QueryAsync(local, "--date", "2026-11-20", "--restore", "bulk");
+        var zeroDays = await QueryAsync(url, "--date", "2026-11-20", "--restore", "bulk", "--restore-days", "0");
+        var badTier = await QueryAsync(url, "--date", "2026-11-20", "--restore", "fast");
+        var badTimeout = await QueryAsync(url, "--date", "2026-11-20", "--wait", "--wait-timeout", "soon");
+
+        Assert.Equal(2, onLocal.ExitCode);
+        Assert.Contains("--restore applies to an s3:// source", onLocal.Err, StringComparison.Ordinal);
+        Assert.Equal(2, zeroDays.ExitCode);
+        Assert.Contains("--restore-days: expected a number of days from 1 to 365 (found 0)", zeroDays.Err, StringComparison.Ordinal);
+        Assert.Equal(2, badTier.ExitCode);
+        Assert.Contains("fast", badTier.Err, StringComparison.Ordinal);
+        Assert.Equal(2, badTimeout.ExitCode);
+        Assert.Contains("--wait-timeout: expected a duration", badTimeout.Err, StringComparison.Ordinal);
+        Assert.Empty(Restores(prefix));
+    }
+
+    [Fact]
+    public async Task The_s3_store_lists_storage_classes_reads_the_restore_header_and_requests_restores()
+    {
+        var (_, _, prefix) = await ArchivedCorpusAsync(("us-east-1/2026/11/20", "GLACIER"), ("eu-west-1/2026/11/20", "DEEP_ARCHIVE"));
+        using var client = Server.Client();
+        using var store = new S3ObjectStore(client, Bucket, prefix);
+        var entries = new List<ObjectEntry>();
+        await foreach (var entry in store.ListAsync($"AWSLogs/o-a1b2c3d4e5/{Account}/CloudTrail/", CancellationToken.None))
+        {
+            entries.Add(entry);
+        }
+
+        var glacier = entries.Single(e => e.Key.Contains("/us-east-1/2026/11/20/", StringComparison.Ordinal));
+        var deep = entries.Single(e => e.Key.Contains("/eu-west-1/", StringComparison.Ordinal));
+        Assert.Equal("GLACIER", glacier.StorageClass);
+        Assert.Equal("DEEP_ARCHIVE", deep.StorageClass);
+        Assert.Equal("STANDARD", entries.Single(e => e.Key.Contains("/2026/11/21/", StringComparison.Ordinal)).StorageClass);
+
+        // An unrestored archived object cannot be read, and says why.
+        var unreadable = await Assert.ThrowsAsync<IntegrityInputException>(() => store.OpenAsync(glacier.Key, false, CancellationToken.None));
+        Assert.Contains("InvalidObjectState", unreadable.Message, StringComparison.Ordinal);
+        Assert.Contains("--restore", unreadable.Message, StringComparison.Ordinal);
+
+        Assert.Equal(RestoreState.NotRequested, (await store.GetRestoreStatusAsync(glacier.Key, CancellationToken.None)).State);
+        Assert.Equal(RestoreRequestOutcome.Started, await store.RequestRestoreAsync(glacier.Key, RestoreTier.Standard, 2, CancellationToken.None));
+        Assert.Equal(RestoreRequestOutcome.AlreadyInProgress, await store.RequestRestoreAsync(glacier.Key, RestoreTier.Standard, 2, CancellationToken.None));
+        Assert.Equal(RestoreState.InProgress, (await store.GetRestoreStatusAsync(glacier.Key, CancellationToken.None)).State);
+        await Assert.ThrowsAsync<ObjectNotFoundException>(() => store.GetRestoreStatusAsync(glacier.Key + ".gone", CancellationToken.None));
+
+        await Task.Delay(GlacierServer.RestoreDelayMs + 200);
+        var restored = await store.GetRestoreStatusAsync(glacier.Key, CancellationToken.None);
+        Assert.Equal(RestoreState.Restored, restored.State);
+        // s3rver, as S3, keeps the copy until midnight UTC after the days asked.
+        Assert.Equal(DateTime.UtcNow.Date.AddDays(3), restored.ExpiresAt!.Value.UtcDateTime);
+        Assert.Equal(RestoreRequestOutcome.AlreadyRestored, await store.RequestRestoreAsync(glacier.Key, RestoreTier.Standard, 2, CancellationToken.None));
+        await using (var read = await store.OpenAsync(glacier.Key, false, CancellationToken.None))
+        {
+            Assert.True(read.Content.ReadByte() >= 0);
+        }
+
+        Assert.Equal(["Standard 2 202", "Standard 2 409", "Standard 2 200"], Restores(prefix).Select(r => r[(r.IndexOf(' ', StringComparison.Ordinal) + 1)..]));
+    }
+}
