@@ -34,10 +34,11 @@ public static class QueryCommand
         var skipBad = new Option<bool>("--skip-bad") { Description = "Leave out malformed or truncated files (each is named) instead of stopping" };
         var cache = new Option<bool>("--cache") { Description = "Compact the selected days to Parquet beside the source (.auditinfra-cache) and read those on repeat queries" };
         var athena = new Option<bool>("--athena") { Description = "Print the Athena SQL for the same question (same columns) instead of reading a local copy" };
-        var run = new Option<bool>("--run") { Description = "With --athena: run the query in Athena" };
+        var run = new Option<bool>("--run") { Description = "With --athena: run the query in Athena (through the AWS CLI) and print its answer like a local one" };
         var database = new Option<string>("--athena-database") { Description = "The Glue database of the CloudTrail table", DefaultValueFactory = _ => "auditinfra" };
-        var timeout = new Option<string>("--timeout") { Description = "Stop a local query that runs longer: 90s, 10m, 2h (default 10m)", DefaultValueFactory = _ => "10m" };
+        var timeout = new Option<string>("--timeout") { Description = "Stop a query (local, or in Athena with --run) that runs longer: 90s, 10m, 2h (default 10m)", DefaultValueFactory = _ => "10m" };
         var athenaTable = new Option<string>("--athena-table") { Description = "The CloudTrail table", DefaultValueFactory = _ => "cloudtrail" };
+        var athenaRun = new AthenaRunOptions();
         var restore = new Option<string?>("--restore") { Description = "With an s3:// source: request restores of the archived (Glacier Flexible Retrieval, Deep Archive) objects the question reads, at this tier: bulk, standard or expedited" };
         restore.AcceptOnlyFromAmong("bulk", "standard", "expedited");
         var restoreDays = new Option<int>("--restore-days") { Description = $"With --restore: days S3 keeps the restored copies (1-{RestoreChoice.MaxDays}, default {RestoreChoice.DefaultDays})", DefaultValueFactory = _ => RestoreChoice.DefaultDays };
@@ -48,6 +49,8 @@ public static class QueryCommand
         {
             command.Options.Add(option);
         }
+
+        athenaRun.AddTo(command);
 
         command.SetAction(RunAsync);
         async Task<int> RunAsync(ParseResult parse, CancellationToken cancellation)
@@ -97,16 +100,21 @@ public static class QueryCommand
                 network = parsed;
             }
 
-            var question = new TimelineQuery(accountId, from, until, parse.GetValue(regions) ?? [], parse.GetValue(principal), parse.GetValue(names) ?? [], parse.GetValue(sources) ?? [], parse.GetValue(errorsOnly), parse.GetValue(limit));
+            var question = new TimelineQuery(accountId, from, until, parse.GetValue(regions) ?? [], parse.GetValue(principal), parse.GetValue(names) ?? [], parse.GetValue(sources) ?? [], parse.GetValue(errorsOnly), parse.GetValue(limit)) { SourceNetwork = network };
             if (parse.GetValue(athena))
             {
-                io.Out.WriteLine(AthenaSql.Timeline(question, parse.GetValue(database)!, parse.GetValue(athenaTable)!));
                 if (parse.GetValue(run))
                 {
-                    io.Err.WriteLine("--run: this build has no Athena client (the AWSSDK.Athena package is not available to it); run the SQL above in the Athena console or with `aws athena start-query-execution`.");
-                    return ExitCodes.UsageOrInput;
+                    return await athenaRun.RunAsync(io, parse, question, parse.GetValue(database)!, parse.GetResult(database) is { Implicit: false }, parse.GetValue(athenaTable)!, parse.GetValue(summary), parse.GetValue(format)!, timeLimit, cancellation);
                 }
 
+                if (parse.GetValue(summary))
+                {
+                    io.Out.WriteLine(string.Join("\n\n", SummaryDimensions.Select(d => $"-- by {d}\n{AthenaSql.Summary(question, d, parse.GetValue(database)!, parse.GetValue(athenaTable)!)};")));
+                    return ExitCodes.Ok;
+                }
+
+                io.Out.WriteLine(AthenaSql.Timeline(question, parse.GetValue(database)!, parse.GetValue(athenaTable)!));
                 return ExitCodes.Ok;
             }
 
@@ -237,14 +245,7 @@ public static class QueryCommand
                     }
                     else
                     {
-                        var result = timeline.Run(TimelineSql.Timeline(question));
-                        var rows = result.Rows.Where(r => network is not { } n || (r[5] is string addr && IPAddress.TryParse(addr, out var a) && n.Contains(a)));
-                        if (question.Limit is { } max)
-                        {
-                            rows = rows.Take(max);
-                        }
-
-                        Write(result with { Rows = rows.ToList() }, fmt, io);
+                        Write(timeline.Run(TimelineSql.Timeline(question)), fmt, io);
                     }
                 }
             }
@@ -310,7 +311,7 @@ public static class QueryCommand
         return false;
     }
 
-    private static readonly string[] SummaryDimensions = ["principal_arn", "event_name", "error_code", "source_ip"];
+    internal static readonly string[] SummaryDimensions = ["principal_arn", "event_name", "error_code", "source_ip"];
 
     /// <summary>Columns whose values are ids, keys or ARNs: a table never wraps them.</summary>
     private static readonly HashSet<string> WholeColumns = ["principal_arn", "session_issuer", "resources", "request_id", "event_id", "account", "source_ip", "event_source", "event_name", "event_time", "value"];
@@ -319,7 +320,7 @@ public static class QueryCommand
     /// The summary as one document per format: a JSON object of counts per dimension (counts as
     /// numbers), one CSV table (dimension,value,events), or a table per dimension.
     /// </summary>
-    private static void WriteSummary(IReadOnlyList<(string Dimension, QueryResult Result)> parts, string format, CliIo io)
+    internal static void WriteSummary(IReadOnlyList<(string Dimension, QueryResult Result)> parts, string format, CliIo io)
     {
         switch (format)
         {
@@ -354,7 +355,7 @@ public static class QueryCommand
         }
     }
 
-    private static void Write(QueryResult result, string format, CliIo io)
+    internal static void Write(QueryResult result, string format, CliIo io)
     {
         switch (format)
         {

@@ -12,7 +12,11 @@ public sealed record TimelineQuery(
     IReadOnlyList<string> EventNames,
     IReadOnlyList<string> EventSources,
     bool ErrorsOnly,
-    int? Limit);
+    int? Limit)
+{
+    /// <summary>Only callers whose source address lies in this block (--ip); a service name never does.</summary>
+    public System.Net.IPNetwork? SourceNetwork { get; init; }
+}
 
 /// <summary>SQL for DuckDB over the selected files: the `cloudtrail` view, the timeline, the summary.</summary>
 public static class TimelineSql
@@ -104,37 +108,14 @@ public static class TimelineSql
     public static string Timeline(TimelineQuery q)
     {
         var sql = new StringBuilder("SELECT ").Append(string.Join(", ", CloudTrailColumns.Timeline)).Append(" FROM cloudtrail");
-        sql.Append(" WHERE account = ").Append(Literal(q.Account));
-        sql.Append(" AND event_time >= ").Append(Literal(q.From.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture)));
-        // The day part compared, not `< To + 1 day`: the last representable day has no next day.
-        sql.Append(" AND left(event_time, 10) <= ").Append(Literal(q.To.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture)));
-        if (q.Regions.Count > 0)
+        sql.Append(" WHERE ").Append(string.Join(" AND ", QueryFilters.For(q).Select(p => p.Local)));
+        sql.Append(" ORDER BY event_time, event_id");
+        if (q.Limit is { } limit)
         {
-            sql.Append(" AND region IN (").Append(string.Join(", ", q.Regions.Select(Literal))).Append(')');
+            sql.Append(" LIMIT ").Append(limit.ToString(System.Globalization.CultureInfo.InvariantCulture));
         }
 
-        if (q.Principal is { Length: > 0 } principal)
-        {
-            var like = Literal($"%{principal}%");
-            sql.Append($" AND (principal_arn ILIKE {like} OR session_issuer ILIKE {like})");
-        }
-
-        if (q.EventNames.Count > 0)
-        {
-            sql.Append(" AND event_name IN (").Append(string.Join(", ", q.EventNames.Select(Literal))).Append(')');
-        }
-
-        if (q.EventSources.Count > 0)
-        {
-            sql.Append(" AND event_source IN (").Append(string.Join(", ", q.EventSources.Select(Literal))).Append(')');
-        }
-
-        if (q.ErrorsOnly)
-        {
-            sql.Append(" AND error_code IS NOT NULL");
-        }
-
-        return sql.Append(" ORDER BY event_time, event_id").ToString();
+        return sql.ToString();
     }
 
     /// <summary>Counts by principal, event, error and address over the timeline's rows.</summary>
