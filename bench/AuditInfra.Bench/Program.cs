@@ -10,6 +10,7 @@ return capability switch
     "query-s3" => await QueryS3Benchmark.RunAsync(args[1..]),
     "verify" => await VerifyBenchmark.RunAsync(args[1..]),
     "verify-floor" => VerifyBenchmark.RunFloorProcess(args[1..]),
+    "verify-incremental" => await VerifyIncrementalBenchmark.RunAsync(args[1..]),
     _ => Usage(),
 };
 
@@ -21,5 +22,6 @@ static int Usage()
     Console.Error.WriteLine("  query                                                      one account-day from 10- and 100-day corpora; gzip|jq baseline (build the CLI in Release first)");
     Console.Error.WriteLine("  query-s3 [--latency-ms 20] [--days 100]                    one account-day over s3rver: vs 64 GETs in flight; 100- vs 10-day bucket (build the CLI in Release first)");
     Console.Error.WriteLine("  verify [--mb N] [--rounds N] [--dir D] [--no-memory] [--no-s3]   local verify vs gunzip+hash floor; peak memory x1/x10; S3 vs aws validate-logs (build the CLI in Release first)");
+    Console.Error.WriteLine("  verify-incremental [--accounts N] [--hours N] [--latency-ms L] [--no-s3]   verify --state: first run, unchanged second run (>= 10x faster), one new hour; locally and over s3rver");
     return 2;
 }

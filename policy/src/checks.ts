@@ -183,7 +183,12 @@ const logBucketPresent: StackCheck = (resources, _config, tags) =>
 
 // ---- keys, protection, guardrails -------------------------------------------------------------
 
-const keyRotation: ResourceCheck = (key) => (isTrue(get(key.props, "enableKeyRotation")) ? [] : ["enableKeyRotation must be true"]);
+/** As the offline check: KMS rotates symmetric keys only, so an asymmetric key spec is exempt. */
+const keyRotation: ResourceCheck = (key) => {
+  const spec = get(key.props, "customerMasterKeySpec");
+  if (spec === UNKNOWN || (text(spec) ?? "SYMMETRIC_DEFAULT") !== "SYMMETRIC_DEFAULT") return [];
+  return isTrue(get(key.props, "enableKeyRotation")) ? [] : ["enableKeyRotation must be true"];
+};
 
 const keyDeletionWindow: ResourceCheck = (key, config) => {
   const minimum = Number(config.minimumDeletionWindowDays ?? shared.parameters.minimumKeyDeletionWindowDays);
@@ -358,6 +363,95 @@ const canaryAlarmed: ResourceCheck = (alarm) => {
   return problems;
 };
 
+// ---- the integrity monitor ----------------------------------------------------------------------
+
+/** Actions that delete, unlock or unprotect stored objects: never for a role tasks assume. */
+const destructiveS3Actions = [
+  "s3:DeleteObject", "s3:DeleteObjectVersion", "s3:BypassGovernanceRetention", "s3:PutObjectRetention", "s3:PutObjectLegalHold",
+  "s3:PutBucketPolicy", "s3:PutLifecycleConfiguration", "s3:DeleteBucket",
+];
+
+/** IAM action matching: case-insensitive, '*' any run of characters, '?' one character. */
+function actionLike(pattern: string, action: string): boolean {
+  const regex = pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
+  return new RegExp(`^${regex}$`, "i").test(action);
+}
+
+/** The actions an Allow statement grants among `candidates` (Action patterns, or everything NotAction leaves). */
+function grants(statement: any, candidates: readonly string[]): string[] {
+  const notActions = strings(get(statement, "NotAction"));
+  if (notActions.length > 0) return candidates.filter((a) => !notActions.some((p) => actionLike(p, a)));
+  const patterns = strings(get(statement, "Action"));
+  return candidates.filter((a) => patterns.some((p) => actionLike(p, a)));
+}
+
+/** Roles of the stack that ECS and Batch tasks assume (their trust names ecs-tasks.amazonaws.com). */
+function taskRoles(resources: readonly AuditResource[]): AuditResource[] {
+  return byType(resources, Types.iamRole).filter((r) =>
+    statements(asDocument(get(r.props, "assumeRolePolicy"))).some((s) => get(s, "Effect") === "Allow" && strings(get(s, "Principal", "Service")).includes("ecs-tasks.amazonaws.com")),
+  );
+}
+
+function roleOf(source: AuditResource, roles: readonly AuditResource[]): AuditResource | undefined {
+  const value = get(source.props, "role");
+  return roles.find((role) => links(source, "role", role) || (typeof value === "string" && value !== "" && value === text(get(role.props, "name"))));
+}
+
+/** As the offline check: every schedule is ENABLED (state DISABLED stops the monitor silently). */
+const scheduleEnabled: ResourceCheck = (schedule) =>
+  get(schedule.props, "state") === "DISABLED" ? ["the schedule is DISABLED: the archive is no longer proven continuously"] : [];
+
+/** As the offline check: no Allow of a task role's inline policies covers a destructive S3 action; no managed policy attached to it. */
+const taskRoleNoDelete: StackCheck = (resources) => {
+  const roles = taskRoles(resources);
+  const findings: Finding[] = [];
+  for (const policy of byType(resources, Types.iamRolePolicy)) {
+    const role = roleOf(policy, roles);
+    if (!role) continue;
+    for (const s of statements(asDocument(get(policy.props, "policy"))).filter((s) => get(s, "Effect") === "Allow")) {
+      for (const action of grants(s, destructiveS3Actions)) {
+        findings.push({
+          message: `role policy '${policy.name}': statement ${text(get(s, "Sid")) ?? "(no Sid)"} allows ${action} to role '${role.name}', which ECS/Batch tasks assume: a task must never delete, unlock or unprotect evidence`,
+          urn: policy.urn,
+        });
+      }
+    }
+  }
+  for (const attachment of byType(resources, Types.iamRolePolicyAttachment)) {
+    const role = roleOf(attachment, roles);
+    if (!role) continue;
+    findings.push({
+      message: `'${attachment.name}' attaches ${text(get(attachment.props, "policyArn")) ?? "a managed policy"} to role '${role.name}', which ECS/Batch tasks assume: only inline policies, which this check reads, may grant it permissions`,
+      urn: attachment.urn,
+    });
+  }
+  return findings;
+};
+
+/** As the offline check: a SIGN_VERIFY key's policy lets at most one principal sign, a task role named by its exact ARN. */
+const signOnlyTaskRole: StackCheck = (resources) => {
+  const roleNames = new Set(taskRoles(resources).map((r) => text(get(r.props, "name"))).filter((n): n is string => n !== undefined));
+  const findings: Finding[] = [];
+  for (const key of byType(resources, Types.kmsKey).filter((k) => get(k.props, "keyUsage") === "SIGN_VERIFY")) {
+    const signers = new Set<string>();
+    for (const s of statements(asDocument(get(key.props, "policy"))).filter((s) => get(s, "Effect") === "Allow")) {
+      if (grants(s, ["kms:Sign"]).length === 0) continue;
+      const principal = get(s, "Principal");
+      if (typeof principal === "string") signers.add(principal);
+      else if (principal && typeof principal === "object") {
+        for (const [kind, values] of Object.entries(principal)) for (const v of strings(values)) signers.add(kind === "AWS" ? v : `${kind}:${v}`);
+      } else signers.add("(a NotPrincipal or no principal)");
+    }
+    const list = [...signers].sort();
+    if (list.length > 1) {
+      findings.push({ message: `key '${key.name}': kms:Sign is allowed to ${list.length} principals (${list.join(", ")}): only the integrity monitor's task role may sign attestations`, urn: key.urn });
+    } else if (list.length === 1 && !(/^arn:aws[a-z-]*:iam::[0-9]{12}:role\/[A-Za-z0-9+=,.@_/-]+$/.test(list[0]) && roleNames.has(list[0].split("/").pop()!))) {
+      findings.push({ message: `key '${key.name}': kms:Sign is allowed to ${list[0]}: only a role that ECS/Batch tasks assume (the integrity monitor's task role), named by its ARN without wildcards, may sign attestations`, urn: key.urn });
+    }
+  }
+  return findings;
+};
+
 // ---- the catalog ----------------------------------------------------------------------------------
 
 const trailResource = (id: string, check: ResourceCheck): PolicySpec => ({ id, kind: "resource", resourceType: Types.trail, resourceCheck: check });
@@ -432,6 +526,9 @@ export const specs: readonly PolicySpec[] = [
   { id: "audit-account-lockdown", kind: "stack", stackCheck: auditAccountLockdown },
   { id: "audit-stack-role-exempt", kind: "stack", stackCheck: auditStackRoleExempt },
   { id: "audit-lockdown-after-contents", kind: "stack", stackCheck: auditLockdownAfterContents },
+  { id: "monitor-kms-sign-only-task-role", kind: "stack", stackCheck: signOnlyTaskRole },
+  { id: "monitor-task-role-no-delete", kind: "stack", stackCheck: taskRoleNoDelete },
+  { id: "monitor-schedule-enabled", kind: "resource", resourceType: Types.schedule, resourceCheck: scheduleEnabled },
   { id: "guardrails-attached", kind: "stack", stackCheck: guardrailsAttached },
 ];
 

@@ -21,6 +21,10 @@ export const Types = {
   organizationsPolicy: "aws:organizations/policy:Policy",
   organizationsPolicyAttachment: "aws:organizations/policyAttachment:PolicyAttachment",
   awsProvider: "pulumi:providers:aws",
+  iamRole: "aws:iam/role:Role",
+  iamRolePolicy: "aws:iam/rolePolicy:RolePolicy",
+  iamRolePolicyAttachment: "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+  schedule: "aws:scheduler/schedule:Schedule",
   logArchiveComponent: "auditinfra:storage:LogArchive",
   organizationTrailComponent: "auditinfra:trail:OrganizationTrail",
 } as const;

@@ -20,6 +20,33 @@ function res(type: string, name: string, props: Record<string, any>, extra: Part
   return { type, name, urn: `urn:pulumi:audit::auditinfra::${type}::${name}`, props, protect: false, ...extra };
 }
 
+describe("the integrity monitor at preview time: policies as JSON strings, roles linked by dependency", () => {
+  const trust = JSON.stringify({ Statement: [{ Effect: "Allow", Principal: { Service: "ecs-tasks.amazonaws.com" }, Action: "sts:AssumeRole" }] });
+  const role = res("aws:iam/role:Role", "integrity-task-role", { name: "acme-audit-integrity-task", assumeRolePolicy: trust });
+  // The role's id is unknown until it exists: the engine records the dependency instead.
+  const policy = (actions: string[]) => res("aws:iam/rolePolicy:RolePolicy", "integrity-task-role-policy",
+    { role: undefined, policy: JSON.stringify({ Statement: [{ Sid: "State", Effect: "Allow", Action: actions, Resource: "arn:aws:s3:::state/*" }] }) },
+    { propertyDependencies: { role: [role.urn] } });
+  const key = (signer: string) => res("aws:kms/key:Key", "attestation-key", {
+    keyUsage: "SIGN_VERIFY",
+    customerMasterKeySpec: "RSA_3072",
+    policy: JSON.stringify({ Statement: [{ Effect: "Allow", Principal: { AWS: signer }, Action: "kms:Sign*", Resource: "*" }] }),
+  });
+
+  test("a delete granted to a task role through a dependency-linked policy is found", () => {
+    assert.deepEqual(run("monitor-task-role-no-delete", [role, policy(["s3:GetObject", "s3:PutObject"])]), []);
+    const messages = run("monitor-task-role-no-delete", [role, policy(["s3:GetObject", "s3:deleteobject*"])]);
+    assert.equal(messages.length, 2);
+    assert.match(messages[0], /allows s3:DeleteObject to role 'integrity-task-role'/);
+  });
+
+  test("kms:Sign through a wildcard is allowed to the task role by its ARN, to nothing else", () => {
+    assert.deepEqual(run("monitor-kms-sign-only-task-role", [role, key("arn:aws:iam::222222222222:role/acme-audit-integrity-task")]), []);
+    assert.equal(run("monitor-kms-sign-only-task-role", [role, key("arn:aws:iam::222222222222:role/acme-audit-*")]).length, 1);
+    assert.equal(run("monitor-kms-sign-only-task-role", [role, key("arn:aws:iam::222222222222:root")]).length, 1);
+  });
+});
+
 describe("the role the audit stack acts through, at preview time", () => {
   const lockdown = (exempt: string[]) => res("aws:organizations/policy:Policy", "lockdown", {
     type: "SERVICE_CONTROL_POLICY",

@@ -52,6 +52,12 @@ describe("preview.yml", () => {
     assert.equal(preview.permissions["pull-requests"], "write");
   });
 
+  test("builds the CLI image without pushing it", () => {
+    const run = preview.jobs.image.steps.map((s: any) => s.run ?? "").join("\n");
+    assert.match(run, /docker build --tag/);
+    assert.doesNotMatch(run, /docker push|docker login/);
+  });
+
   test("builds and tests before previewing", () => {
     assert.ok(preview.jobs.test.steps.some((s: any) => s.run === ".ci/run"));
     assert.equal(preview.jobs.preview.needs, "test");
@@ -98,6 +104,19 @@ describe("deploy.yml", () => {
     }
     const run = deploy.jobs.rollout.steps.map((s: any) => s.run ?? "").join("\n");
     assert.match(run, /dotnet run --project infra\/AuditInfra\.Automation -- rollout --all --policy-pack policy/);
+  });
+
+  test("pushes the CLI image after the audit stack (which owns the repository and names the tag), behind approval", () => {
+    const image = deploy.jobs.image;
+    assert.equal(image.needs, "audit");
+    assert.equal(image.environment, "production");
+    const run = image.steps.map((s: any) => s.run ?? "").join("\n");
+    assert.match(run, /docker build --tag "\$REPOSITORY:\$GITHUB_SHA" \./);
+    assert.match(run, /docker push "\$REPOSITORY:\$GITHUB_SHA"/);
+    const chained = image.steps.find((s: any) => s.with?.["role-chaining"] === true);
+    assert.ok(chained, "the push assumes the deployment role from the management-account role");
+    const audit = deploy.jobs.audit.steps.map((s: any) => s.run ?? "").join("\n");
+    assert.match(audit, /pulumi config set --path 'auditinfra:integrity\.imageTag' "\$GITHUB_SHA"/);
   });
 
   test("tags each stack with its role, which the pack reads", () => {

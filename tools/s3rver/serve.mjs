@@ -166,7 +166,38 @@ if (!directory || buckets.length === 0) {
 
 const s3 = new S3rver({ silent: !process.env.S3RVER_VERBOSE, directory, configureBuckets: buckets.map((name) => ({ name })) });
 await s3.configureBuckets();
-const serve = s3.callback();
+const plain = s3.callback();
+// s3rver ignores If-Match / If-None-Match on PUT; S3 answers 412 PreconditionFailed when the object's ETag differs
+// (If-Match) or the object exists (If-None-Match: *). Checked here, one conditional PUT per key at a time, so two
+// writers racing on one key see what they would see on S3: one wins, the other gets 412.
+const writing = new Map();
+const preconditionFailed = (res) => {
+  res.writeHead(412, { 'Content-Type': 'application/xml' });
+  res.end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>PreconditionFailed</Code><Message>At least one of the pre-conditions you specified did not hold</Message><Condition>If-Match</Condition></Error>');
+};
+const serve = async (req, res) => {
+  const ifMatch = req.headers['if-match'];
+  const ifNoneMatch = req.headers['if-none-match'];
+  if (req.method !== 'PUT' || (!ifMatch && !ifNoneMatch) || req.headers['x-amz-copy-source']) {
+    return plain(req, res);
+  }
+  const [, bucket, ...rest] = decodeURIComponent(new URL(req.url, 'http://localhost').pathname).split('/');
+  const id = `${bucket}/${rest.join('/')}`;
+  while (writing.has(id)) await writing.get(id);
+  let release;
+  writing.set(id, new Promise((resolve) => { release = resolve; }));
+  res.on('close', () => {
+    writing.delete(id);
+    release();
+  });
+  const found = await s3.store.getMetadata(bucket, rest.join('/')).catch(() => null);
+  const etag = found && found.etag ? found.etag.replace(/"/g, '') : null;
+  if ((ifNoneMatch === '*' && etag) || (ifMatch && ifMatch.replace(/"/g, '') !== etag)) {
+    req.resume();
+    return preconditionFailed(res);
+  }
+  return plain(req, res);
+};
 const server = http.createServer(latency > 0 ? (req, res) => setTimeout(() => serve(req, res), latency) : serve);
 server.keepAliveTimeout = 60000;
 await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve));

@@ -118,7 +118,10 @@ public static class AuditAccountDesigner
             lockdown,
             auditor,
             breakGlass,
-            [names.Logical(InAccountComponentNames.LogArchive), names.Logical(InAccountComponentNames.DetectionHub), names.Logical(InAccountComponentNames.QueryLayer)],
+            [
+                names.Logical(InAccountComponentNames.LogArchive), names.Logical(InAccountComponentNames.DetectionHub), names.Logical(InAccountComponentNames.QueryLayer),
+                .. config.Integrity.Enabled ? [names.Logical(InAccountComponentNames.IntegrityMonitor)] : Array.Empty<string>(),
+            ],
             DesignTags.For(config, "AuditAccount"));
     }
 }
@@ -129,6 +132,7 @@ public static class InAccountComponentNames
     public const string LogArchive = "log-archive";
     public const string DetectionHub = "detection-hub";
     public const string QueryLayer = "query-layer";
+    public const string IntegrityMonitor = "integrity-monitor";
 }
 
 public static class AuditAccountPlan

@@ -15,6 +15,8 @@ public static class AuditAccountPolicies
 {
     public const string DenyIamUsersSid = "DenyIamUsersAndAccessKeys";
     public const string DenyLogWritesSid = "DenyWritesToTheLogArchive";
+    public const string DenyLogBucketChangesSid = "DenyDeletingOrUnlockingAttestations";
+    public const string DenyLogBucketPutsSid = "DenyPutsOutsideTheIntegrityMonitor";
     public const string DenyCloudTrailChangesSid = "DenyCloudTrailChanges";
     public const string DenySecurityServicesSid = "DenyDisablingSecurityServices";
     public const string DenyOutsideRegionsSid = "DenyRegionsOutsideGoverned";
@@ -41,15 +43,40 @@ public static class AuditAccountPolicies
             Resources = ["*"],
             Conditions = [Exempt()],
         });
+        ImmutableArray<string> logWrites = ["s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion", "s3:PutObjectAcl", "s3:PutObjectRetention", "s3:PutObjectLegalHold", "s3:BypassGovernanceRetention", "s3:RestoreObject"];
         statements.Add(new PolicyStatement
         {
-            // CloudTrail writes as a service principal, which SCPs do not restrict.
+            // CloudTrail writes as a service principal, which SCPs do not restrict. With the
+            // integrity monitor, this covers what CloudTrail writes (AWSLogs/) and the two
+            // statements below the rest of the bucket, where the monitor may add attestations.
             Sid = DenyLogWritesSid,
             Effect = PolicyEffect.Deny,
-            Actions = ["s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion", "s3:PutObjectAcl", "s3:PutObjectRetention", "s3:PutObjectLegalHold", "s3:BypassGovernanceRetention", "s3:RestoreObject"],
-            Resources = [$"{names.LogBucketArn}/*", $"{names.AccessLogBucketArn}/*"],
+            Actions = logWrites,
+            Resources = config.Integrity.Enabled
+                ? [$"{names.LogBucketArn}/{names.KeyPrefixPath}AWSLogs/*", $"{names.AccessLogBucketArn}/*"]
+                : [$"{names.LogBucketArn}/*", $"{names.AccessLogBucketArn}/*"],
             Conditions = [Exempt()],
         });
+        if (config.Integrity.Enabled)
+        {
+            statements.Add(new PolicyStatement
+            {
+                Sid = DenyLogBucketChangesSid,
+                Effect = PolicyEffect.Deny,
+                Actions = logWrites.Remove("s3:PutObject"),
+                Resources = [$"{names.LogBucketArn}/*"],
+                Conditions = [Exempt()],
+            });
+            statements.Add(new PolicyStatement
+            {
+                Sid = DenyLogBucketPutsSid,
+                Effect = PolicyEffect.Deny,
+                Actions = ["s3:PutObject"],
+                Resources = [$"{names.LogBucketArn}/*"],
+                Conditions = [new PolicyCondition("ArnNotLike", "aws:PrincipalArn", Integrity.Monitor.IntegrityMonitorPolicies.LockdownPutExemptions(config, names))],
+            });
+        }
+
         statements.Add(guardrails.Single(s => s.Sid == GuardrailPolicies.ProtectLogBucketSid));
         statements.Add(guardrails.Single(s => s.Sid == GuardrailPolicies.ProtectTrailKeySid));
         statements.Add(guardrails.Single(s => s.Sid == GuardrailPolicies.ProtectDetectionHubSid));
@@ -141,8 +168,9 @@ public static class AuditAccountPolicies
     {
         var names = new ResourceNames(config);
         var audit = config.Organization.AuditAccountId;
-        return new PolicyDocument(
-            new PolicyStatement
+        var statements = new List<PolicyStatement>
+        {
+            new()
             {
                 Sid = "ReadTheLogs",
                 Actions = ["s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket", "s3:ListBucketVersions", "s3:GetBucketLocation", "s3:GetObjectRetention", "s3:GetBucketObjectLockConfiguration"],
@@ -181,7 +209,21 @@ public static class AuditAccountPolicies
                 Sid = "ReadTheDesign",
                 Actions = ["cloudtrail:DescribeTrails", "cloudtrail:GetTrailStatus", "cloudtrail:ListPublicKeys", "events:DescribeRule", "events:ListRules", "events:ListTargetsByRule"],
                 Resources = ["*"],
+            },
+        };
+        if (config.Integrity.Enabled)
+        {
+            statements.Insert(statements.Count - 1, new PolicyStatement
+            {
+                // Attestations are verified offline with the key's public half.
+                Sid = "VerifyAttestations",
+                Actions = ["kms:GetPublicKey", "kms:Verify", "kms:DescribeKey"],
+                Resources = [$"arn:{names.Partition}:kms:{config.HomeRegion}:{audit}:key/*"],
+                Conditions = [new PolicyCondition("ForAnyValue:StringEquals", "kms:ResourceAliases", new Integrity.Monitor.IntegrityMonitorNames(names).AttestationKeyAlias)],
             });
+        }
+
+        return new PolicyDocument(statements.ToImmutableArray());
     }
 
     /// <summary>Break-glass: people of the management account, with MFA; sessions of one hour.</summary>

@@ -34,6 +34,7 @@ public static class DesignCheck
         CheckLockdown(stack, resources, Fail);
         CheckActingRoleExempt(stack, resources, Fail);
         CheckLockdownAfterContents(stack, resources, Fail);
+        CheckIntegrityMonitor(resources, Fail);
         return [.. violations];
     }
 
@@ -210,7 +211,9 @@ public static class DesignCheck
     {
         foreach (var key in resources.Where(r => r.Type == "aws:kms/key:Key"))
         {
-            if (!IsTrue(key.Properties["enableKeyRotation"]))
+            // KMS rotates symmetric encryption keys only.
+            var symmetric = (Text(key.Properties["customerMasterKeySpec"]) ?? "SYMMETRIC_DEFAULT") == "SYMMETRIC_DEFAULT";
+            if (symmetric && !IsTrue(key.Properties["enableKeyRotation"]))
             {
                 fail("key-rotation", key.Name, "enableKeyRotation must be true");
             }
@@ -340,6 +343,119 @@ public static class DesignCheck
     /// <summary>IAM's ArnLike: '*' any run of characters, '?' one character, nothing else special.</summary>
     private static bool ArnLike(string pattern, string arn) =>
         System.Text.RegularExpressions.Regex.IsMatch(arn, "^" + System.Text.RegularExpressions.Regex.Escape(pattern).Replace(@"\*", ".*").Replace(@"\?", ".") + @"\z");
+
+    /// <summary>Actions that delete, unlock or unprotect stored objects: never for a role tasks assume.</summary>
+    private static readonly string[] DestructiveS3Actions =
+    [
+        "s3:DeleteObject", "s3:DeleteObjectVersion", "s3:BypassGovernanceRetention", "s3:PutObjectRetention", "s3:PutObjectLegalHold",
+        "s3:PutBucketPolicy", "s3:PutLifecycleConfiguration", "s3:DeleteBucket",
+    ];
+
+    /// <summary>
+    /// The integrity monitor's invariants: its schedules run, the roles its tasks assume cannot
+    /// delete or unlock evidence, and only such a role can sign with a signing key.
+    /// </summary>
+    private static void CheckIntegrityMonitor(List<Res> resources, Action<string, string, string> fail)
+    {
+        foreach (var schedule in resources.Where(r => r.Type == "aws:scheduler/schedule:Schedule"))
+        {
+            if (Text(schedule.Properties["state"]) == "DISABLED")
+            {
+                fail("monitor-schedule-enabled", schedule.Name, "the schedule is DISABLED: the archive is no longer proven continuously");
+            }
+        }
+
+        var taskRoles = resources.Where(r => r.Type == "aws:iam/role:Role" && TrustsService(r.Properties["assumeRolePolicy"], "ecs-tasks.amazonaws.com")).ToList();
+        foreach (var policy in resources.Where(r => r.Type == "aws:iam/rolePolicy:RolePolicy"))
+        {
+            if (taskRoles.FirstOrDefault(role => RefersToRole(policy.Properties["role"], role)) is not { } role)
+            {
+                continue;
+            }
+
+            foreach (var statement in Statements(policy.Properties["policy"]).Where(st => Text(st.Field("Effect")) == "Allow"))
+            {
+                var allowed = Strings(statement.Field("NotAction")).Count > 0
+                    ? DestructiveS3Actions.Where(a => !Strings(statement.Field("NotAction")).Any(p => ActionLike(p, a)))
+                    : DestructiveS3Actions.Where(a => Strings(statement.Field("Action")).Any(p => ActionLike(p, a)));
+                foreach (var action in allowed)
+                {
+                    fail("monitor-task-role-no-delete", policy.Name, $"statement {Text(statement.Field("Sid")) ?? "(no Sid)"} allows {action} to role '{role.Name}', which ECS/Batch tasks assume: a task must never delete, unlock or unprotect evidence");
+                }
+            }
+        }
+
+        foreach (var attachment in resources.Where(r => r.Type == "aws:iam/rolePolicyAttachment:RolePolicyAttachment"))
+        {
+            if (taskRoles.FirstOrDefault(role => RefersToRole(attachment.Properties["role"], role)) is { } role)
+            {
+                fail("monitor-task-role-no-delete", attachment.Name, $"attaches {Text(attachment.Properties["policyArn"]) ?? "a managed policy"} to role '{role.Name}', which ECS/Batch tasks assume: only inline policies, which this check reads, may grant it permissions");
+            }
+        }
+
+        var taskRoleNames = taskRoles.Select(r => Text(r.Properties["name"])).OfType<string>().ToHashSet(StringComparer.Ordinal);
+        foreach (var key in resources.Where(r => r.Type == "aws:kms/key:Key" && Text(r.Properties["keyUsage"]) == "SIGN_VERIFY"))
+        {
+            var signers = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var statement in Statements(key.Properties["policy"]).Where(st => Text(st.Field("Effect")) == "Allow"))
+            {
+                var signs = Strings(statement.Field("NotAction")).Count > 0
+                    ? !Strings(statement.Field("NotAction")).Any(p => ActionLike(p, "kms:Sign"))
+                    : Strings(statement.Field("Action")).Any(p => ActionLike(p, "kms:Sign"));
+                if (!signs)
+                {
+                    continue;
+                }
+
+                var principal = statement.Field("Principal");
+                if (Text(principal) is { } anyone)
+                {
+                    signers.Add(anyone);
+                }
+                else if (principal is JsonObject map)
+                {
+                    foreach (var (kind, values) in map)
+                    {
+                        foreach (var value in Strings(values))
+                        {
+                            signers.Add(kind == "AWS" ? value : $"{kind}:{value}");
+                        }
+                    }
+                }
+                else
+                {
+                    signers.Add("(a NotPrincipal or no principal)");
+                }
+            }
+
+            if (signers.Count > 1)
+            {
+                fail("monitor-kms-sign-only-task-role", key.Name, $"kms:Sign is allowed to {signers.Count} principals ({string.Join(", ", signers.Order(StringComparer.Ordinal))}): only the integrity monitor's task role may sign attestations");
+            }
+            else if (signers.Count == 1 && signers.Single() is var signer && !IsTaskRoleArn(signer, taskRoleNames))
+            {
+                fail("monitor-kms-sign-only-task-role", key.Name, $"kms:Sign is allowed to {signer}: only a role that ECS/Batch tasks assume (the integrity monitor's task role), named by its ARN without wildcards, may sign attestations");
+            }
+        }
+    }
+
+    private static bool IsTaskRoleArn(string arn, HashSet<string> taskRoleNames) =>
+        System.Text.RegularExpressions.Regex.IsMatch(arn, @"^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]+\z")
+        && taskRoleNames.Contains(arn.Split('/')[^1]);
+
+    private static bool TrustsService(JsonNode? trust, string service) =>
+        Statements(trust).Any(st => Text(st.Field("Effect")) == "Allow" && Strings(st.Field("Principal").Field("Service")).Contains(service));
+
+    /// <summary>A role policy's role: "${name.id}" (or .name) in plans, the role's name or id at preview time.</summary>
+    private static bool RefersToRole(JsonNode? value, Res role)
+    {
+        var text = Text(value);
+        return text is not null && (text.StartsWith("${" + role.Name + ".", StringComparison.Ordinal) || text == Text(role.Properties["name"]) || text == role.Id);
+    }
+
+    /// <summary>IAM action matching: case-insensitive, '*' any run of characters, '?' one character.</summary>
+    private static bool ActionLike(string pattern, string action) =>
+        System.Text.RegularExpressions.Regex.IsMatch(action, "^" + System.Text.RegularExpressions.Regex.Escape(pattern).Replace(@"\*", ".*").Replace(@"\?", ".") + @"\z", System.Text.RegularExpressions.RegexOptions.IgnoreCase);
 
     private static void CheckDetection(List<Res> resources, Action<string, string, string> fail)
     {

@@ -60,6 +60,9 @@ public sealed record AuditConfig
     /// <summary>Where the guardrail SCPs attach.</summary>
     public Guardrails.GuardrailSettings Guardrails { get; init; } = new();
 
+    /// <summary>The continuous integrity monitor of the audit stack (off unless enabled).</summary>
+    public Integrity.Monitor.IntegrityMonitorSettings Integrity { get; init; } = new();
+
     public string Partition => AwsFormats.PartitionOf(HomeRegion);
 
     public int RetentionDays => RetentionYears * 365;

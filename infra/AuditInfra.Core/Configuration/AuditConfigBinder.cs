@@ -84,6 +84,12 @@ public static class AuditConfigBinder
 
         var trail = Trail.TrailSettings.Bind(root.Section("trail"), organization);
         var guardrails = Guardrails.GuardrailSettings.Bind(root.Section("guardrails"), required: Stacks.StackRoles.FromStackName(raw.StackName) == Stacks.StackRole.Management);
+        var integrity = Integrity.Monitor.IntegrityMonitorSettings.Bind(root.Section("integrity"));
+        if (integrity.Enabled && Stacks.StackRoles.FromStackName(raw.StackName) == Stacks.StackRole.Management)
+        {
+            root.Error("integrity", "the integrity monitor is deployed by the audit stack: enable it in Pulumi.audit.yaml, not in the prod stack");
+        }
+
         root.ReportUnknownKeys();
         if (issues.Any(i => i.Severity == IssueSeverity.Error))
         {
@@ -113,6 +119,7 @@ public static class AuditConfigBinder
             Detection = detection,
             AuditAccount = auditAccount,
             Guardrails = guardrails,
+            Integrity = integrity,
         };
         return config;
     }

@@ -135,15 +135,17 @@ public sealed record CanaryHubDesign(
 
 public static class DetectionHubDesigner
 {
+    public const string AlarmsPublishSid = "AllowDesignAlarmsToPublish";
+
     public static DetectionHubDesign Design(AuditConfig config)
     {
         var names = new ResourceNames(config);
         var audit = config.Organization.AuditAccountId;
         var region = config.HomeRegion;
-        var topicName = $"{config.NamePrefix}-detections";
-        var topicArn = $"arn:{names.Partition}:sns:{region}:{audit}:{topicName}";
-        var dlqName = $"{config.NamePrefix}-detections-dlq";
-        var dlqArn = $"arn:{names.Partition}:sqs:{region}:{audit}:{dlqName}";
+        var topicName = names.DetectionTopicName;
+        var topicArn = names.DetectionTopicArn;
+        var dlqName = names.DetectionDeadLetterQueueName;
+        var dlqArn = names.DetectionDeadLetterQueueArn;
         var ruleArns = $"arn:{names.Partition}:events:{region}:{audit}:rule/{names.DetectionBusName}/{names.DetectionRuleNamePrefix}*";
 
         var busPolicy = new PolicyDocument(new PolicyStatement
@@ -155,12 +157,11 @@ public static class DetectionHubDesigner
             Conditions = [new PolicyCondition("StringEquals", "aws:PrincipalOrgID", config.Organization.OrganizationId)],
         });
         var fromDetectionRules = new PolicyCondition("ArnLike", "aws:SourceArn", ruleArns);
-        var canaryRule = DetectionCatalog.For(config).FirstOrDefault(d => d.IsCanary);
         var canaryAlarmPrefix = $"{config.NamePrefix}-detection-canary-";
-        var fromCanaryAlarms = new PolicyCondition("ArnLike", "aws:SourceArn", $"arn:{names.Partition}:cloudwatch:{region}:{audit}:alarm:{canaryAlarmPrefix}*");
-        var topicStatements = new List<PolicyStatement>
-        {
-            new()
+        // The design's own CloudWatch alarms (e.g. the integrity monitor's missed run) notify the same topic.
+        var fromDesignAlarms = new PolicyCondition("ArnLike", "aws:SourceArn", $"arn:{names.Partition}:cloudwatch:{region}:{audit}:alarm:{config.NamePrefix}-*");
+        var topicPolicy = new PolicyDocument(
+            new PolicyStatement
             {
                 Sid = "AllowDetectionRulesToPublish",
                 Principal = PolicyPrincipal.Service(names.ServicePrincipal("events")),
@@ -168,23 +169,16 @@ public static class DetectionHubDesigner
                 Resources = [topicArn],
                 Conditions = [fromDetectionRules],
             },
-        };
-        if (canaryRule is not null)
-        {
-            topicStatements.Add(new PolicyStatement
+            new PolicyStatement
             {
-                Sid = "AllowCanaryAlarmsToPublish",
+                Sid = AlarmsPublishSid,
                 Principal = PolicyPrincipal.Service(names.ServicePrincipal("cloudwatch")),
                 Actions = ["sns:Publish"],
                 Resources = [topicArn],
-                Conditions = [fromCanaryAlarms],
+                Conditions = [fromDesignAlarms],
             });
-        }
-
-        var topicPolicy = new PolicyDocument(topicStatements.ToArray());
-        var keyStatements = new List<PolicyStatement>
-        {
-            new()
+        var keyPolicy = new PolicyDocument(
+            new PolicyStatement
             {
                 Sid = LogArchivePolicies.KeyAdministrationSid,
                 Principal = PolicyPrincipal.Aws(config.DeploymentRoleArn, config.BreakGlassRoleArn),
@@ -200,29 +194,23 @@ public static class DetectionHubDesigner
                 Resources = ["*"],
                 Conditions = [fromDetectionRules],
             },
-            new()
+            new PolicyStatement
+            {
+                // CloudWatch encrypts the alarm notifications it publishes to the topic with this key.
+                Sid = AlarmsPublishSid,
+                Principal = PolicyPrincipal.Service(names.ServicePrincipal("cloudwatch")),
+                Actions = ["kms:Decrypt", "kms:GenerateDataKey*"],
+                Resources = ["*"],
+                Conditions = [fromDesignAlarms],
+            },
+            new PolicyStatement
             {
                 Sid = "AllowSubscribersOfTheAuditAccount",
                 Principal = PolicyPrincipal.Aws(names.AccountRootArn(audit)),
                 Actions = ["kms:Decrypt", "kms:DescribeKey"],
                 Resources = ["*"],
                 Conditions = [new PolicyCondition("StringEquals", "kms:CallerAccount", audit)],
-            },
-        };
-        if (canaryRule is not null)
-        {
-            keyStatements.Add(new PolicyStatement
-            {
-                // CloudWatch encrypts the alarm notifications it publishes to the topic with this key.
-                Sid = "AllowCanaryAlarmsToUseTheKey",
-                Principal = PolicyPrincipal.Service(names.ServicePrincipal("cloudwatch")),
-                Actions = ["kms:Decrypt", "kms:GenerateDataKey*"],
-                Resources = ["*"],
-                Conditions = [fromCanaryAlarms],
             });
-        }
-
-        var keyPolicy = new PolicyDocument(keyStatements.ToArray());
         var dlqPolicy = new PolicyDocument(new PolicyStatement
         {
             Sid = "AllowDetectionRulesToDeadLetter",

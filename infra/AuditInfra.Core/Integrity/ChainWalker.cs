@@ -54,11 +54,18 @@ public static class ChainWalker
             .ToDictionary(g => g.Key, g => g.OrderBy(d => d.Key.Timestamp).ThenBy(d => d.Key.Key, StringComparer.Ordinal).ToList());
 
     /// <summary>The digests to read: those in range, plus each chain's digest just before the range (as context, to check the first link).</summary>
-    public static List<(CloudTrailKey Key, bool Context)> DigestsToRead(Dictionary<string, List<(CloudTrailKey Key, long Size)>> chains, VerifyOptions options)
+    public static List<(CloudTrailKey Key, bool Context)> DigestsToRead(Dictionary<string, List<(CloudTrailKey Key, long Size)>> chains, VerifyOptions options, IReadOnlyDictionary<string, ChainCheckpoint>? checkpoints = null)
     {
         var toRead = new List<(CloudTrailKey Key, bool Context)>();
-        foreach (var chain in chains.Values)
+        foreach (var (chainId, chain) in chains)
         {
+            if (checkpoints?.GetValueOrDefault(chainId) is { } checkpoint)
+            {
+                // The checkpoint is the context: only digests after it are read.
+                toRead.AddRange(chain.Where(d => d.Key.Timestamp > checkpoint.LastEnd && d.Key.Key != checkpoint.LastDigest && InRange(d.Key.Timestamp, options, digest: true)).Select(d => (d.Key, false)));
+                continue;
+            }
+
             var first = chain.FindIndex(d => InRange(d.Key.Timestamp, options, digest: true));
             if (first < 0)
             {
@@ -81,12 +88,20 @@ public static class ChainWalker
         Dictionary<string, List<(CloudTrailKey Key, long Size)>> chains,
         IReadOnlyDictionary<string, DigestRead> reads,
         VerifyOptions options,
-        WalkOutcome outcome)
+        WalkOutcome outcome,
+        IReadOnlyDictionary<string, DigestRead>? starts = null)
     {
         var allDigestKeys = chains.Values.SelectMany(c => c).Select(d => d.Key.Key).ToHashSet(StringComparer.Ordinal);
         foreach (var (chainId, chain) in chains)
         {
             var present = chain.Where(d => reads.ContainsKey(d.Key.Key)).Select(d => reads[d.Key.Key]).ToList();
+            if (starts?.GetValueOrDefault(chainId) is { } start)
+            {
+                // A checkpoint comes first, as remembered, whether or not its digest is still listed.
+                present.RemoveAll(r => r.Key.Key == start.Key.Key);
+                present.Insert(0, start);
+            }
+
             WalkChain(chainId.EndsWith("|backfill", StringComparison.Ordinal), present, reads, allDigestKeys, options, outcome);
         }
     }

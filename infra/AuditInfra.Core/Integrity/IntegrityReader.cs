@@ -50,10 +50,10 @@ public sealed class IntegrityReader(IObjectStore store, int parallelism)
     public long UncompressedBytesOf(string account, string region) => uncompressedByChain.GetValueOrDefault((account, region));
 
     /// <summary>Lists one unit: every digest and log of its account and region passing the filters, and whatever else is in its folders.</summary>
-    public async Task<UnitListing> ListAsync(SourceLayout.Unit unit, VerifyOptions options, CancellationToken cancellationToken)
+    public async Task<UnitListing> ListAsync(SourceLayout.Unit unit, VerifyOptions options, CancellationToken cancellationToken, bool fromCheckpoint = false)
     {
         var listing = new UnitListing();
-        await foreach (var entry in unit.ListAsync(store, options, cancellationToken))
+        await foreach (var entry in unit.ListAsync(store, options, cancellationToken, fromCheckpoint))
         {
             var key = CloudTrailKeys.Parse(entry.Key);
             if (key is not null || entry.Key.Contains("AWSLogs/", StringComparison.Ordinal))

@@ -71,6 +71,9 @@ public enum FindingKind
 
     /// <summary>An account asked for with --account has no CloudTrail data in the source.</summary>
     AccountWithoutData,
+
+    /// <summary>An attestation already stored for an account-day states other facts than this verification proved (never overwritten).</summary>
+    AttestationConflict,
 }
 
 /// <summary>Informational observations: reported, never an error.</summary>
@@ -139,6 +142,12 @@ public sealed record IntegrityReport(
 
     /// <summary>Per chain and UTC day whose digests this run read: the day's first and last digest, counts, complete and clean.</summary>
     public IReadOnlyList<DayProof> DayProofs { get; init; } = [];
+
+    /// <summary>
+    /// The chains this run proved further, each at its newest verified digest (chains with a finding are left out):
+    /// what a verify state is advanced with. Not part of the JSON report.
+    /// </summary>
+    public IReadOnlyDictionary<string, ChainCheckpoint> Checkpoints { get; init; } = new Dictionary<string, ChainCheckpoint>();
 
     private static readonly JsonSerializerOptions Options = new()
     {

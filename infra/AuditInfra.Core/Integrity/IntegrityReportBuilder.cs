@@ -35,10 +35,16 @@ public sealed class IntegrityReportBuilder
 {
     private readonly List<ChainSummary> summaries = [];
     private readonly List<DayDraft> days = [];
+    private readonly Dictionary<string, ChainCheckpoint> checkpoints = new(StringComparer.Ordinal);
 
     /// <summary>A day being proven: its digests (oldest first) and whether a finding touched it so far.</summary>
-    private sealed class DayDraft(string? orgId, string account, string region, string trail, DateOnly day)
+    private sealed class DayDraft(string chainId, string? orgId, string account, string region, string trail, DateOnly day, DayProgress? prior)
     {
+        public string ChainId { get; } = chainId;
+
+        /// <summary>The part of the day earlier runs proved (from the chain's checkpoint), continued here.</summary>
+        public DayProgress? Prior { get; } = prior;
+
         public string? OrgId { get; } = orgId;
 
         public string Account { get; } = account;
@@ -62,16 +68,18 @@ public sealed class IntegrityReportBuilder
         IReadOnlyDictionary<string, bool> logResults,
         IReadOnlyCollection<IntegrityFinding> unitFindings,
         VerifyOptions options,
-        Func<string, string, long> uncompressedBytesOf)
+        Func<string, string, long> uncompressedBytesOf,
+        IReadOnlyDictionary<string, ChainCheckpoint>? continued = null)
     {
         var unitSummaries = Summarize(reads, logKeys, expected, logResults, unitFindings, options, uncompressedBytesOf);
 
         var drafts = reads.Values
             .Where(r => !r.Context && !r.Key.Backfill && r.File is not null)
-            .GroupBy(r => (r.Key.OrgId, r.Key.Account, r.Key.Region, Trail: r.Key.TrailName!, Day: DateOnly.FromDateTime(r.File!.Start.UtcDateTime)))
+            .GroupBy(r => (r.Key.ChainId, r.Key.OrgId, r.Key.Account, r.Key.Region, Trail: r.Key.TrailName!, Day: DateOnly.FromDateTime(r.File!.Start.UtcDateTime)))
             .Select(g =>
             {
-                var draft = new DayDraft(g.Key.OrgId, g.Key.Account, g.Key.Region, g.Key.Trail, g.Key.Day);
+                var prior = continued?.GetValueOrDefault(g.Key.ChainId)?.Day is { } p && p.Date == g.Key.Day ? p : null;
+                var draft = new DayDraft(g.Key.ChainId, g.Key.OrgId, g.Key.Account, g.Key.Region, g.Key.Trail, g.Key.Day, prior);
                 draft.Digests.AddRange(g.OrderBy(r => r.File!.Start).ThenBy(r => r.Key.Key, StringComparer.Ordinal));
                 return draft;
             })
@@ -91,10 +99,37 @@ public sealed class IntegrityReportBuilder
             TaintByKey(finding.Key, drafts);
         }
 
+        // Each chain's newest digest read and proven so far; kept only if no finding touches its chain (see Build).
+        var newest = reads.Values
+            .Where(r => !r.Context && !r.Key.Backfill && r.File is not null && r.Sha256 is not null && !string.IsNullOrWhiteSpace(r.Signature))
+            .GroupBy(r => r.Key.ChainId)
+            .Select(g => g.MaxBy(r => r.File!.End)!)
+            .ToList();
+
         lock (days)
         {
             summaries.AddRange(unitSummaries);
             days.AddRange(drafts);
+            foreach (var read in newest)
+            {
+                var end = read.File!.End;
+                var endMinute = new DateTimeOffset(end.Year, end.Month, end.Day, end.Hour, end.Minute, 0, TimeSpan.Zero);
+                var provenAfter = read.File.LogFiles
+                    .Where(l => CloudTrailKeys.Parse(l.S3Object) is { } k && k.Timestamp >= endMinute)
+                    .Select(l => l.S3Object)
+                    .Order(StringComparer.Ordinal)
+                    .ToList();
+                var day = drafts.First(d => d.ChainId == read.Key.ChainId && d.Day == DateOnly.FromDateTime(read.File.Start.UtcDateTime));
+                var first = day.Digests[0];
+                var progress = new DayProgress(
+                    day.Day,
+                    day.Prior?.FirstDigest ?? first.Key.Key,
+                    day.Prior is null ? first.Signature?.Trim() : day.Prior.FirstSignature,
+                    day.Prior?.FirstStart ?? first.File!.Start,
+                    (day.Prior?.Digests ?? 0) + day.Digests.Count,
+                    (day.Prior?.Logs ?? 0) + day.Digests.Sum(r => r.File!.LogFiles.Count));
+                checkpoints[read.Key.ChainId] = new ChainCheckpoint(read.Key.Key, read.Signature!.Trim(), read.Sha256!, read.File.Start, end, provenAfter, progress);
+            }
         }
     }
 
@@ -133,6 +168,10 @@ public sealed class IntegrityReportBuilder
             elapsed)
         {
             DayProofs = DayProofs(),
+            // A chain with a finding is not advanced: its findings are reported again by every run until resolved.
+            Checkpoints = checkpoints
+                .Where(c => CloudTrailKeys.Parse(c.Value.LastDigest) is { } k && !findingsByChain.ContainsKey((k.Account, k.Region)))
+                .ToDictionary(c => c.Key, c => c.Value, StringComparer.Ordinal),
         };
     }
 
@@ -143,13 +182,15 @@ public sealed class IntegrityReportBuilder
         .ToList();
 
     private List<DayProof> DayProofs() => days
-        .GroupBy(d => (d.OrgId, d.Account, d.Region, d.Trail, d.Day))
+        .GroupBy(d => (d.ChainId, d.OrgId, d.Account, d.Region, d.Trail, d.Day))
         .Select(g =>
         {
             var digests = g.SelectMany(d => d.Digests).OrderBy(r => r.File!.Start).ThenBy(r => r.Key.Key, StringComparer.Ordinal).ToList();
-            var first = digests[0];
+            var prior = g.Select(d => d.Prior).FirstOrDefault(p => p is not null);
             var last = digests[^1];
-            return new DayProof(g.Key.OrgId, g.Key.Account, g.Key.Region, g.Key.Trail, g.Key.Day, first.Key.Key, first.Signature?.Trim(), last.Key.Key, last.Signature?.Trim(), digests.Count, digests.Sum(r => r.File!.LogFiles.Count), Covers(g.Key.Day, digests), !g.Any(d => d.Tainted));
+            return prior is null
+                ? new DayProof(g.Key.OrgId, g.Key.Account, g.Key.Region, g.Key.Trail, g.Key.Day, digests[0].Key.Key, digests[0].Signature?.Trim(), last.Key.Key, last.Signature?.Trim(), digests.Count, digests.Sum(r => r.File!.LogFiles.Count), Covers(g.Key.Day, digests), !g.Any(d => d.Tainted))
+                : new DayProof(g.Key.OrgId, g.Key.Account, g.Key.Region, g.Key.Trail, g.Key.Day, prior.FirstDigest, prior.FirstSignature, last.Key.Key, last.Signature?.Trim(), prior.Digests + digests.Count, prior.Logs + digests.Sum(r => r.File!.LogFiles.Count), Covers(g.Key.Day, digests, prior.FirstStart), !g.Any(d => d.Tainted));
         })
         .OrderBy(p => p.Account, StringComparer.Ordinal)
         .ThenBy(p => p.Region, StringComparer.Ordinal)
@@ -161,11 +202,16 @@ public sealed class IntegrityReportBuilder
     /// The digests cover the day without a gap: the first starts within its first hour (the minutes before belong to
     /// the previous day's last digest), each starts where the one before ended, and the last ends at midnight or later.
     /// </summary>
-    public static bool Covers(DateOnly day, IReadOnlyList<DigestRead> digests)
+    /// <param name="priorStart">
+    /// When the day was begun by earlier runs: the start of its first digest. Those runs proved it up to the checkpoint,
+    /// and this run's first digest was checked to link to the checkpoint (a broken link is a finding, which leaves the
+    /// day unclean), so coverage is judged from there.
+    /// </param>
+    public static bool Covers(DateOnly day, IReadOnlyList<DigestRead> digests, DateTimeOffset? priorStart = null)
     {
         var dayStart = new DateTimeOffset(day.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
         var dayEnd = dayStart.AddDays(1);
-        if (digests.Count == 0 || digests[0].File!.Start > dayStart + ChainWalker.Hour + ChainWalker.Slack || digests[^1].File!.End < dayEnd - ChainWalker.Slack)
+        if (digests.Count == 0 || (priorStart ?? digests[0].File!.Start) > dayStart + ChainWalker.Hour + ChainWalker.Slack || digests[^1].File!.End < dayEnd - ChainWalker.Slack)
         {
             return false;
         }

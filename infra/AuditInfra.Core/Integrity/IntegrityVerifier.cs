@@ -19,6 +19,15 @@ public sealed record VerifyOptions
     /// <summary>Only the chains (account, region) of this shard; null for all.</summary>
     public ChainShard? Shard { get; init; }
 
+    /// <summary>
+    /// Where each chain was last proven (from a verify state): a chain with a checkpoint is verified only from its
+    /// newest proven digest on, its first new digest linked to that digest as remembered. Ignored when <see cref="Full"/>.
+    /// </summary>
+    public IReadOnlyDictionary<string, ChainCheckpoint> Checkpoints { get; init; } = new Dictionary<string, ChainCheckpoint>();
+
+    /// <summary>Verify everything in range whatever the checkpoints (a periodic full pass catches what changed before them).</summary>
+    public bool Full { get; init; }
+
     /// <summary>Concurrent reads; 0 picks one per core for a local copy and 64 for S3.</summary>
     public int Parallelism { get; init; }
 
@@ -50,8 +59,13 @@ public sealed class IntegrityVerifier(IObjectStore store, PublicKeySet keys)
 
     private const long LargeHeapBytes = 64L * 1024 * 1024;
 
+    /// <summary>A unit listing this many keys may leave megabytes behind (about 1 KB per key).</summary>
+    private const int LargeUnitKeys = 10_000;
+
     /// <summary>Units read at once from a remote store; its requests share one gate of --parallel permits.</summary>
     private const int ConcurrentRemoteUnits = 8;
+
+    private const int IncrementalRemoteUnits = 32;
 
     public async Task<IntegrityReport> VerifyAsync(VerifyOptions options, IProgress<VerifyProgress>? progress = null, CancellationToken cancellationToken = default)
     {
@@ -64,12 +78,15 @@ public sealed class IntegrityVerifier(IObjectStore store, PublicKeySet keys)
         progress?.Report(new VerifyProgress("listing", 0, 0, 0));
         var units = await SourceLayout.DiscoverAsync(store, options, cancellationToken);
         run.UnitsTotal = units.Count;
-        await Parallel.ForEachAsync(units, new ParallelOptions { MaxDegreeOfParallelism = store.IsLocal ? 1 : ConcurrentRemoteUnits, CancellationToken = cancellationToken }, async (unit, ct) =>
+        // A run from checkpoints holds an hour or so per unit: more units overlap, each being a few listings.
+        var concurrentUnits = store.IsLocal ? 1 : options.Checkpoints.Count > 0 && !options.Full ? IncrementalRemoteUnits : ConcurrentRemoteUnits;
+        await Parallel.ForEachAsync(units, new ParallelOptions { MaxDegreeOfParallelism = concurrentUnits, CancellationToken = cancellationToken }, async (unit, ct) =>
         {
-            await VerifyUnitAsync(unit, run, ct);
+            var keysListed = await VerifyUnitAsync(unit, run, ct);
             // A unit's keys and digests all die here; a long chain's can be tens of MB, which would otherwise sit
-            // in gen2 until the GC's own budget. Collecting then keeps the heap at about one unit's size.
-            if (GC.GetTotalMemory(forceFullCollection: false) > LargeHeapBytes)
+            // in gen2 until the GC's own budget. Collecting then keeps the heap at about one unit's size. A small
+            // unit (an incremental run's hour) leaves too little to be worth a full collection.
+            if (keysListed > LargeUnitKeys && GC.GetTotalMemory(forceFullCollection: false) > LargeHeapBytes)
             {
                 GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
             }
@@ -246,21 +263,59 @@ public sealed class IntegrityVerifier(IObjectStore store, PublicKeySet keys)
             progress?.Report(new VerifyProgress("account/region chains", Volatile.Read(ref UnitsDone), UnitsTotal, Reader.BytesRead));
     }
 
-    private async Task VerifyUnitAsync(SourceLayout.Unit unit, Run run, CancellationToken cancellationToken)
+    /// <summary>The checkpoints of a unit's account and region, unless the run is full.</summary>
+    private static Dictionary<string, ChainCheckpoint> CheckpointsOf(SourceLayout.Unit unit, VerifyOptions options)
     {
-        var options = run.Options;
+        var result = new Dictionary<string, ChainCheckpoint>(StringComparer.Ordinal);
+        if (options.Full)
+        {
+            return result;
+        }
+
+        foreach (var (chain, checkpoint) in options.Checkpoints)
+        {
+            var key = CloudTrailKeys.Parse(checkpoint.LastDigest);
+            if (key is not null && ChainWalker.Selected(key, options) && (unit.AccountRoot is null || (key.Region == unit.Region && unit.AccountRoot.TrimEnd('/').EndsWith("/" + key.Account, StringComparison.Ordinal))))
+            {
+                result[chain] = checkpoint;
+            }
+        }
+
+        return result;
+    }
+
+    /// <returns>How many keys the unit listed.</returns>
+    private async Task<int> VerifyUnitAsync(SourceLayout.Unit unit, Run run, CancellationToken cancellationToken)
+    {
         var reader = run.Reader;
+
+        // With checkpoints, the unit is listed and its logs judged only from the oldest of them on: what came
+        // before was proven by an earlier run, and the chain stays proven because the first new digest must link
+        // to the checkpoint as remembered.
+        var checkpoints = CheckpointsOf(unit, run.Options);
+        var options = run.Options;
+        if (checkpoints.Count > 0)
+        {
+            var from = checkpoints.Values.Min(c => c.LastEnd);
+            options = options with { Start = options.Start is { } start && start > from ? start : from };
+        }
 
         // 1. Listing: every digest and log of the unit, whatever the time range (within a day of it), so
         // that a digest named as "previous" can be told missing from merely outside the range.
-        var listing = await reader.ListAsync(unit, options, cancellationToken);
+        var listing = await reader.ListAsync(unit, options, cancellationToken, fromCheckpoint: checkpoints.Count > 0);
         var outcome = new WalkOutcome();
         outcome.Findings.AddRange(listing.Findings);
         outcome.Notes.AddRange(listing.Notes);
 
-        // 2. Digests in range, plus each chain's digest just before the range (to check the first link).
+        // 2. Digests in range, plus each chain's digest just before the range (to check the first link): read,
+        // or for a chain with a checkpoint, the checkpoint itself.
         var chains = ChainWalker.Chains(listing.Digests);
-        var reads = await reader.ReadDigestsAsync(ChainWalker.DigestsToRead(chains, options), cancellationToken);
+        var reads = await reader.ReadDigestsAsync(ChainWalker.DigestsToRead(chains, options, checkpoints), cancellationToken);
+        var starts = checkpoints.ToDictionary(c => c.Key, c => c.Value.AsContext(), StringComparer.Ordinal);
+        foreach (var context in starts.Values)
+        {
+            reads.TryAdd(context.Key.Key, context);
+        }
         var check = new DigestSignatureCheck(keys, store.Bucket);
         foreach (var read in reads.Values.Where(r => !r.Context))
         {
@@ -268,7 +323,7 @@ public sealed class IntegrityVerifier(IObjectStore store, PublicKeySet keys)
         }
 
         // 3. The chains: previous* fields against the digest actually read before, missing digests, gaps.
-        ChainWalker.WalkChains(chains, reads, options, outcome);
+        ChainWalker.WalkChains(chains, reads, options, outcome, starts);
 
         // 4. Logs: every listed log hashed; every present log in range listed by some digest.
         var expected = ChainWalker.ExpectedLogs(reads.Values);
@@ -279,8 +334,10 @@ public sealed class IntegrityVerifier(IObjectStore store, PublicKeySet keys)
             ChainWalker.JudgeLog(key.Key, hash, digest, hashed[key.Key], outcome);
         }
 
-        ChainWalker.ClassifyUnlistedLogs(listing.Logs, expected, reads, options, outcome);
-        run.Report.AddUnit(reads, listing.Logs, expected, outcome.LogResults, outcome.Findings, options, reader.UncompressedBytesOf);
+        var proven = checkpoints.Values.SelectMany(c => c.ProvenLogs).ToHashSet(StringComparer.Ordinal);
+        var unjudged = proven.Count == 0 ? listing.Logs : listing.Logs.Where(l => !proven.Contains(l.Key)).ToDictionary(l => l.Key, l => l.Value, StringComparer.Ordinal);
+        ChainWalker.ClassifyUnlistedLogs(unjudged, expected, reads, options, outcome);
+        run.Report.AddUnit(reads, listing.Logs, expected, outcome.LogResults, outcome.Findings, options, reader.UncompressedBytesOf, checkpoints);
         foreach (var finding in outcome.Findings)
         {
             run.Findings.Add(finding);
@@ -293,6 +350,8 @@ public sealed class IntegrityVerifier(IObjectStore store, PublicKeySet keys)
             run.Tails.AddRange(outcome.Tails);
             run.ChainEnds.AddRange(outcome.ChainEnds);
         }
+
+        return listing.Digests.Count + listing.Logs.Count;
     }
 
     /// <summary>Accounts asked for that the source holds nothing of; the caller tells a source with no layout at all apart.</summary>

@@ -26,7 +26,12 @@ public static partial class SourceLayout
     /// </summary>
     public sealed record Unit(string? AccountRoot, string? Region)
     {
-        public async IAsyncEnumerable<ObjectEntry> ListAsync(IObjectStore store, VerifyOptions options, [EnumeratorCancellation] CancellationToken cancellationToken)
+        /// <param name="fromCheckpoint">
+        /// Listing for a run that continues from checkpoints (<see cref="VerifyOptions.Start"/> is the oldest): the day
+        /// before the start (where a range's context digest is) is not needed, and no folder after today can exist
+        /// yet (a quarter hour of clock skew allowed), so an hourly monitor lists one day per kind, two after midnight.
+        /// </param>
+        public async IAsyncEnumerable<ObjectEntry> ListAsync(IObjectStore store, VerifyOptions options, [EnumeratorCancellation] CancellationToken cancellationToken, bool fromCheckpoint = false)
         {
             if (AccountRoot is null)
             {
@@ -39,7 +44,7 @@ public static partial class SourceLayout
             }
 
             // Digests and logs are listed at once: against S3 that halves the listing's round trips.
-            var kinds = await Task.WhenAll(new[] { "CloudTrail-Digest/", "CloudTrail/" }.Select(kind => CollectAsync(store, Relative(store, $"{AccountRoot}{kind}{Region}/"), options, cancellationToken)));
+            var kinds = await Task.WhenAll(new[] { "CloudTrail-Digest/", "CloudTrail/" }.Select(kind => CollectAsync(store, Relative(store, $"{AccountRoot}{kind}{Region}/"), options, fromCheckpoint, cancellationToken)));
             foreach (var entry in kinds.SelectMany(k => k))
             {
                 yield return entry;
@@ -103,11 +108,13 @@ public static partial class SourceLayout
             return current;
         }
 
-        private static async Task<List<ObjectEntry>> CollectAsync(IObjectStore store, string folder, VerifyOptions options, CancellationToken cancellationToken)
+        private static async Task<List<ObjectEntry>> CollectAsync(IObjectStore store, string folder, VerifyOptions options, bool fromCheckpoint, CancellationToken cancellationToken)
         {
             var result = new List<ObjectEntry>();
-            var first = (options.Start ?? DateTimeOffset.UnixEpoch).UtcDateTime.Date.AddDays(-1);
-            var last = (options.End ?? DateTimeOffset.UtcNow).UtcDateTime.Date.AddDays(1);
+            var first = (options.Start ?? DateTimeOffset.UnixEpoch).UtcDateTime.Date.AddDays(fromCheckpoint ? 0 : -1);
+            var last = fromCheckpoint && options.End is null
+                ? DateTimeOffset.UtcNow.AddMinutes(15).UtcDateTime.Date
+                : (options.End ?? DateTimeOffset.UtcNow).UtcDateTime.Date.AddDays(1);
             if (options.Start is null || (last - first).TotalDays > 3660)
             {
                 await foreach (var entry in store.ListAsync(folder, cancellationToken))

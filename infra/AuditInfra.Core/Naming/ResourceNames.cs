@@ -42,6 +42,15 @@ public sealed record ResourceNames(AuditConfig Config)
 
     public string DetectionBusArn => $"arn:{Partition}:events:{Config.HomeRegion}:{Org.AuditAccountId}:event-bus/{DetectionBusName}";
 
+    /// <summary>The detection hub's topic and dead-letter queue: the integrity monitor's rule and alarm deliver to them too.</summary>
+    public string DetectionTopicName => $"{Config.NamePrefix}-detections";
+
+    public string DetectionTopicArn => $"arn:{Partition}:sns:{Config.HomeRegion}:{Org.AuditAccountId}:{DetectionTopicName}";
+
+    public string DetectionDeadLetterQueueName => $"{Config.NamePrefix}-detections-dlq";
+
+    public string DetectionDeadLetterQueueArn => $"arn:{Partition}:sqs:{Config.HomeRegion}:{Org.AuditAccountId}:{DetectionDeadLetterQueueName}";
+
     /// <summary>Rules on the central bus, one per detection, share this prefix.</summary>
     public string DetectionRuleNamePrefix => $"{Config.NamePrefix}-detect-";
 
@@ -53,6 +62,14 @@ public sealed record ResourceNames(AuditConfig Config)
 
     /// <summary>The CloudWatch Logs group the trail delivers to when that delivery is on.</summary>
     public string TrailLogGroupName => $"/aws/cloudtrail/{Config.TrailName}";
+
+    /// <summary>The integrity monitor's task role: named here because the trail key and the lock-down name it before it exists.</summary>
+    public string IntegrityTaskRoleName => $"{Config.NamePrefix}-integrity-task";
+
+    public string IntegrityTaskRoleArn => $"arn:{Partition}:iam::{Org.AuditAccountId}:role/{IntegrityTaskRoleName}";
+
+    /// <summary>Where the integrity monitor writes its signed attestations in the log bucket (Object Lock applies).</summary>
+    public const string AttestationsPrefix = "attestations/";
 
     public string BucketArn(string bucket) => $"arn:{Partition}:s3:::{bucket}";
 

@@ -3,6 +3,7 @@ using AuditInfra.Core.AuditAccount;
 using AuditInfra.Core.Configuration;
 using AuditInfra.Core.Detection;
 using AuditInfra.Core.Guardrails;
+using AuditInfra.Core.Integrity.Monitor;
 using AuditInfra.Core.Planning;
 using AuditInfra.Core.Query;
 using AuditInfra.Core.Rollout;
@@ -51,6 +52,11 @@ public static class StackPlanner
                 components.Add(LogArchivePlan.Render(LogArchiveDesigner.Design(config)) with { Provider = auditAccount.ProviderName });
                 components.Add(DetectionHubPlan.Render(DetectionHubDesigner.Design(config)) with { Provider = auditAccount.ProviderName });
                 components.Add(QueryLayerPlan.Render(QueryLayerDesigner.Design(config)) with { Provider = auditAccount.ProviderName });
+                if (config.Integrity.Enabled)
+                {
+                    components.Add(IntegrityMonitorPlan.Render(IntegrityMonitorDesigner.Design(config)) with { Provider = auditAccount.ProviderName });
+                }
+
                 break;
             default:
                 account = config.Organization.ManagementAccountId;

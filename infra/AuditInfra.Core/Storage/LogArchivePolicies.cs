@@ -37,7 +37,11 @@ public static class LogArchivePolicies
             new PolicyCondition("Null", "kms:EncryptionContext:aws:cloudtrail:arn", "false"));
         if (!config.LogReaderPrincipalArns.IsEmpty)
         {
-            readerConditions = readerConditions.Add(new PolicyCondition("ArnLike", "aws:PrincipalArn", config.LogReaderPrincipalArns));
+            // The integrity monitor reads every log it proves.
+            var readers = config.Integrity.Enabled && !config.LogReaderPrincipalArns.Contains(names.IntegrityTaskRoleArn)
+                ? config.LogReaderPrincipalArns.Add(names.IntegrityTaskRoleArn)
+                : config.LogReaderPrincipalArns;
+            readerConditions = readerConditions.Add(new PolicyCondition("ArnLike", "aws:PrincipalArn", readers));
         }
 
         return new PolicyDocument(

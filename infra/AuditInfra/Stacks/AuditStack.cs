@@ -2,9 +2,11 @@ using AuditInfra.AuditAccount;
 using AuditInfra.Core.AuditAccount;
 using AuditInfra.Core.Configuration;
 using AuditInfra.Core.Detection;
+using AuditInfra.Core.Integrity.Monitor;
 using AuditInfra.Core.Query;
 using AuditInfra.Core.Storage;
 using AuditInfra.Detection;
+using AuditInfra.Integrity;
 using AuditInfra.Query;
 using AuditInfra.Storage;
 using Pulumi;
@@ -23,6 +25,7 @@ public static class AuditStack
         LogArchive? logArchive = null;
         DetectionHub? hub = null;
         QueryLayer? query = null;
+        IntegrityMonitor? monitor = null;
 
         // Everything that holds or protects the logs is built inside the audit account, through the
         // account's provider, before the account's lock-down is attached.
@@ -35,11 +38,17 @@ public static class AuditStack
                 logArchive = new LogArchive(accountDesign.Names.Logical(InAccountComponentNames.LogArchive), new LogArchiveArgs { Design = design }, inAuditAccount);
                 hub = new DetectionHub(accountDesign.Names.Logical(InAccountComponentNames.DetectionHub), new DetectionHubArgs { Design = hubDesign }, inAuditAccount);
                 query = new QueryLayer(accountDesign.Names.Logical(InAccountComponentNames.QueryLayer), new QueryLayerArgs { Design = queryDesign }, inAuditAccount);
-                return [logArchive, hub, query];
+                if (!config.Integrity.Enabled)
+                {
+                    return [logArchive, hub, query];
+                }
+
+                monitor = new IntegrityMonitor(accountDesign.Names.Logical(InAccountComponentNames.IntegrityMonitor), new IntegrityMonitorArgs { Design = IntegrityMonitorDesigner.Design(config), DetectionHub = hub }, inAuditAccount);
+                return [logArchive, hub, query, monitor];
             },
         });
 
-        return new Dictionary<string, object?>
+        var outputs = new Dictionary<string, object?>
         {
             ["logBucketName"] = logArchive!.LogBucketName,
             ["logBucketArn"] = logArchive.LogBucketArn,
@@ -54,5 +63,17 @@ public static class AuditStack
             ["detectionTopicArn"] = hub.TopicArn,
             ["athenaWorkgroup"] = query!.WorkgroupName,
         };
+        if (monitor is not null)
+        {
+            // The plan's outputs of the component, under the same names (CI reads the repository URL).
+            var monitorDesign = IntegrityMonitorDesigner.Design(config);
+            outputs["integrityImageRepositoryUrl"] = monitorDesign.Monitor.RepositoryUrl;
+            outputs["integrityAttestationKeyArn"] = monitor.AttestationKeyArn;
+            outputs["integrityStateBucket"] = monitorDesign.Monitor.StateBucket;
+            outputs["integrityBackfillJobQueue"] = monitorDesign.Monitor.BackfillName;
+            outputs["integrityBackfillJobDefinition"] = monitorDesign.Monitor.BackfillName;
+        }
+
+        return outputs;
     }
 }

@@ -27,6 +27,30 @@ public class CheckCommandTests
         Assert.Contains("CloudTrail.4", result.Out);
     }
 
+    [Theory]
+    [InlineData("audit-monitor-sign-wider", "monitor-kms-sign-only-task-role", "acme-audit-integrity-attestation-key")]
+    [InlineData("audit-monitor-task-role-delete", "monitor-task-role-no-delete", "acme-audit-integrity-task-role-policy")]
+    [InlineData("audit-monitor-schedule-disabled", "monitor-schedule-enabled", "acme-audit-integrity-schedule")]
+    public async Task A_weakened_integrity_monitor_exits_1_naming_invariant_and_resource(string fixture, string invariant, string resource)
+    {
+        var result = await CliRunner.RunAsync("check", "--plan", Fixture(fixture), "--json");
+        Assert.Equal(1, result.ExitCode);
+        var violation = Assert.Single(JsonNode.Parse(result.Out)!["violations"]!.AsArray());
+        Assert.Equal(invariant, (string)violation!["invariant"]!);
+        Assert.Equal(resource, (string)violation["resource"]!);
+    }
+
+    [Fact]
+    public async Task The_sample_audit_plan_shows_the_integrity_monitor()
+    {
+        var result = await CliRunner.RunAsync("plan", "--stack", "audit", "--sample", "--json");
+        Assert.Equal(0, result.ExitCode);
+        var monitor = JsonNode.Parse(result.Out)!["components"]!.AsArray().Single(c => (string)c!["type"]! == "auditinfra:integrity:IntegrityMonitor")!;
+        Assert.Equal("acme-audit-audit-account-provider", (string)monitor["provider"]!);
+        Assert.Contains(monitor["resources"]!.AsArray(), r => (string)r!["type"]! == "aws:batch/jobDefinition:JobDefinition");
+        Assert.Contains(monitor["notes"]!.AsArray(), n => ((string)n!).Contains("DISABLED", StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task Json_lists_violations_for_scripts()
     {

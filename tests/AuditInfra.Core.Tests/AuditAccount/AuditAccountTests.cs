@@ -26,7 +26,7 @@ public class AuditAccountTests
     [Fact]
     public void Every_lockdown_statement_denies_and_exempts_only_the_two_named_roles()
     {
-        var statements = Design(Audit).LockdownPolicies.SelectMany(p => p.Document.Statements).ToList();
+        var statements = Design(WithoutMonitor(Audit)).LockdownPolicies.SelectMany(p => p.Document.Statements).ToList();
         Assert.All(statements, s =>
         {
             Assert.Equal(PolicyEffect.Deny, s.Effect);
@@ -38,14 +38,36 @@ public class AuditAccountTests
     }
 
     [Fact]
+    public void With_the_integrity_monitor_only_its_task_role_is_added_and_only_to_put_objects()
+    {
+        var statements = Design(Audit).LockdownPolicies.SelectMany(p => p.Document.Statements).ToList();
+        Assert.All(statements.Where(s => s.Sid != AuditAccountPolicies.DenyLogBucketPutsSid), s => Assert.Equal(Exempt, s.Conditions.Single(c => c.Operator == "ArnNotLike").Values.ToArray()));
+        var puts = statements.Single(s => s.Sid == AuditAccountPolicies.DenyLogBucketPutsSid);
+        Assert.Equal(["s3:PutObject"], puts.Actions.ToArray());
+        Assert.Equal([.. Exempt, "arn:aws:iam::222222222222:role/acme-audit-integrity-task"], puts.Conditions.Single(c => c.Operator == "ArnNotLike").Values.ToArray());
+        var changes = statements.Single(s => s.Sid == AuditAccountPolicies.DenyLogBucketChangesSid);
+        Assert.DoesNotContain("s3:PutObject", changes.Actions);
+        Assert.Equal(["arn:aws:s3:::acme-audit-cloudtrail-222222222222-us-east-1/*"], changes.Resources.ToArray());
+        Assert.Equal(["arn:aws:s3:::acme-audit-cloudtrail-222222222222-us-east-1/*"], puts.Resources.ToArray());
+    }
+
+    private static string WithoutMonitor(string yaml) => yaml.Replace("    enabled: true\n    # The CLI image", "    enabled: false\n    # The CLI image");
+
+    [Fact]
     public void Nobody_else_can_write_or_delete_log_objects()
     {
-        var writes = Design(Audit).LockdownPolicies.SelectMany(p => p.Document.Statements).Single(s => s.Sid == AuditAccountPolicies.DenyLogWritesSid);
+        var writes = Design(WithoutMonitor(Audit)).LockdownPolicies.SelectMany(p => p.Document.Statements).Single(s => s.Sid == AuditAccountPolicies.DenyLogWritesSid);
         Assert.Equal(["arn:aws:s3:::acme-audit-cloudtrail-222222222222-us-east-1/*", "arn:aws:s3:::acme-audit-s3-access-logs-222222222222-us-east-1/*"], writes.Resources.ToArray());
         foreach (var action in new[] { "s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion", "s3:BypassGovernanceRetention", "s3:PutObjectRetention" })
         {
             Assert.Contains(action, writes.Actions);
         }
+
+        // With the monitor, what CloudTrail writes stays closed to everyone else, the task role included.
+        var withMonitor = Design(Audit).LockdownPolicies.SelectMany(p => p.Document.Statements).Single(s => s.Sid == AuditAccountPolicies.DenyLogWritesSid);
+        Assert.Equal(["arn:aws:s3:::acme-audit-cloudtrail-222222222222-us-east-1/cloudtrail/AWSLogs/*", "arn:aws:s3:::acme-audit-s3-access-logs-222222222222-us-east-1/*"], withMonitor.Resources.ToArray());
+        Assert.Equal(writes.Actions.ToArray(), withMonitor.Actions.ToArray());
+        Assert.Equal(Exempt, withMonitor.Conditions.Single(c => c.Operator == "ArnNotLike").Values.ToArray());
     }
 
     [Fact]
@@ -205,12 +227,14 @@ public class AuditAccountTests
         var config = Samples.Config("audit");
         var plan = StackPlanner.Plan(config);
         var account = plan.Components.Single(c => c.Type == AuditAccountDesign.ComponentType);
-        var attachment = account.Resources.Single(r => r.Type == "aws:organizations/policyAttachment:PolicyAttachment");
+        var attachments = account.Resources.Where(r => r.Type == "aws:organizations/policyAttachment:PolicyAttachment").ToList();
         var inside = account.Resources.Where(r => account.ProviderOf(r) is not null).Select(r => r.Name)
             .Concat(plan.Components.Where(c => c.Provider is not null).Select(c => c.Name))
             .Order().ToArray();
-        Assert.Equal(7, inside.Length);
-        Assert.Equal(inside, attachment.DependsOn.Order().ToArray());
+        Assert.Equal(8, inside.Length);
+        Assert.Contains("acme-audit-integrity-monitor", inside);
+        Assert.NotEmpty(attachments);
+        Assert.All(attachments, attachment => Assert.Equal(inside, attachment.DependsOn.Order().ToArray()));
         Assert.All(plan.Components.Where(c => c.Type != AuditAccountDesign.ComponentType), c => Assert.Equal("acme-audit-audit-account-provider", c.Provider));
     }
 }

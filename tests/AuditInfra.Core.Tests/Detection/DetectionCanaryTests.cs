@@ -70,7 +70,8 @@ public class DetectionCanaryTests
         var hub = DetectionHubDesigner.Design(off);
         Assert.Null(hub.Canary);
         Assert.DoesNotContain(DetectionHubPlan.Render(hub).Resources, r => r.Type is "aws:lambda/function:Function" or "aws:cloudwatch/metricAlarm:MetricAlarm");
-        Assert.Single(hub.TopicPolicy.Statements);
+        // The design's alarms still publish (the integrity monitor's among them); nothing canary-specific is left.
+        Assert.Equal(["AllowDetectionRulesToPublish", DetectionHubDesigner.AlarmsPublishSid], hub.TopicPolicy.Statements.Select(s => s.Sid));
 
         // The rollout redeploys every account when the canary's interval changes.
         Assert.NotEqual(new RolloutTarget(Config(), Config().Rollout, "1").Version, new RolloutTarget(off, off.Rollout, "1").Version);
@@ -107,9 +108,11 @@ public class DetectionCanaryTests
         });
 
         var topicPolicy = plan.Resource("acme-audit-detection-topic-policy").Properties["policy"]!;
-        var fromAlarms = topicPolicy["Statement"]!.AsArray().Single(s => (string?)s!["Sid"] == "AllowCanaryAlarmsToPublish")!;
-        Assert.Equal("arn:aws:cloudwatch:us-east-1:222222222222:alarm:acme-audit-detection-canary-*", (string?)fromAlarms["Condition"]!["ArnLike"]!["aws:SourceArn"]);
-        Assert.Contains(plan.Resource("acme-audit-detection-topic-key").Properties["policy"]!["Statement"]!.AsArray(), s => (string?)s!["Sid"] == "AllowCanaryAlarmsToUseTheKey");
+        // The design's alarms (the canary's among them: acme-audit-detection-canary-*) may publish, and only they.
+        var fromAlarms = topicPolicy["Statement"]!.AsArray().Single(s => (string?)s!["Sid"] == DetectionHubDesigner.AlarmsPublishSid)!;
+        Assert.Equal("arn:aws:cloudwatch:us-east-1:222222222222:alarm:acme-audit-*", (string?)fromAlarms["Condition"]!["ArnLike"]!["aws:SourceArn"]);
+        Assert.All(alarms, a => Assert.StartsWith("acme-audit-detection-canary-", (string?)a.Properties["name"], StringComparison.Ordinal));
+        Assert.Contains(plan.Resource("acme-audit-detection-topic-key").Properties["policy"]!["Statement"]!.AsArray(), s => (string?)s!["Sid"] == DetectionHubDesigner.AlarmsPublishSid);
     }
 
     [Fact]

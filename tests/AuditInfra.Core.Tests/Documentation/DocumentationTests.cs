@@ -92,7 +92,7 @@ public class DocumentationTests
     {
         var md = Renderers.Markdown(DocumentationGenerator.Build(Config).Pages.Single(p => p.Path == "controls"));
         Assert.Contains("| CloudTrail.4 | Log file validation (signed digests) is on. | trail-log-file-validation | prod: acme-audit-organization-trail |", md);
-        Assert.Contains("| CIS 3.6 | The trail key rotates. | key-rotation |", md);
+        Assert.Contains("| CIS 3.6 | Every symmetric KMS key rotates (KMS cannot rotate asymmetric keys: a customerMasterKeySpec other than SYMMETRIC_DEFAULT is exempt). | key-rotation |", md);
         Assert.Contains("| CIS 4.3 | Detection: Root user activity (critical) | root-account-use | audit: acme-audit-detect-root-account-use |", md);
         Assert.Contains("| CloudTrail.7 |", md);
     }

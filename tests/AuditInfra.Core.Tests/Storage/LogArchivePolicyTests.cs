@@ -107,12 +107,20 @@ public class LogArchivePolicyTests
               "Condition": {
                 "StringEquals": { "kms:CallerAccount": "222222222222" },
                 "Null": { "kms:EncryptionContext:aws:cloudtrail:arn": "false" },
-                "ArnLike": { "aws:PrincipalArn": "arn:aws:iam::222222222222:role/auditinfra-auditor" }
+                "ArnLike": { "aws:PrincipalArn": [ "arn:aws:iam::222222222222:role/auditinfra-auditor", "arn:aws:iam::222222222222:role/acme-audit-integrity-task" ] }
               }
             }
           ]
         }
         """, policy.ToJsonNode());
+    }
+
+    [Fact]
+    public void Without_the_integrity_monitor_only_the_configured_readers_decrypt()
+    {
+        var config = Samples.Bind(Samples.Text("audit").Replace("    enabled: true\n    # The CLI image", "    enabled: false\n    # The CLI image")).Config!;
+        var readers = LogArchivePolicies.TrailKeyPolicy(config, new ResourceNames(config)).Find(LogArchivePolicies.ReadersDecryptSid)!;
+        Assert.Equal(["arn:aws:iam::222222222222:role/auditinfra-auditor"], readers.Conditions.Single(c => c.Operator == "ArnLike").Values.ToArray());
     }
 
     [Fact]

@@ -36,7 +36,7 @@ public class AuditAccountTests
         }
 
         // The lock-down SCP is an Organizations resource of the management account: default provider.
-        Assert.DoesNotContain("acme-audit-audit-account-provider", mocks.Named("acme-audit-audit-account-lockdown").Provider ?? "");
+        Assert.DoesNotContain("acme-audit-audit-account-provider", mocks.Named("acme-audit-audit-account-lockdown-1").Provider ?? "");
     }
 
     [Fact]
@@ -57,11 +57,15 @@ public class AuditAccountTests
     {
         var config = PulumiTests.Sample("audit");
         var (mocks, _) = await PulumiTests.RunAsync(config);
-        var attachment = mocks.Options.Named("acme-audit-audit-account-lockdown-attachment");
-        Assert.Equal(
-            ["acme-audit-auditor-role", "acme-audit-auditor-role-policy", "acme-audit-break-glass-role", "acme-audit-break-glass-role-managed-1", "acme-audit-detection-hub", "acme-audit-log-archive", "acme-audit-query-layer"],
-            attachment.DependsOn.Order().ToArray());
-        Assert.Equal(AuditAccountDesigner.Design(config).LockdownDependsOn.Order(), attachment.DependsOn.Order());
+        // With the integrity monitor's carve-out the lock-down packs into two SCPs: each waits.
+        foreach (var name in new[] { "acme-audit-audit-account-lockdown-1-attachment", "acme-audit-audit-account-lockdown-2-attachment" })
+        {
+            var attachment = mocks.Options.Named(name);
+            Assert.Equal(
+                ["acme-audit-auditor-role", "acme-audit-auditor-role-policy", "acme-audit-break-glass-role", "acme-audit-break-glass-role-managed-1", "acme-audit-detection-hub", "acme-audit-integrity-monitor", "acme-audit-log-archive", "acme-audit-query-layer"],
+                attachment.DependsOn.Order().ToArray());
+            Assert.Equal(AuditAccountDesigner.Design(config).LockdownDependsOn.Order(), attachment.DependsOn.Order());
+        }
     }
 
     [Fact]

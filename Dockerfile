@@ -1,0 +1,31 @@
+# The `auditinfra` CLI as a container image: what the audit stack's integrity monitor runs on
+# Fargate (hourly `verify`) and AWS Batch (backfills). CI builds it (preview.yml) and pushes it to
+# the monitor's ECR repository under the commit id (deploy.yml).
+#
+#   docker build -t auditinfra .
+#   docker run --rm auditinfra plan --stack audit --sample
+
+FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
+WORKDIR /src
+# Restore first, from the project files alone, so a code change reuses the restored layer.
+COPY Directory.Build.props Directory.Packages.props .editorconfig ./
+COPY infra/AuditInfra.Core/AuditInfra.Core.csproj infra/AuditInfra.Core/
+COPY infra/AuditInfra.Rollout/AuditInfra.Rollout.csproj infra/AuditInfra.Rollout/
+COPY infra/AuditInfra.Cli/AuditInfra.Cli.csproj infra/AuditInfra.Cli/
+RUN dotnet restore infra/AuditInfra.Cli/AuditInfra.Cli.csproj -r linux-x64
+COPY policy/invariants.json policy/
+COPY Pulumi.audit.yaml Pulumi.prod.yaml ./
+COPY infra/AuditInfra.Core/ infra/AuditInfra.Core/
+COPY infra/AuditInfra.Rollout/ infra/AuditInfra.Rollout/
+COPY infra/AuditInfra.Cli/ infra/AuditInfra.Cli/
+RUN dotnet publish infra/AuditInfra.Cli/AuditInfra.Cli.csproj -c Release -r linux-x64 --self-contained false --no-restore -o /app
+
+# The runtime image (Debian, glibc: DuckDB's native library needs it), run as its non-root user.
+FROM mcr.microsoft.com/dotnet/runtime:10.0 AS runtime
+COPY --from=build /app /opt/auditinfra
+RUN ln -s /opt/auditinfra/auditinfra /usr/local/bin/auditinfra
+ENV DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+WORKDIR /home/app
+USER $APP_UID
+ENTRYPOINT ["auditinfra"]
+CMD ["--help"]
