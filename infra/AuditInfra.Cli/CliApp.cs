@@ -25,6 +25,7 @@ public static class CliApp
         root.Subcommands.Add(Integrity.VerifyCommand.Create(io));
         root.Subcommands.Add(Integrity.PullCommand.Create(io));
         root.Subcommands.Add(Integrity.SampleCommand.Create(io));
+        root.Subcommands.Add(Integrity.AttestCommand.Create(io));
         CommandHelp.StateExitCodes(root);
         return root;
     }

@@ -22,9 +22,11 @@ public static class CommandHelp
         ["query"] = Never,
         ["rollout"] = "an account failed (rollout status)",
         ["rollout status"] = "an account failed",
-        ["verify"] = "an integrity finding",
+        ["verify"] = "an integrity finding (an attestation conflict included)",
         ["pull"] = "the copy is incomplete (a conflict, a failed object or a rejected key)",
         ["sample"] = Never,
+        ["attest"] = "a bad attestation (attest verify)",
+        ["attest verify"] = "an attestation is altered, forged, malformed or misplaced",
     };
 
     /// <summary>Exit codes beyond 0, 1 and 2, by command path.</summary>

@@ -348,6 +348,34 @@ public sealed class S3ObjectStore : IObjectStore, IArchiveStore, IDisposable
     public Task<int> UploadDirectoryAsync(string directory, CancellationToken cancellationToken) =>
         CallAsync(ct => S3Upload.UploadDirectoryAsync(directory, client, Bucket!, Prefix, cancellationToken: ct), $"upload to {Description}", cancellationToken);
 
+    /// <summary>
+    /// Creates <paramref name="key"/> unless an object is there (a conditional write, If-None-Match: *): false then, and
+    /// nothing is written, so a write-once object (an attestation, under Object Lock) is never replaced.
+    /// </summary>
+    public async Task<bool> PutIfAbsentAsync(string key, byte[] content, string contentType, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await CallAsync(ct => client.PutObjectAsync(new PutObjectRequest
+            {
+                BucketName = Bucket,
+                Key = key,
+                InputStream = new MemoryStream(content, writable: false),
+                ContentType = contentType,
+                IfNoneMatch = "*",
+                // A bucket with Object Lock refuses a put that carries no checksum.
+                ChecksumAlgorithm = ChecksumAlgorithm.SHA256,
+                UseChunkEncoding = false,
+            }, ct), $"write s3://{Bucket}/{key}", cancellationToken);
+            return true;
+        }
+        catch (AmazonS3Exception e) when (e.StatusCode is HttpStatusCode.PreconditionFailed or HttpStatusCode.Conflict)
+        {
+            // 412: the key exists; 409: another conditional write of it is under way. Either way this one wrote nothing.
+            return false;
+        }
+    }
+
     private static bool IsRetried(AmazonServiceException e) =>
         e.StatusCode is HttpStatusCode.ServiceUnavailable or HttpStatusCode.TooManyRequests or HttpStatusCode.InternalServerError or HttpStatusCode.BadGateway or HttpStatusCode.GatewayTimeout
         || (e.ErrorCode is not null && RetriedCodes.Contains(e.ErrorCode));

@@ -13,7 +13,8 @@ public static class VerifyCommand
     public static Command Create(CliIo io)
     {
         var source = new Option<string>("--source") { Description = "s3://bucket[/prefix] or a local copy laid out like the bucket (digest signatures in K.signature files)", Required = true };
-        var publicKeys = new Option<FileInfo?>("--public-keys") { Description = "The JSON printed by `aws cloudtrail list-public-keys` (several regions may be merged)" };
+        var publicKeys = new Option<FileInfo?>("--public-keys") { Description = "The JSON printed by `aws cloudtrail list-public-keys` (several regions may be merged); without it the keys are fetched with the AWS CLI" };
+        var cloudTrailEndpoint = new Option<string?>("--cloudtrail-endpoint-url") { Description = "The CloudTrail endpoint the public keys are fetched from (as the AWS CLI's --endpoint-url)" };
         // A flag, as in every command; "--json -" (its old form for standard output) is still read the same way.
         var json = new Option<string?>("--json") { Description = "Print the full report as JSON on standard output (instead of the summary); a bare flag ('-' is accepted for older scripts)", Arity = ArgumentArity.ZeroOrOne, HelpName = "-" };
         var reportFile = new Option<FileInfo?>("--report") { Description = "Also write the full report as JSON to this file (what docs --verify-report reads)" };
@@ -21,15 +22,18 @@ public static class VerifyCommand
         var full = new Option<bool>("--full") { Description = "With --state: verify everything in range anyway (catches a digest deleted or altered before the state point) and still advance the state" };
         var shard = new Option<string?>("--shard") { Description = "Only the chains (account, region) of shard k of N by a stable SHA-256 hash, k from 0 to N-1; auto/N takes k from AWS_BATCH_JOB_ARRAY_INDEX", HelpName = "k/N" };
         var filters = new IntegrityFilterOptions { ContentProvenBySignedDigests = true };
+        var followUps = new VerifyFollowUps();
         var command = new Command("verify", "Verify CloudTrail log-file integrity: digest signatures, the digest chain, every log's hash, missing and unlisted files");
         command.Options.Add(source);
         command.Options.Add(publicKeys);
+        command.Options.Add(cloudTrailEndpoint);
         command.Options.Add(json);
         command.Options.Add(reportFile);
         command.Options.Add(state);
         command.Options.Add(full);
         command.Options.Add(shard);
         filters.AddTo(command);
+        followUps.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
         {
             if (parse.GetValue(json) is { } jsonValue && jsonValue != "-")
@@ -81,13 +85,17 @@ public static class VerifyCommand
                 }
 
                 var options = filterOptions with { Shard = shardValue, Checkpoints = loaded?.Chains ?? new Dictionary<string, ChainCheckpoint>(), Full = fullRun };
-                if (parse.GetValue(publicKeys) is not { } keysFile)
+                var (signer, followUpProblem) = followUps.Prepare(parse, options);
+                if (followUpProblem is not null)
                 {
-                    await io.Err.WriteLineAsync($"--public-keys is required: the keys CloudTrail signed the digests with. {await KeysHintAsync(store, options, cancellationToken)}");
+                    await io.Err.WriteLineAsync(followUpProblem);
                     return ExitCodes.UsageOrInput;
                 }
 
-                var keys = PublicKeySet.Load(keysFile.FullName);
+                using var signing = signer as IDisposable;
+                var keys = parse.GetValue(publicKeys) is { } keysFile
+                    ? PublicKeySet.Load(keysFile.FullName)
+                    : await PublicKeyFetcher.FetchAsync(new Core.Aws.AwsCli { EndpointUrl = parse.GetValue(cloudTrailEndpoint) }, store, options, cancellationToken);
                 var verifier = new IntegrityVerifier(store, keys);
                 var report = await WithProgressAsync(io, progress => verifier.VerifyAsync(options, progress, cancellationToken));
                 var nothingNew = loaded is not null && !fullRun && loaded.Chains.Count > 0 && report.Summaries.Sum(s => s.Digests) == 0;
@@ -98,6 +106,7 @@ public static class VerifyCommand
                     return ExitCodes.UsageOrInput;
                 }
 
+                (report, var followUpFailed) = await followUps.RunAsync(io, parse, store, options, signer, report, cancellationToken);
                 if (reportPath is not null)
                 {
                     Core.AtomicFile.WriteAllText(reportPath, report.ToJson());
@@ -112,13 +121,14 @@ public static class VerifyCommand
                     WriteHuman(io, report);
                 }
 
-                if (stateStore is not null && await AdvanceStateAsync(io, stateStore, loaded, version, store.Description, report, cancellationToken) is { } stateError)
+                // A failed follow-up keeps the state where it was: the next run repeats this one, and publishes what this one could not.
+                if (stateStore is not null && !followUpFailed && await AdvanceStateAsync(io, stateStore, loaded, version, store.Description, report, cancellationToken) is { } stateError)
                 {
                     await io.Err.WriteLineAsync(stateError);
                     return ExitCodes.UsageOrInput;
                 }
 
-                return report.Clean ? ExitCodes.Ok : ExitCodes.Findings;
+                return followUpFailed ? ExitCodes.UsageOrInput : report.Clean ? ExitCodes.Ok : ExitCodes.Findings;
             });
         });
         return command;
@@ -201,34 +211,6 @@ public static class VerifyCommand
         {
             return $"cannot write in '{directory}' ({e.Message})";
         }
-    }
-
-    /// <summary>The exact list-public-keys command for this source: its trails' home regions and the time span of its digests.</summary>
-    private static async Task<string> KeysHintAsync(IObjectStore store, VerifyOptions options, CancellationToken cancellationToken)
-    {
-        // Only each chain's first and last day of digests are listed: a hint must not cost a listing of the whole bucket.
-        var units = await SourceLayout.DiscoverAsync(store, options, cancellationToken);
-        var edges = await Task.WhenAll(units.Select(unit => unit.EdgeDigestsAsync(store, cancellationToken)));
-        var homes = new SortedSet<string>(StringComparer.Ordinal);
-        DateTimeOffset? first = null, last = null;
-        foreach (var key in edges.SelectMany(e => e))
-        {
-            homes.Add(key.HomeRegion!);
-            first = first is null || key.Timestamp < first ? key.Timestamp : first;
-            last = last is null || key.Timestamp > last ? key.Timestamp : last;
-        }
-
-        if (homes.Count == 0)
-        {
-            return $"Produce the file with: {PublicKeySet.ProduceCommand}";
-        }
-
-        var from = (options.Start ?? first!.Value).AddHours(-1).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
-        var to = (options.End ?? last!.Value).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
-        var commands = homes.Select(h => $"aws cloudtrail list-public-keys --region {h} --start-time {from} --end-time {to} --output json");
-        return homes.Count == 1
-            ? $"Produce it with: {commands.Single()} > public-keys.json"
-            : $"Produce it with these commands and merge their outputs into one JSON array: {string.Join(" ; ", commands)}";
     }
 
     internal static async Task<T> WithProgressAsync<T>(CliIo io, Func<IProgress<VerifyProgress>?, Task<T>> work)

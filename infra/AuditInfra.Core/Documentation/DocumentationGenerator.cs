@@ -19,15 +19,15 @@ namespace AuditInfra.Core.Documentation;
 /// </summary>
 public static class DocumentationGenerator
 {
-    public static DocSite Build(AuditConfig config, ImmutableArray<OrgAccount>? accounts = null, ImmutableArray<VerificationSummary>? evidence = null, ImmutableArray<CanaryMeasurement>? canary = null)
+    public static DocSite Build(AuditConfig config, ImmutableArray<OrgAccount>? accounts = null, ImmutableArray<VerificationSummary>? evidence = null, ImmutableArray<CanaryMeasurement>? canary = null, ImmutableArray<Integrity.Attestations.AccountAttestations>? attestations = null)
     {
         var names = new ResourceNames(config);
         var org = config.Organization;
         var coverage = accounts ?? [new OrgAccount(org.ManagementAccountId, "management account", "ACTIVE"), new OrgAccount(org.AuditAccountId, "audit account", "ACTIVE")];
         var plans = new[] { StackPlanner.Plan(config with { StackName = "audit" }), StackPlanner.Plan(config with { StackName = "prod" }) };
         var pages = ImmutableArray.CreateBuilder<DocPage>();
-        pages.Add(Index(config, names, coverage, accounts is null, evidence, canary));
-        pages.AddRange(coverage.Select(a => AccountPage(config, names, a, evidence, canary: canary)));
+        pages.Add(Index(config, names, coverage, accounts is null, evidence, canary, attestations));
+        pages.AddRange(coverage.Select(a => AccountPage(config, names, a, evidence, canary: canary, attestations: attestations)));
         pages.Add(ControlMatrix(config, plans));
         return new DocSite(pages.ToImmutable());
     }
@@ -38,7 +38,7 @@ public static class DocumentationGenerator
     public static DocPage AccountPageAfterRollout(AuditConfig config, OrgAccount account, string version, DateTimeOffset deployedAt) =>
         AccountPage(config, new ResourceNames(config), account, null, (version, deployedAt));
 
-    private static DocPage Index(AuditConfig config, ResourceNames names, ImmutableArray<OrgAccount> accounts, bool partial, ImmutableArray<VerificationSummary>? evidence, ImmutableArray<CanaryMeasurement>? canary)
+    private static DocPage Index(AuditConfig config, ResourceNames names, ImmutableArray<OrgAccount> accounts, bool partial, ImmutableArray<VerificationSummary>? evidence, ImmutableArray<CanaryMeasurement>? canary, ImmutableArray<Integrity.Attestations.AccountAttestations>? attestations)
     {
         var org = config.Organization;
         var trail = OrganizationTrailDesigner.Design(config);
@@ -128,6 +128,11 @@ public static class DocumentationGenerator
         ]));
 
         sections.Add(EvidenceSection(evidence, null));
+        if (attestations is { } attested)
+        {
+            sections.Add(AttestationEvidence.Section(attested, null));
+        }
+
         sections.Add(new DocSection("More", [
             new BulletList(["[Control matrix](controls)", .. accounts.Select(a => $"[Account {a.Id}]({AccountPath(a.Id)})")]),
         ]));
@@ -175,7 +180,7 @@ public static class DocumentationGenerator
         ]);
     }
 
-    private static DocPage AccountPage(AuditConfig config, ResourceNames names, OrgAccount account, ImmutableArray<VerificationSummary>? evidence, (string Version, DateTimeOffset At)? deployed = null, ImmutableArray<CanaryMeasurement>? canary = null)
+    private static DocPage AccountPage(AuditConfig config, ResourceNames names, OrgAccount account, ImmutableArray<VerificationSummary>? evidence, (string Version, DateTimeOffset At)? deployed = null, ImmutableArray<CanaryMeasurement>? canary = null, ImmutableArray<Integrity.Attestations.AccountAttestations>? attestations = null)
     {
         var archive = LogArchiveDesigner.Design(config);
         var org = config.Organization;
@@ -201,9 +206,11 @@ public static class DocumentationGenerator
         ]));
         var region = config.HomeRegion;
         sections.Add(new DocSection("How to query and verify these logs", [
-            new Paragraph("Copy the logs, digests and signatures (a forensically preserved copy), verify their integrity, then ask what happened:"),
+            new Paragraph("Copy the logs, digests and signatures (a forensically preserved copy), verify their integrity, then ask what happened. "
+                + "The public keys must cover the days verified: --start-time an hour before the first, --end-time the last (without them CloudTrail returns only today's key, and older digests cannot be checked). "
+                + "Without --public-keys, verify fetches them itself this way with the AWS CLI."),
             new CodeBlock(string.Join('\n',
-                $"aws cloudtrail list-public-keys --region {region} > keys.json",
+                $"aws cloudtrail list-public-keys --region {region} --start-time YYYY-MM-DDT00:00:00Z --end-time YYYY-MM-DDT23:59:59Z --output json > keys.json",
                 $"auditinfra pull --source s3://{bucket}/{config.S3KeyPrefix} --out ./logs --account {account.Id}",
                 $"auditinfra verify --source ./logs --public-keys keys.json --account {account.Id} --region {region}",
                 $"auditinfra query --source ./logs --account {account.Id} --start YYYY-MM-DD")),
@@ -212,6 +219,11 @@ public static class DocumentationGenerator
         ]));
         sections.Add(CanarySection(config, DetectionHubDesigner.Design(config), canary, account.Id, []));
         sections.Add(EvidenceSection(evidence, account.Id));
+        if (attestations is { } attested)
+        {
+            sections.Add(AttestationEvidence.Section(attested, account.Id));
+        }
+
         sections.Add(new DocSection("More", [new BulletList(["[Organization index](../index)", "[Control matrix](../controls)"])]));
         return new DocPage(AccountPath(account.Id), $"Account {account.Id} {account.Name}".Trim(), sections.ToImmutable());
     }

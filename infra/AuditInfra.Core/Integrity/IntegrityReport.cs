@@ -71,6 +71,9 @@ public enum FindingKind
 
     /// <summary>An account asked for with --account has no CloudTrail data in the source.</summary>
     AccountWithoutData,
+
+    /// <summary>An attestation already stored for an account-day states other facts than this verification proved (never overwritten).</summary>
+    AttestationConflict,
 }
 
 /// <summary>Informational observations: reported, never an error.</summary>
