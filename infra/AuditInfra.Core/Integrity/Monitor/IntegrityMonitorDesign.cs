@@ -118,8 +118,11 @@ public sealed record IntegrityMonitorDesign(
     /// <summary>The Batch parameter holding verify's whole --shard value: auto/N, k taken from <see cref="ArrayIndexVariable"/>.</summary>
     public const string ShardParameter = "shard";
 
-    /// <summary>The shard a backfill job verifies when submitted without --parameters: all chains in one child.</summary>
-    public const string DefaultShard = "auto/1";
+    /// <summary>
+    /// The shard a backfill job verifies when submitted without --parameters: every chain in one job. Not auto/1: a
+    /// job that is not an array has no AWS_BATCH_JOB_ARRAY_INDEX (and an array has at least two children).
+    /// </summary>
+    public const string DefaultShard = "0/1";
 
     public string ImageTagMutability { get; init; } = "IMMUTABLE";
 
@@ -236,7 +239,7 @@ public static class IntegrityMonitorDesigner
 
         // verify refuses --attest with --shard (a shard sees only some regions of an account-day), so the backfill
         // verifies and publishes; the daily full run attests. Batch substitutes only a whole argument, so the
-        // shard is one parameter (default auto/1; submit with --parameters shard=auto/N).
+        // shard is one parameter (default 0/1; an array job of N children is submitted with --parameters shard=auto/N).
         string[] backfill = [.. verify, "--shard", $"Ref::{IntegrityMonitorDesign.ShardParameter}"];
         return new IntegrityMonitorDesign(
             names,

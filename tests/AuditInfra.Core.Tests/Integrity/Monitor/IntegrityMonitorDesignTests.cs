@@ -152,7 +152,7 @@ public class IntegrityMonitorDesignTests
         // Batch substitutes only a whole argument: the shard is one parameter, defaulting to every chain in one child.
         Assert.Equal(["--shard", "Ref::shard"], command[^2..]);
         Assert.DoesNotContain("--attest", command);
-        Assert.Equal("auto/1", (string)job.Properties["parameters"]!["shard"]!);
+        Assert.Equal("0/1", (string)job.Properties["parameters"]!["shard"]!);
         Assert.Equal(["FARGATE"], job.Properties["platformCapabilities"]!.AsArray().Select(c => (string)c!).ToArray());
     }
 
