@@ -106,7 +106,7 @@ public class AdapterTests
         Assert.Equal("333333333333", Assert.Single(accounts).Id);
 
         await File.WriteAllTextAsync(fake, "#!/bin/sh\necho 'An error occurred (AccessDeniedException)' >&2\nexit 254\n");
-        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => new AwsCliAccountDirectory(fake).ListAccountsAsync(CancellationToken.None));
+        var error = await Assert.ThrowsAsync<AuditInfra.Core.Aws.AwsCliException>(() => new AwsCliAccountDirectory(fake).ListAccountsAsync(CancellationToken.None));
         Assert.Contains("exit 254", error.Message);
         Assert.Contains("AccessDeniedException", error.Message);
     }

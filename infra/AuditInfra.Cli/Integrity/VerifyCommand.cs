@@ -13,7 +13,8 @@ public static class VerifyCommand
     public static Command Create(CliIo io)
     {
         var source = new Option<string>("--source") { Description = "s3://bucket[/prefix] or a local copy laid out like the bucket (digest signatures in K.signature files)", Required = true };
-        var publicKeys = new Option<FileInfo?>("--public-keys") { Description = "The JSON printed by `aws cloudtrail list-public-keys` (several regions may be merged)" };
+        var publicKeys = new Option<FileInfo?>("--public-keys") { Description = "The JSON printed by `aws cloudtrail list-public-keys` (several regions may be merged); without it the keys are fetched with the AWS CLI" };
+        var cloudTrailEndpoint = new Option<string?>("--cloudtrail-endpoint-url") { Description = "The CloudTrail endpoint the public keys are fetched from (as the AWS CLI's --endpoint-url)" };
         // A flag, as in every command; "--json -" (its old form for standard output) is still read the same way.
         var json = new Option<string?>("--json") { Description = "Print the full report as JSON on standard output (instead of the summary); a bare flag ('-' is accepted for older scripts)", Arity = ArgumentArity.ZeroOrOne, HelpName = "-" };
         var reportFile = new Option<FileInfo?>("--report") { Description = "Also write the full report as JSON to this file (what docs --verify-report reads)" };
@@ -25,6 +26,7 @@ public static class VerifyCommand
         var command = new Command("verify", "Verify CloudTrail log-file integrity: digest signatures, the digest chain, every log's hash, missing and unlisted files");
         command.Options.Add(source);
         command.Options.Add(publicKeys);
+        command.Options.Add(cloudTrailEndpoint);
         command.Options.Add(json);
         command.Options.Add(reportFile);
         command.Options.Add(state);
@@ -83,12 +85,6 @@ public static class VerifyCommand
                 }
 
                 var options = filterOptions with { Shard = shardValue, Checkpoints = loaded?.Chains ?? new Dictionary<string, ChainCheckpoint>(), Full = fullRun };
-                if (parse.GetValue(publicKeys) is not { } keysFile)
-                {
-                    await io.Err.WriteLineAsync($"--public-keys is required: the keys CloudTrail signed the digests with. {await KeysHintAsync(store, options, cancellationToken)}");
-                    return ExitCodes.UsageOrInput;
-                }
-
                 var (signer, followUpProblem) = followUps.Prepare(parse, options);
                 if (followUpProblem is not null)
                 {
@@ -97,7 +93,9 @@ public static class VerifyCommand
                 }
 
                 using var signing = signer as IDisposable;
-                var keys = PublicKeySet.Load(keysFile.FullName);
+                var keys = parse.GetValue(publicKeys) is { } keysFile
+                    ? PublicKeySet.Load(keysFile.FullName)
+                    : await PublicKeyFetcher.FetchAsync(new Core.Aws.AwsCli { EndpointUrl = parse.GetValue(cloudTrailEndpoint) }, store, options, cancellationToken);
                 var verifier = new IntegrityVerifier(store, keys);
                 var report = await WithProgressAsync(io, progress => verifier.VerifyAsync(options, progress, cancellationToken));
                 var nothingNew = loaded is not null && !fullRun && loaded.Chains.Count > 0 && report.Summaries.Sum(s => s.Digests) == 0;
@@ -213,34 +211,6 @@ public static class VerifyCommand
         {
             return $"cannot write in '{directory}' ({e.Message})";
         }
-    }
-
-    /// <summary>The exact list-public-keys command for this source: its trails' home regions and the time span of its digests.</summary>
-    private static async Task<string> KeysHintAsync(IObjectStore store, VerifyOptions options, CancellationToken cancellationToken)
-    {
-        // Only each chain's first and last day of digests are listed: a hint must not cost a listing of the whole bucket.
-        var units = await SourceLayout.DiscoverAsync(store, options, cancellationToken);
-        var edges = await Task.WhenAll(units.Select(unit => unit.EdgeDigestsAsync(store, cancellationToken)));
-        var homes = new SortedSet<string>(StringComparer.Ordinal);
-        DateTimeOffset? first = null, last = null;
-        foreach (var key in edges.SelectMany(e => e))
-        {
-            homes.Add(key.HomeRegion!);
-            first = first is null || key.Timestamp < first ? key.Timestamp : first;
-            last = last is null || key.Timestamp > last ? key.Timestamp : last;
-        }
-
-        if (homes.Count == 0)
-        {
-            return $"Produce the file with: {PublicKeySet.ProduceCommand}";
-        }
-
-        var from = (options.Start ?? first!.Value).AddHours(-1).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
-        var to = (options.End ?? last!.Value).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
-        var commands = homes.Select(h => $"aws cloudtrail list-public-keys --region {h} --start-time {from} --end-time {to} --output json");
-        return homes.Count == 1
-            ? $"Produce it with: {commands.Single()} > public-keys.json"
-            : $"Produce it with these commands and merge their outputs into one JSON array: {string.Join(" ; ", commands)}";
     }
 
     internal static async Task<T> WithProgressAsync<T>(CliIo io, Func<IProgress<VerifyProgress>?, Task<T>> work)

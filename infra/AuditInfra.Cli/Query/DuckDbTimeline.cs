@@ -45,7 +45,11 @@ public sealed class DuckDbTimeline : IDisposable
     /// Whether a selection of which no file is readable is an error; a bucket is read one day at a time, and a day
     /// whose every file was skipped is then no more an error than it is within a range of a local copy.
     /// </param>
-    public static (DuckDbTimeline Timeline, IReadOnlyList<(string File, string Error)> Skipped) Open(IReadOnlyList<string> files, bool skipBad, CancellationToken deadline = default, bool noneReadableIsError = true)
+    /// <param name="keysUnder">
+    /// A local copy's root: the view <see cref="TimelineSql.SourcedView"/> then names each row's log by its key under it,
+    /// as a bucket's rows are named (`query --verify` marks rows by it).
+    /// </param>
+    public static (DuckDbTimeline Timeline, IReadOnlyList<(string File, string Error)> Skipped) Open(IReadOnlyList<string> files, bool skipBad, CancellationToken deadline = default, bool noneReadableIsError = true, string? keysUnder = null)
     {
         var skipped = new List<(string, string)>();
         foreach (var file in files)
@@ -124,7 +128,7 @@ public sealed class DuckDbTimeline : IDisposable
             }
         }
 
-        timeline.Execute(TimelineSql.CreateView(readable, maximumObject));
+        timeline.Execute(keysUnder is null ? TimelineSql.CreateView(readable, maximumObject) : TimelineSql.CreateViewsWithSource(readable, keysUnder, maximumObject));
         return (timeline, skipped);
     }
 
@@ -294,6 +298,16 @@ public sealed class DuckDbTimeline : IDisposable
         {
             // DuckDB.NET reports an interrupted command as an OperationCanceledException (or a DuckDB error mid-read).
             throw new QueryTimeoutException();
+        }
+    }
+
+    /// <summary>The table <c>log_integrity(log_key, integrity)</c> that <see cref="TimelineSql.SummaryWithIntegrity"/> joins.</summary>
+    public void SetLogIntegrity(IEnumerable<(string Key, string Integrity)> logs)
+    {
+        Execute($"CREATE OR REPLACE TEMP TABLE log_integrity ({TimelineSql.SourceKeyColumn} VARCHAR PRIMARY KEY, integrity VARCHAR NOT NULL)");
+        foreach (var chunk in logs.Chunk(500))
+        {
+            Execute("INSERT INTO log_integrity VALUES " + string.Join(", ", chunk.Select(l => $"({TimelineSql.Literal(l.Key)}, {TimelineSql.Literal(l.Integrity)})")));
         }
     }
 

@@ -4,6 +4,7 @@ using System.Net;
 using System.Numerics;
 using System.Text.Json.Nodes;
 using AuditInfra.Cli.Integrity;
+using AuditInfra.Core.Integrity;
 using AuditInfra.Core.Planning;
 using AuditInfra.Core.Query;
 using Spectre.Console;
@@ -34,20 +35,26 @@ public static class QueryCommand
         var skipBad = new Option<bool>("--skip-bad") { Description = "Leave out malformed or truncated files (each is named) instead of stopping" };
         var cache = new Option<bool>("--cache") { Description = "Compact the selected days to Parquet beside the source (.auditinfra-cache) and read those on repeat queries" };
         var athena = new Option<bool>("--athena") { Description = "Print the Athena SQL for the same question (same columns) instead of reading a local copy" };
-        var run = new Option<bool>("--run") { Description = "With --athena: run the query in Athena" };
+        var run = new Option<bool>("--run") { Description = "With --athena: run the query in Athena (through the AWS CLI) and print its answer like a local one" };
         var database = new Option<string>("--athena-database") { Description = "The Glue database of the CloudTrail table", DefaultValueFactory = _ => "auditinfra" };
-        var timeout = new Option<string>("--timeout") { Description = "Stop a local query that runs longer: 90s, 10m, 2h (default 10m)", DefaultValueFactory = _ => "10m" };
+        var timeout = new Option<string>("--timeout") { Description = "Stop a query (local, or in Athena with --run) that runs longer: 90s, 10m, 2h (default 10m)", DefaultValueFactory = _ => "10m" };
         var athenaTable = new Option<string>("--athena-table") { Description = "The CloudTrail table", DefaultValueFactory = _ => "cloudtrail" };
+        var verify = new Option<bool>("--verify") { Description = "Check the log files the answer read against the signed digests of their hours; each row gets integrity = verified, unverifiable or TAMPERED (exit 1 if any row is TAMPERED)" };
+        var publicKeys = new Option<FileInfo?>("--public-keys") { Description = "With --verify: the JSON printed by `aws cloudtrail list-public-keys` (default: fetched through the AWS CLI, as verify does)" };
+        var cloudTrailEndpoint = new Option<string?>("--cloudtrail-endpoint-url") { Description = "With --verify and no --public-keys: the CloudTrail endpoint the public keys are fetched from (as the AWS CLI's --endpoint-url)" };
+        var athenaRun = new AthenaRunOptions();
         var restore = new Option<string?>("--restore") { Description = "With an s3:// source: request restores of the archived (Glacier Flexible Retrieval, Deep Archive) objects the question reads, at this tier: bulk, standard or expedited" };
         restore.AcceptOnlyFromAmong("bulk", "standard", "expedited");
         var restoreDays = new Option<int>("--restore-days") { Description = $"With --restore: days S3 keeps the restored copies (1-{RestoreChoice.MaxDays}, default {RestoreChoice.DefaultDays})", DefaultValueFactory = _ => RestoreChoice.DefaultDays };
         var wait = new Option<bool>("--wait") { Description = "With an s3:// source: wait until the archived objects the question reads are restored, then answer" };
         var waitTimeout = new Option<string>("--wait-timeout") { Description = "With --wait: give up (exit 3) after this long: 30m, 12h (default 48h, Deep Archive's bulk time)", DefaultValueFactory = _ => "48h" };
         var command = new Command("query", "What happened in an account on a day: a timeline from the log bucket or a local copy of it (DuckDB)");
-        foreach (var option in new Option[] { source, endpointUrl, account, date, to, regions, principal, names, sources, errorsOnly, ip, format, limit, summary, sql, skipBad, cache, timeout, restore, restoreDays, wait, waitTimeout, athena, run, database, athenaTable })
+        foreach (var option in new Option[] { source, endpointUrl, account, date, to, regions, principal, names, sources, errorsOnly, ip, format, limit, summary, sql, skipBad, cache, timeout, restore, restoreDays, wait, waitTimeout, athena, run, database, athenaTable, verify, publicKeys, cloudTrailEndpoint })
         {
             command.Options.Add(option);
         }
+
+        athenaRun.AddTo(command);
 
         command.SetAction(RunAsync);
         async Task<int> RunAsync(ParseResult parse, CancellationToken cancellation)
@@ -97,16 +104,27 @@ public static class QueryCommand
                 network = parsed;
             }
 
-            var question = new TimelineQuery(accountId, from, until, parse.GetValue(regions) ?? [], parse.GetValue(principal), parse.GetValue(names) ?? [], parse.GetValue(sources) ?? [], parse.GetValue(errorsOnly), parse.GetValue(limit));
+            var question = new TimelineQuery(accountId, from, until, parse.GetValue(regions) ?? [], parse.GetValue(principal), parse.GetValue(names) ?? [], parse.GetValue(sources) ?? [], parse.GetValue(errorsOnly), parse.GetValue(limit)) { SourceNetwork = network };
+            if (parse.GetValue(athena) && parse.GetValue(verify))
+            {
+                io.Err.WriteLine("--verify reads the log files and their digests from the source; it does not apply to --athena");
+                return ExitCodes.UsageOrInput;
+            }
+
             if (parse.GetValue(athena))
             {
-                io.Out.WriteLine(AthenaSql.Timeline(question, parse.GetValue(database)!, parse.GetValue(athenaTable)!));
                 if (parse.GetValue(run))
                 {
-                    io.Err.WriteLine("--run: this build has no Athena client (the AWSSDK.Athena package is not available to it); run the SQL above in the Athena console or with `aws athena start-query-execution`.");
-                    return ExitCodes.UsageOrInput;
+                    return await athenaRun.RunAsync(io, parse, question, parse.GetValue(database)!, parse.GetResult(database) is { Implicit: false }, parse.GetValue(athenaTable)!, parse.GetValue(summary), parse.GetValue(format)!, timeLimit, cancellation);
                 }
 
+                if (parse.GetValue(summary))
+                {
+                    io.Out.WriteLine(string.Join("\n\n", SummaryDimensions.Select(d => $"-- by {d}\n{AthenaSql.Summary(question, d, parse.GetValue(database)!, parse.GetValue(athenaTable)!)};")));
+                    return ExitCodes.Ok;
+                }
+
+                io.Out.WriteLine(AthenaSql.Timeline(question, parse.GetValue(database)!, parse.GetValue(athenaTable)!));
                 return ExitCodes.Ok;
             }
 
@@ -157,9 +175,20 @@ public static class QueryCommand
             {
                 DuckDbTimeline timeline;
                 IReadOnlyList<(string File, string Error)> skipped;
-                if (fromBucket)
+                using var bucketStore = fromBucket ? S3ObjectStore.Create(sourceText, parse.GetValue(endpointUrl)) : null;
+                QueryVerification? verification = null;
+                if (parse.GetValue(verify))
                 {
-                    using var store = S3ObjectStore.Create(sourceText, parse.GetValue(endpointUrl));
+                    // Checked before anything is read: without keys nothing can be verified.
+                    verification = await QueryVerification.OpenAsync(io, bucketStore ?? (IObjectStore)new LocalDirectoryStore(sourceText), accountId, from, until, question.Regions, parse.GetValue(publicKeys), parse.GetValue(cloudTrailEndpoint), deadline.Token);
+                    if (verification is null)
+                    {
+                        return ExitCodes.UsageOrInput;
+                    }
+                }
+
+                if (bucketStore is { } store)
+                {
                     var bucket = new BucketCorpus(store);
                     // Listing and reading are two steps, so that what the listing found can be judged before anything is read.
                     var listed = await bucket.ListAsync(question, deadline.Token);
@@ -208,8 +237,13 @@ public static class QueryCommand
                         return ExitCodes.UsageOrInput;
                     }
 
-                    (timeline, skipped) = DuckDbTimeline.Open(selection.Files, parse.GetValue(skipBad), deadline.Token);
-                    if (parse.GetValue(cache))
+                    (timeline, skipped) = DuckDbTimeline.Open(selection.Files, parse.GetValue(skipBad), deadline.Token, keysUnder: verification is null ? null : root);
+                    if (parse.GetValue(cache) && verification is not null)
+                    {
+                        // A cache is not evidence: the rows must come from the very files that are verified.
+                        io.Err.WriteLine("--cache is not read with --verify: the answer is read from the log files that are verified");
+                    }
+                    else if (parse.GetValue(cache))
                     {
                         // The logs were checked above (bad ones named or skipped); cache what was readable.
                         var readable = selection.Files.Except(skipped.Select(s => s.File)).ToList();
@@ -227,6 +261,11 @@ public static class QueryCommand
                     }
 
                     var fmt = parse.GetValue(format)!;
+                    if (verification is not null)
+                    {
+                        return await AnswerVerifiedAsync(timeline, verification, question, parse.GetValue(sql), parse.GetValue(summary), fmt, io, deadline.Token);
+                    }
+
                     if (parse.GetValue(sql) is { } userSql)
                     {
                         Write(timeline.Run(userSql), fmt, io);
@@ -237,14 +276,7 @@ public static class QueryCommand
                     }
                     else
                     {
-                        var result = timeline.Run(TimelineSql.Timeline(question));
-                        var rows = result.Rows.Where(r => network is not { } n || (r[5] is string addr && IPAddress.TryParse(addr, out var a) && n.Contains(a)));
-                        if (question.Limit is { } max)
-                        {
-                            rows = rows.Take(max);
-                        }
-
-                        Write(result with { Rows = rows.ToList() }, fmt, io);
+                        Write(timeline.Run(TimelineSql.Timeline(question)), fmt, io);
                     }
                 }
             }
@@ -273,10 +305,94 @@ public static class QueryCommand
                 io.Err.WriteLine($"query failed: {Core.Messages.Flatten(ex.Message)} (in the temporary folder {Path.GetTempPath()}; set TMPDIR to another)");
                 return ExitCodes.UsageOrInput;
             }
+            catch (Exception ex) when (parse.GetValue(verify) && ex is Core.UnsafePathException or IOException or UnauthorizedAccessException or Amazon.Runtime.AmazonServiceException or Amazon.Runtime.AmazonClientException or HttpRequestException)
+            {
+                // What the verifier could not read is named, as verify names it; nothing was judged.
+                io.Err.WriteLine($"--verify: cannot read the source: {Core.Messages.Flatten(ex.Message)}");
+                return ExitCodes.UsageOrInput;
+            }
 
             return ExitCodes.Ok;
         }
         return command;
+    }
+
+    /// <summary>
+    /// The answer with --verify: the files behind its rows are verified, each row (or summary count) carries the
+    /// integrity of its file, the integrity line follows (on standard error, or in the JSON), and any row read from
+    /// a tampered file is a finding (exit 1).
+    /// </summary>
+    private static async Task<int> AnswerVerifiedAsync(DuckDbTimeline timeline, QueryVerification verification, TimelineQuery question, string? userSql, bool summary, string format, CliIo io, CancellationToken deadline)
+    {
+        IntegrityCounts counts;
+        string unit;
+        if (userSql is not null)
+        {
+            var result = timeline.Run(userSql);
+            var fileColumn = result.Columns.ToList().IndexOf(TimelineSql.SourceKeyColumn);
+            if (fileColumn < 0)
+            {
+                io.Err.WriteLine($"--verify with --sql: select the {TimelineSql.SourceKeyColumn} column of {TimelineSql.SourcedView} (the view cloudtrail with each row's log key), so that each row can be marked with the integrity of its log");
+                return ExitCodes.UsageOrInput;
+            }
+
+            await VerifyWithinAsync(verification, result.Rows.Select(r => r[fileColumn] as string).OfType<string>(), deadline);
+            (result, counts) = verification.Mark(result, fileColumn, dropFileColumn: false);
+            unit = "rows";
+            WriteVerified(result, verification, counts, unit, format, io);
+        }
+        else if (summary)
+        {
+            await VerifyWithinAsync(verification, timeline.Run(TimelineSql.TimelineSourceKeys(question)).Rows.Select(r => (string)r[0]!), deadline);
+            timeline.SetLogIntegrity(verification.Logs);
+            var parts = SummaryDimensions.Select(d => (d, timeline.Run(TimelineSql.SummaryWithIntegrity(question, d)))).ToList();
+            // Every dimension counts each event once: any one of them gives the totals.
+            var first = parts[0].Item2.Rows;
+            counts = new IntegrityCounts(first.Sum(r => Convert.ToInt64(r[2], CultureInfo.InvariantCulture)), first.Sum(r => Convert.ToInt64(r[3], CultureInfo.InvariantCulture)), first.Sum(r => Convert.ToInt64(r[4], CultureInfo.InvariantCulture)));
+            unit = "events";
+            WriteSummary(parts, format, io, format == "json" ? verification.ToJson(counts, unit) : null);
+            if (format != "json")
+            {
+                verification.WriteSummary(io, counts, unit);
+            }
+        }
+        else
+        {
+            var result = timeline.Run(TimelineSql.Timeline(question, withSourceKey: true));
+            var fileColumn = result.Columns.Count - 1;
+            await VerifyWithinAsync(verification, result.Rows.Select(r => r[fileColumn] as string).OfType<string>(), deadline);
+            (result, counts) = verification.Mark(result, fileColumn, dropFileColumn: true);
+            unit = "rows";
+            WriteVerified(result, verification, counts, unit, format, io);
+        }
+
+        return counts.Tampered > 0 ? ExitCodes.Findings : ExitCodes.Ok;
+    }
+
+    /// <summary>Runs the verifier under the query's --timeout, which reports as a timeout (Ctrl+C stays a cancellation).</summary>
+    private static async Task VerifyWithinAsync(QueryVerification verification, IEnumerable<string> files, CancellationToken deadline)
+    {
+        try
+        {
+            await verification.VerifyAsync(files, deadline);
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested)
+        {
+            throw new QueryTimeoutException();
+        }
+    }
+
+    /// <summary>Rows with their integrity column: in JSON one object, <c>{"rows": [...], "integrity": {...}}</c>; otherwise the rows, and the integrity line on standard error.</summary>
+    private static void WriteVerified(QueryResult result, QueryVerification verification, IntegrityCounts counts, string unit, string format, CliIo io)
+    {
+        if (format == "json")
+        {
+            io.Out.WriteLine(new JsonObject { ["rows"] = Json(result), ["integrity"] = verification.ToJson(counts, unit) }.ToJsonString(JsonFormat.Indented));
+            return;
+        }
+
+        Write(result, format, io);
+        verification.WriteSummary(io, counts, unit);
     }
 
     /// <summary>A positive duration written as a number and a unit (s, m or h); null when it is not one.</summary>
@@ -310,7 +426,7 @@ public static class QueryCommand
         return false;
     }
 
-    private static readonly string[] SummaryDimensions = ["principal_arn", "event_name", "error_code", "source_ip"];
+    internal static readonly string[] SummaryDimensions = ["principal_arn", "event_name", "error_code", "source_ip"];
 
     /// <summary>Columns whose values are ids, keys or ARNs: a table never wraps them.</summary>
     private static readonly HashSet<string> WholeColumns = ["principal_arn", "session_issuer", "resources", "request_id", "event_id", "account", "source_ip", "event_source", "event_name", "event_time", "value"];
@@ -319,7 +435,7 @@ public static class QueryCommand
     /// The summary as one document per format: a JSON object of counts per dimension (counts as
     /// numbers), one CSV table (dimension,value,events), or a table per dimension.
     /// </summary>
-    private static void WriteSummary(IReadOnlyList<(string Dimension, QueryResult Result)> parts, string format, CliIo io)
+    internal static void WriteSummary(IReadOnlyList<(string Dimension, QueryResult Result)> parts, string format, CliIo io, JsonObject? integrity = null)
     {
         switch (format)
         {
@@ -330,10 +446,15 @@ public static class QueryCommand
                     document[dimension] = Json(result);
                 }
 
+                if (integrity is not null)
+                {
+                    document["integrity"] = integrity;
+                }
+
                 io.Out.WriteLine(document.ToJsonString(JsonFormat.Indented));
                 break;
             case "csv":
-                io.Out.WriteLine("dimension,value,events");
+                io.Out.WriteLine(string.Join(',', new[] { "dimension" }.Concat(parts[0].Result.Columns)));
                 foreach (var (dimension, result) in parts)
                 {
                     foreach (var row in result.Rows)
@@ -347,14 +468,14 @@ public static class QueryCommand
                 foreach (var (dimension, result) in parts)
                 {
                     io.Out.WriteLine($"by {dimension}:");
-                    Write(result with { Columns = [dimension, "events"] }, format, io);
+                    Write(result with { Columns = [dimension, .. result.Columns.Skip(1)] }, format, io);
                 }
 
                 break;
         }
     }
 
-    private static void Write(QueryResult result, string format, CliIo io)
+    internal static void Write(QueryResult result, string format, CliIo io)
     {
         switch (format)
         {

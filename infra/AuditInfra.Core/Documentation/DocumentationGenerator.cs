@@ -206,9 +206,11 @@ public static class DocumentationGenerator
         ]));
         var region = config.HomeRegion;
         sections.Add(new DocSection("How to query and verify these logs", [
-            new Paragraph("Copy the logs, digests and signatures (a forensically preserved copy), verify their integrity, then ask what happened:"),
+            new Paragraph("Copy the logs, digests and signatures (a forensically preserved copy), verify their integrity, then ask what happened. "
+                + "The public keys must cover the days verified: --start-time an hour before the first, --end-time the last (without them CloudTrail returns only today's key, and older digests cannot be checked). "
+                + "Without --public-keys, verify fetches them itself this way with the AWS CLI."),
             new CodeBlock(string.Join('\n',
-                $"aws cloudtrail list-public-keys --region {region} > keys.json",
+                $"aws cloudtrail list-public-keys --region {region} --start-time YYYY-MM-DDT00:00:00Z --end-time YYYY-MM-DDT23:59:59Z --output json > keys.json",
                 $"auditinfra pull --source s3://{bucket}/{config.S3KeyPrefix} --out ./logs --account {account.Id}",
                 $"auditinfra verify --source ./logs --public-keys keys.json --account {account.Id} --region {region}",
                 $"auditinfra query --source ./logs --account {account.Id} --start YYYY-MM-DD")),

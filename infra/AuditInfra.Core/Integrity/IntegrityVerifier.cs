@@ -134,7 +134,8 @@ public sealed class IntegrityVerifier(IObjectStore store, PublicKeySet keys)
     /// within two hours after its delivery are listed (its day's and the next day's digest folders), read and
     /// checked (signature, key, location), and the log is hashed against the digest listing it. The answer per
     /// key: <see cref="LogIntegrityStatus.Verified"/>; <see cref="LogIntegrityStatus.Tampered"/> (hash mismatch or
-    /// corrupt, listed but gone, the digest listing it fails its checks, or not listed although a validly signed
+    /// corrupt, listed but gone, the digest listing it fails its checks - save a key the public keys lack or date
+    /// otherwise, which leaves it unverifiable - or not listed although a validly signed
     /// digest of its chain covers its delivery time); otherwise <see cref="LogIntegrityStatus.Unverifiable"/>
     /// (no digest, signature or key covering it). Keys that are not CloudTrail log keys are unverifiable.
     /// </summary>
@@ -204,7 +205,10 @@ public sealed class IntegrityVerifier(IObjectStore store, PublicKeySet keys)
             if (listers.Count > 0)
             {
                 var bad = listers[0].Digest.Key.Key;
-                result[log.Key] = new LogIntegrity(LogIntegrityStatus.Tampered, bad, $"the digest listing it fails its checks: {string.Join("; ", failures[bad].Select(f => f.Kind))}");
+                // A key the keys file lacks (or holds with other dates) disproves nothing: the digest may be genuine.
+                result[log.Key] = failures[bad].All(f => f.Kind is FindingKind.UnknownPublicKey or FindingKind.PublicKeyNotValid)
+                    ? new LogIntegrity(LogIntegrityStatus.Unverifiable, bad, $"the digest listing it is signed with a key the public keys do not prove valid: {string.Join("; ", failures[bad].Select(f => $"{f.Kind}: {f.Message}"))}")
+                    : new LogIntegrity(LogIntegrityStatus.Tampered, bad, $"the digest listing it fails its checks: {string.Join("; ", failures[bad].Select(f => f.Kind))}");
                 continue;
             }
 

@@ -17,7 +17,7 @@ public sealed record CloudTrailPublicKey(string Fingerprint, byte[] Der, DateTim
 public sealed class PublicKeySet
 {
     public const string ProduceCommand =
-        "aws cloudtrail list-public-keys --region <trail-home-region> --start-time <earliest digest time> --output json > public-keys.json";
+        "aws cloudtrail list-public-keys --region <trail-home-region> --start-time <earliest digest time> --end-time <latest digest time> --output json > public-keys.json";
 
     private static readonly double MinUnixMilliseconds = DateTimeOffset.MinValue.ToUnixTimeMilliseconds();
 

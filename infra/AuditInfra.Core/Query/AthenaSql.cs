@@ -12,37 +12,16 @@ public static class AthenaSql
 {
     public static string Timeline(TimelineQuery q, string database, string table)
     {
+        // An empty list of resources is NULL, as in the local view, not an empty string.
         var columns = CloudTrailColumns.Timeline.Select(name => name == "resources"
-            ? "array_join(transform(resources, r -> r.arn), ' ') AS resources"
+            ? "nullif(array_join(transform(resources, r -> r.arn), ' '), '') AS resources"
             : $"{CloudTrailColumns.Named(name).AthenaExpression} AS {name}");
         var sql = new StringBuilder("SELECT ").Append(string.Join(", ", columns))
             .Append($"\nFROM \"{database}\".\"{table}\"")
-            .Append($"\nWHERE account = {TimelineSql.Literal(q.Account)}")
-            .Append($"\n  AND date BETWEEN {TimelineSql.Literal(Day(q.From))} AND {TimelineSql.Literal(Day(q.To))}");
-        if (q.Regions.Count > 0)
+            .Append($"\nWHERE date BETWEEN {TimelineSql.Literal(Day(q.From))} AND {TimelineSql.Literal(Day(q.To))}");
+        foreach (var predicate in QueryFilters.For(q))
         {
-            sql.Append("\n  AND region IN (").Append(string.Join(", ", q.Regions.Select(TimelineSql.Literal))).Append(')');
-        }
-
-        if (q.Principal is { Length: > 0 } principal)
-        {
-            var like = TimelineSql.Literal($"%{principal.ToLowerInvariant()}%");
-            sql.Append($"\n  AND (lower(useridentity.arn) LIKE {like} OR lower(useridentity.sessioncontext.sessionissuer.arn) LIKE {like})");
-        }
-
-        if (q.EventNames.Count > 0)
-        {
-            sql.Append("\n  AND eventname IN (").Append(string.Join(", ", q.EventNames.Select(TimelineSql.Literal))).Append(')');
-        }
-
-        if (q.EventSources.Count > 0)
-        {
-            sql.Append("\n  AND eventsource IN (").Append(string.Join(", ", q.EventSources.Select(TimelineSql.Literal))).Append(')');
-        }
-
-        if (q.ErrorsOnly)
-        {
-            sql.Append("\n  AND errorcode IS NOT NULL");
+            sql.Append("\n  AND ").Append(predicate.Athena);
         }
 
         sql.Append("\nORDER BY eventtime, eventid");
@@ -53,6 +32,10 @@ public static class AthenaSql
 
         return sql.ToString();
     }
+
+    /// <summary>Counts by one of the timeline's columns over its rows, as <see cref="TimelineSql.Summary"/> counts locally.</summary>
+    public static string Summary(TimelineQuery q, string dimension, string database, string table) =>
+        $"SELECT {dimension} AS value, count(*) AS events\nFROM ({Timeline(q with { Limit = null }, database, table)})\nGROUP BY 1\nORDER BY 2 DESC, 1";
 
     private static string Day(DateOnly day) => day.ToString("yyyy/MM/dd", CultureInfo.InvariantCulture);
 }

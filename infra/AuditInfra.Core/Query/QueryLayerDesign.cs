@@ -65,6 +65,9 @@ public sealed record QueryLayerDesign(
 
 public static class QueryLayerDesigner
 {
+    /// <summary>The Glue table property by which Athena reads restored Glacier objects (engine v3).</summary>
+    public const string ReadRestoredGlacierObjects = "read_restored_glacier_objects";
+
     /// <summary>The CloudTrail record's fields, as Athena's CloudTrail table declares them.</summary>
     public static readonly ImmutableArray<GlueColumn> CloudTrailColumnsInGlue =
     [
@@ -78,6 +81,12 @@ public static class QueryLayerDesigner
         new("eventtype", "string"), new("apiversion", "string"), new("managementevent", "string"), new("recipientaccountid", "string"),
         new("serviceeventdetails", "string"), new("sharedeventid", "string"), new("vpcendpointid", "string"), new("eventcategory", "string"),
     ];
+
+    /// <summary>The Glue database of a stack whose namePrefix is <paramref name="namePrefix"/>.</summary>
+    public static string DatabaseNameFor(string namePrefix) => namePrefix.Replace('-', '_') + "_audit";
+
+    /// <summary>The Athena workgroup of a stack whose namePrefix is <paramref name="namePrefix"/>.</summary>
+    public static string WorkgroupNameFor(string namePrefix) => $"{namePrefix}-audit";
 
     public static QueryLayerDesign Design(AuditConfig config)
     {
@@ -100,6 +109,10 @@ public static class QueryLayerDesigner
             ["projection.date.interval"] = "1",
             ["projection.date.interval.unit"] = "DAYS",
             ["storage.location.template"] = location + "${account}/CloudTrail/${region}/${date}",
+            // Lifecycle moves old logs to Glacier Flexible Retrieval and Deep Archive, which Athena skips
+            // silently; with this set it reads such objects once they are restored (a restored copy is
+            // otherwise skipped too). Objects not restored stay skipped: `auditinfra query` names them.
+            [ReadRestoredGlacierObjects] = "true",
         });
         var resultsPolicy = new PolicyDocument(new PolicyStatement
         {
@@ -112,13 +125,13 @@ public static class QueryLayerDesigner
         });
         return new QueryLayerDesign(
             names,
-            config.NamePrefix.Replace('-', '_') + "_audit",
+            DatabaseNameFor(config.NamePrefix),
             "cloudtrail",
             location,
             parameters,
             CloudTrailColumnsInGlue,
             [new("account", "string"), new("region", "string"), new("date", "string")],
-            $"{config.NamePrefix}-audit",
+            WorkgroupNameFor(config.NamePrefix),
             results,
             resultsPolicy,
             30,

@@ -12,7 +12,11 @@ public sealed record TimelineQuery(
     IReadOnlyList<string> EventNames,
     IReadOnlyList<string> EventSources,
     bool ErrorsOnly,
-    int? Limit);
+    int? Limit)
+{
+    /// <summary>Only callers whose source address lies in this block (--ip); a service name never does.</summary>
+    public System.Net.IPNetwork? SourceNetwork { get; init; }
+}
 
 /// <summary>SQL for DuckDB over the selected files: the `cloudtrail` view, the timeline, the summary.</summary>
 public static class TimelineSql
@@ -92,6 +96,20 @@ public static class TimelineSql
             """;
 
     /// <summary>
+    /// The views over log files of a local copy under <paramref name="folder"/> with each row's key, as a bucket's rows
+    /// have it: <see cref="SourcedView"/>, and <c>cloudtrail</c> with exactly the columns it has without them.
+    /// </summary>
+    public static string CreateViewsWithSource(IEnumerable<string> files, string folder, long maximumObjectBytes = DefaultObjectBytes) =>
+        $"""
+            CREATE OR REPLACE VIEW {SourcedView} AS
+            SELECT
+              {ViewColumns()},
+              {SourceKeyColumn}
+            FROM ({RecordsWithSource($"({RecordsWithFileName(files, maximumObjectBytes)})", folder)});
+            CREATE OR REPLACE VIEW cloudtrail AS SELECT * EXCLUDE ({SourceKeyColumn}) FROM {SourcedView}
+            """;
+
+    /// <summary>
     /// The files among these that hold no <c>Records</c> list: not CloudTrail log files, though
     /// their JSON parses. Read in the same pass that proves every file parses.
     /// </summary>
@@ -101,45 +119,41 @@ public static class TimelineSql
     private static string ReadLogs(IEnumerable<string> files, long maximumObjectBytes, bool withFileName = false) =>
         $"read_json([{string.Join(", ", files.Select(Literal))}], columns = {{Records: 'JSON[]'}}, format = 'auto', compression = 'gzip', maximum_object_size = {Math.Clamp(maximumObjectBytes, DefaultObjectBytes, MaximumLogFileBytes)}{(withFileName ? ", filename = true" : "")})";
 
-    public static string Timeline(TimelineQuery q)
+    /// <summary>The timeline; with <paramref name="withSourceKey"/> each row ends with the key of its log (read from <see cref="SourcedView"/>).</summary>
+    public static string Timeline(TimelineQuery q, bool withSourceKey = false)
     {
-        var sql = new StringBuilder("SELECT ").Append(string.Join(", ", CloudTrailColumns.Timeline)).Append(" FROM cloudtrail");
-        sql.Append(" WHERE account = ").Append(Literal(q.Account));
-        sql.Append(" AND event_time >= ").Append(Literal(q.From.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture)));
-        // The day part compared, not `< To + 1 day`: the last representable day has no next day.
-        sql.Append(" AND left(event_time, 10) <= ").Append(Literal(q.To.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture)));
-        if (q.Regions.Count > 0)
+        var sql = new StringBuilder("SELECT ").Append(string.Join(", ", CloudTrailColumns.Timeline)).Append(withSourceKey ? $", {SourceKeyColumn} FROM {SourcedView}" : " FROM cloudtrail");
+        sql.Append(" WHERE ").Append(string.Join(" AND ", QueryFilters.For(q).Select(p => p.Local)));
+        sql.Append(" ORDER BY event_time, event_id");
+        if (q.Limit is { } limit)
         {
-            sql.Append(" AND region IN (").Append(string.Join(", ", q.Regions.Select(Literal))).Append(')');
+            sql.Append(" LIMIT ").Append(limit.ToString(System.Globalization.CultureInfo.InvariantCulture));
         }
 
-        if (q.Principal is { Length: > 0 } principal)
-        {
-            var like = Literal($"%{principal}%");
-            sql.Append($" AND (principal_arn ILIKE {like} OR session_issuer ILIKE {like})");
-        }
-
-        if (q.EventNames.Count > 0)
-        {
-            sql.Append(" AND event_name IN (").Append(string.Join(", ", q.EventNames.Select(Literal))).Append(')');
-        }
-
-        if (q.EventSources.Count > 0)
-        {
-            sql.Append(" AND event_source IN (").Append(string.Join(", ", q.EventSources.Select(Literal))).Append(')');
-        }
-
-        if (q.ErrorsOnly)
-        {
-            sql.Append(" AND error_code IS NOT NULL");
-        }
-
-        return sql.Append(" ORDER BY event_time, event_id").ToString();
+        return sql.ToString();
     }
 
     /// <summary>Counts by principal, event, error and address over the timeline's rows.</summary>
     public static string Summary(TimelineQuery q, string dimension) =>
         $"SELECT {dimension} AS value, count(*) AS events FROM ({Timeline(q with { Limit = null })}) GROUP BY 1 ORDER BY 2 DESC, 1";
+
+    /// <summary>The keys of the logs the timeline's rows come from (read from <see cref="SourcedView"/>), before --limit.</summary>
+    public static string TimelineSourceKeys(TimelineQuery q) =>
+        $"SELECT DISTINCT {SourceKeyColumn} FROM ({Timeline(q with { Limit = null }, withSourceKey: true)}) ORDER BY 1";
+
+    /// <summary>
+    /// The summary with each count split by the integrity of the files its events come from, as the table
+    /// <c>log_integrity(log_key, integrity)</c> gives it; a log it does not name counts as unverifiable.
+    /// </summary>
+    public static string SummaryWithIntegrity(TimelineQuery q, string dimension) =>
+        $"""
+        SELECT t.{dimension} AS value, count(*) AS events,
+          count(*) FILTER (WHERE i.integrity = 'verified') AS verified,
+          count(*) FILTER (WHERE i.integrity IS NULL OR i.integrity = 'unverifiable') AS unverifiable,
+          count(*) FILTER (WHERE i.integrity = 'TAMPERED') AS tampered
+        FROM ({Timeline(q with { Limit = null }, withSourceKey: true)}) t LEFT JOIN log_integrity i ON t.{SourceKeyColumn} = i.{SourceKeyColumn}
+        GROUP BY 1 ORDER BY 2 DESC, 1
+        """;
 
     /// <summary>A SQL string literal: quotes doubled, nothing interpolated raw.</summary>
     public static string Literal(string value) => "'" + value.Replace("'", "''", StringComparison.Ordinal) + "'";

@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using AuditInfra.Core.Aws;
 using AuditInfra.Core.Rollout;
 
 namespace AuditInfra.Rollout.Accounts;
@@ -10,36 +10,10 @@ namespace AuditInfra.Rollout.Accounts;
 /// </summary>
 public sealed class AwsCliAccountDirectory(string awsExecutable = "aws", string? profile = null) : IAccountDirectory
 {
-    public async Task<IReadOnlyList<OrganizationAccount>> ListAccountsAsync(CancellationToken cancellationToken)
-    {
-        var start = new ProcessStartInfo(awsExecutable)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var arg in new[] { "organizations", "list-accounts", "--output", "json" })
-        {
-            start.ArgumentList.Add(arg);
-        }
+    private readonly AwsCli cli = new() { Executable = awsExecutable, Profile = profile };
 
-        if (profile is not null)
-        {
-            start.ArgumentList.Add("--profile");
-            start.ArgumentList.Add(profile);
-        }
-
-        using var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start '{awsExecutable}'");
-        var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
-        var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
-        await process.WaitForExitAsync(cancellationToken);
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"'{awsExecutable} organizations list-accounts' failed (exit {process.ExitCode}): {(await stderr).Trim()}");
-        }
-
-        return OrganizationsJson.ParseListAccounts(await stdout, "aws organizations list-accounts");
-    }
+    public async Task<IReadOnlyList<OrganizationAccount>> ListAccountsAsync(CancellationToken cancellationToken) =>
+        OrganizationsJson.ParseListAccounts(await cli.RunAsync(["organizations", "list-accounts"], cancellationToken), "aws organizations list-accounts");
 }
 
 /// <summary>The organization's accounts from an exported <c>list-accounts</c> JSON file (offline runs, CI previews, simulations).</summary>

@@ -45,6 +45,7 @@ public sealed class QueryLayer : ComponentResource
             Name = design.TableName,
             DatabaseName = database.Name,
             TableType = "EXTERNAL_TABLE",
+            // Partition projection, and read_restored_glacier_objects: restored Glacier logs are read, not skipped.
             Parameters = PulumiTags.From(design.TableParameters),
             StorageDescriptor = storage,
         };

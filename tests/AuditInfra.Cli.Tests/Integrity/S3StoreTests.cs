@@ -49,9 +49,9 @@ public sealed class S3StoreTests(S3Server server) : IClassFixture<S3Server>
         Assert.Equal(dirReport.GetProperty("digestsVerified").GetInt32(), s3Report.GetProperty("digestsVerified").GetInt32());
         Assert.StartsWith("s3://", s3Report.GetProperty("source").GetString(), StringComparison.Ordinal);
 
-        // Without keys, the bucket and the directory name the same list-public-keys command.
-        var hintS3 = await CliRunner.RunAsync("verify", "--source", url, "--endpoint-url", server.Endpoint);
-        var hintDir = await CliRunner.RunAsync("verify", "--source", dir);
+        // Without keys (and no CloudTrail to fetch them from), the bucket and the directory name the same list-public-keys command.
+        var hintS3 = await CliRunner.RunAsync("verify", "--source", url, "--endpoint-url", server.Endpoint, "--cloudtrail-endpoint-url", "http://127.0.0.1:9");
+        var hintDir = await CliRunner.RunAsync("verify", "--source", dir, "--cloudtrail-endpoint-url", "http://127.0.0.1:9");
         Assert.Equal(2, hintS3.ExitCode);
         Assert.Contains("aws cloudtrail list-public-keys --region us-east-1 --start-time ", hintS3.Err, StringComparison.Ordinal);
         Assert.Equal(hintDir.Err, hintS3.Err);

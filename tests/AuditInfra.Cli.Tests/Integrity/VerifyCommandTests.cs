@@ -139,7 +139,8 @@ public class VerifyCommandTests
         var cases = new (string[] Args, string Expect)[]
         {
             (["verify", "--source", dir, "--public-keys", badKeys], "keys.json"),
-            (["verify", "--source", dir], $"aws cloudtrail list-public-keys --region us-east-1 --start-time {KeysWindow(dir)} --output json > public-keys.json"),
+            // No keys file and no CloudTrail to fetch them from (nothing listens on port 9): the command to run instead.
+            (["verify", "--source", dir, "--cloudtrail-endpoint-url", "http://127.0.0.1:9"], $"aws cloudtrail list-public-keys --region us-east-1 --start-time {KeysWindow(dir)} --output json > public-keys.json"),
             (["verify", "--source", Path.Combine(dir, "nope"), "--public-keys", badKeys], "does not exist"),
             (["verify", "--source", dir, "--public-keys", Path.Combine(dir, "public-keys.json"), "--start", "yesterday"], "--start"),
             (["verify", "--source", dir, "--public-keys", Path.Combine(dir, "public-keys.json"), "--account", "12345"], "--account"),

@@ -171,12 +171,12 @@ public class QueryCommandTests
     {
         var sql = await CliRunner.RunAsync("query", "--athena", "--account", Account, "--date", "2026-11-20", "--errors-only");
         Assert.Equal(0, sql.ExitCode);
-        Assert.Contains("WHERE account = '333333333333'", sql.Out);
-        Assert.Contains("AND date BETWEEN '2026/11/20' AND '2026/11/20'", sql.Out);
+        Assert.Contains("WHERE date BETWEEN '2026/11/20' AND '2026/11/20'", sql.Out);
+        Assert.Contains("AND account = '333333333333'", sql.Out);
 
         var run = await CliRunner.RunAsync("query", "--athena", "--run", "--account", Account, "--date", "2026-11-20");
         Assert.Equal(2, run.ExitCode);
-        Assert.Contains("no Athena client", run.Err);
+        Assert.Contains("--run needs the workgroup", run.Err);
 
         var noSource = await CliRunner.RunAsync("query", "--account", Account, "--date", "2026-11-20");
         Assert.Equal(2, noSource.ExitCode);

@@ -81,6 +81,8 @@ public class DocumentationTests
         }
 
         Assert.Contains("auditinfra query --source ./logs --account 333333333333", md);
+        // Without the span, CloudTrail lists only today's key: older digests could not be checked with the file.
+        Assert.Contains("aws cloudtrail list-public-keys --region us-east-1 --start-time YYYY-MM-DDT00:00:00Z --end-time YYYY-MM-DDT23:59:59Z --output json > keys.json", md);
         Assert.Contains("aws cloudtrail validate-logs --trail-arn arn:aws:cloudtrail:us-east-1:111111111111:trail/acme-org-trail", md);
         Assert.Contains("stack account-333333333333", md);
     }

@@ -24,6 +24,15 @@ public class QueryLayerTests
     }
 
     [Fact]
+    public void The_table_reads_restored_glacier_objects_in_the_design_and_the_plan()
+    {
+        var d = QueryLayerDesigner.Design(Config);
+        Assert.Equal("true", d.TableParameters["read_restored_glacier_objects"]);
+        var table = QueryLayerPlan.Render(d).Resources.Single(r => r.Type == "aws:glue/catalogTable:CatalogTable");
+        Assert.Equal("true", (string?)table.Properties["parameters"]!["read_restored_glacier_objects"]);
+    }
+
+    [Fact]
     public void Every_column_the_queries_read_exists_in_the_table()
     {
         var tableColumns = QueryLayerDesigner.CloudTrailColumnsInGlue.Select(c => c.Name).ToHashSet();

@@ -12,10 +12,12 @@ public class QuerySqlTests
     {
         Assert.Equal(
             """
-            SELECT eventtime AS event_time, useridentity.type AS principal_type, useridentity.arn AS principal_arn, useridentity.sessioncontext.sessionissuer.arn AS session_issuer, useridentity.sessioncontext.attributes.mfaauthenticated AS mfa, sourceipaddress AS source_ip, eventsource AS event_source, eventname AS event_name, errorcode AS error_code, array_join(transform(resources, r -> r.arn), ' ') AS resources, requestid AS request_id
+            SELECT eventtime AS event_time, useridentity.type AS principal_type, useridentity.arn AS principal_arn, useridentity.sessioncontext.sessionissuer.arn AS session_issuer, useridentity.sessioncontext.attributes.mfaauthenticated AS mfa, sourceipaddress AS source_ip, eventsource AS event_source, eventname AS event_name, errorcode AS error_code, nullif(array_join(transform(resources, r -> r.arn), ' '), '') AS resources, requestid AS request_id
             FROM "auditinfra"."cloudtrail"
-            WHERE account = '333333333333'
-              AND date BETWEEN '2026/11/20' AND '2026/11/21'
+            WHERE date BETWEEN '2026/11/20' AND '2026/11/21'
+              AND account = '333333333333'
+              AND eventtime >= '2026-11-20'
+              AND substr(eventtime, 1, 10) <= '2026-11-21'
               AND region IN ('us-east-1')
               AND (lower(useridentity.arn) LIKE '%o''brien%' OR lower(useridentity.sessioncontext.sessionissuer.arn) LIKE '%o''brien%')
               AND eventname IN ('ConsoleLogin')

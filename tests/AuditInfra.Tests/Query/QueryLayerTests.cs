@@ -14,5 +14,9 @@ public class QueryLayerTests
         PlanComparison.AssertMatches(PulumiTests.PlannedComponent(config, QueryLayerDesign.ComponentType), mocks);
         Assert.Contains("acme-audit-audit-account-provider", mocks.Named("acme-audit-query-workgroup").Provider);
         Assert.Contains("acme-audit-audit-account-provider", mocks.Named("acme-audit-query-cloudtrail-table").Provider);
+
+        // Athena reads a Glacier object once restored only with this table property.
+        var parameters = Assert.IsAssignableFrom<System.Collections.Immutable.ImmutableDictionary<string, object>>(mocks.Named("acme-audit-query-cloudtrail-table").Inputs["parameters"]);
+        Assert.Equal("true", parameters["read_restored_glacier_objects"]);
     }
 }
