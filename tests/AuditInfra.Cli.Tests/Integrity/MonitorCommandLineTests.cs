@@ -82,4 +82,17 @@ public sealed class MonitorCommandLineTests
         string[] old = ["verify", "--source", "s3://b/cloudtrail", "--attest", "s3://b/attestations/", "--attest-key", "alias/k", "--shard-count", "Ref::shards"];
         Assert.NotEmpty(Parse(old).Errors);
     }
+
+    [Fact]
+    public async Task The_image_the_tasks_run_carries_the_aws_cli_their_key_fetch_needs()
+    {
+        // The scheduled command lines give no --public-keys, so verify runs `aws cloudtrail list-public-keys`.
+        var (incremental, full, _, _) = await PlannedCommandsAsync();
+        Assert.All(new[] { incremental, full }, args => Assert.DoesNotContain("--public-keys", args));
+        var dockerfile = File.ReadAllLines(Path.Combine(Support.S3Server.RepositoryRoot(), "Dockerfile"));
+        var runtime = Array.FindIndex(dockerfile, l => l.StartsWith("FROM ", StringComparison.Ordinal) && l.Contains(" AS runtime", StringComparison.Ordinal));
+        var install = Array.FindIndex(dockerfile, l => l.Contains("/tmp/aws/install", StringComparison.Ordinal));
+        var user = Array.FindIndex(dockerfile, l => l.StartsWith("USER ", StringComparison.Ordinal));
+        Assert.True(runtime >= 0 && install > runtime && user > install, "the runtime stage must install the AWS CLI (as root, before USER)");
+    }
 }
