@@ -22,6 +22,15 @@ RUN dotnet publish infra/AuditInfra.Cli/AuditInfra.Cli.csproj -c Release -r linu
 
 # The runtime image (Debian, glibc: DuckDB's native library needs it), run as its non-root user.
 FROM mcr.microsoft.com/dotnet/runtime:10.0 AS runtime
+# verify and query --verify fetch the trail's public keys with `aws cloudtrail list-public-keys` when
+# --public-keys is not given (the monitor's tasks never give it): the AWS CLI v2 has to be on PATH.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends ca-certificates curl unzip \
+ && curl -sSfL -o /tmp/awscliv2.zip https://awscli.amazonaws.com/awscli-exe-linux-x86_64.zip \
+ && unzip -q /tmp/awscliv2.zip -d /tmp \
+ && /tmp/aws/install \
+ && rm -rf /tmp/aws /tmp/awscliv2.zip \
+ && apt-get purge -y curl unzip && apt-get autoremove -y && rm -rf /var/lib/apt/lists/*
 COPY --from=build /app /opt/auditinfra
 RUN ln -s /opt/auditinfra/auditinfra /usr/local/bin/auditinfra
 ENV DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1

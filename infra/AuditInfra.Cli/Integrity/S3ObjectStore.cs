@@ -365,6 +365,9 @@ public sealed class S3ObjectStore : IObjectStore, IArchiveStore, IDisposable
                 IfNoneMatch = "*",
                 // A bucket with Object Lock refuses a put that carries no checksum.
                 ChecksumAlgorithm = ChecksumAlgorithm.SHA256,
+                // The monitor's role may put attestations only with SSE-S3: the log bucket's default key lets only
+                // CloudTrail encrypt, so a put without this header would be refused.
+                ServerSideEncryptionMethod = ServerSideEncryptionMethod.AES256,
                 UseChunkEncoding = false,
             }, ct), $"write s3://{Bucket}/{key}", cancellationToken);
             return true;

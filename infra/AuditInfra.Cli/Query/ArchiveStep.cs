@@ -30,10 +30,12 @@ public static class ArchiveStep
     public static readonly TimeSpan LongestPoll = TimeSpan.FromMinutes(5);
 
     /// <summary>Null when every object the question reads can be read now; otherwise the exit code the command ends with.</summary>
-    public static async Task<int?> RunAsync(CliIo io, IArchiveStore store, string url, IReadOnlyCollection<ObjectEntry> objects, RestoreChoice choice, bool json, CancellationToken cancellationToken)
+    /// <param name="digests">With --verify, the digest objects the verifier reads for these logs: lifecycle archives them too.</param>
+    public static async Task<int?> RunAsync(CliIo io, IArchiveStore store, string url, IReadOnlyCollection<ObjectEntry> objects, RestoreChoice choice, bool json, CancellationToken cancellationToken, IReadOnlyCollection<ObjectEntry>? digests = null)
     {
+        digests ??= [];
         var gate = new ArchiveGate(store, TimeProvider.System);
-        var plan = await gate.InspectAsync(objects, cancellationToken);
+        var plan = await gate.InspectAsync(objects.Concat(digests), cancellationToken);
         if (plan.IsReadable)
         {
             return null;
@@ -75,7 +77,7 @@ public static class ArchiveStep
             }
         }
 
-        Report(io, url, objects.Count, plan, choice, requested, json);
+        Report(io, url, objects.Count, digests.Select(d => d.Key).ToHashSet(StringComparer.Ordinal), plan, choice, requested, json);
         return ExitCodes.NeedsRestore;
     }
 
@@ -107,9 +109,12 @@ public static class ArchiveStep
             : $"Restore requested ({ArchiveStorage.Name(tier)}, {days} day(s)): {requested.Started} started, {requested.AlreadyInProgress} already in progress, {requested.AlreadyRestored} already restored{earlier}.";
     }
 
-    private static void Report(CliIo io, string url, int objectCount, RestorePlan plan, RestoreChoice choice, RestoreRequestReport? requested, bool json)
+    private static void Report(CliIo io, string url, int logCount, HashSet<string> digestKeys, RestorePlan plan, RestoreChoice choice, RestoreRequestReport? requested, bool json)
     {
         var notRequested = plan.NotRequested;
+        var objectCount = logCount + digestKeys.Count;
+        var pendingDigests = plan.Pending.Where(o => digestKeys.Contains(o.Entry.Key)).ToList();
+        var pendingLogs = plan.Pending.Count - pendingDigests.Count;
         if (json)
         {
             var document = new JsonObject
@@ -118,6 +123,9 @@ public static class ArchiveStep
                 ["source"] = url,
                 ["objects"] = plan.Pending.Count,
                 ["bytes"] = plan.PendingBytes,
+                ["logObjects"] = pendingLogs,
+                ["digestObjects"] = pendingDigests.Count,
+                ["digestBytes"] = pendingDigests.Sum(o => o.Entry.Size),
                 ["notRequested"] = notRequested.Count,
                 ["inProgress"] = plan.InProgress,
                 ["ready"] = plan.Ready,
@@ -140,7 +148,9 @@ public static class ArchiveStep
         }
 
         var err = io.Err;
-        err.WriteLine($"Needs restore: {plan.Pending.Count} of the {objectCount} log object(s) the question reads in {url} are archived and cannot be read yet ({Size(plan.PendingBytes)}):");
+        err.WriteLine(digestKeys.Count == 0
+            ? $"Needs restore: {plan.Pending.Count} of the {objectCount} log object(s) the question reads in {url} are archived and cannot be read yet ({Size(plan.PendingBytes)}):"
+            : $"Needs restore: {plan.Pending.Count} of the {objectCount} object(s) the question reads in {url} are archived and cannot be read yet ({Size(plan.PendingBytes)}): {pendingLogs} of {logCount} log(s), {pendingDigests.Count} of {digestKeys.Count} digest(s) that --verify reads ({Size(pendingDigests.Sum(o => o.Entry.Size))})");
         foreach (var share in plan.ByClass)
         {
             err.WriteLine($"  {share.StorageClass} ({ArchiveStorage.Name(share.StorageClass)}): {share.Objects} object(s), {Size(share.Bytes)}");

@@ -200,7 +200,9 @@ public static class QueryCommand
 
                     // Archived objects are neither skipped nor read blindly (a GET of one fails): restore first. Waiting for
                     // restores takes hours, so it is bounded by --wait-timeout and Ctrl+C, and --timeout starts after it.
-                    if (await ArchiveStep.RunAsync(io, store, bucket.Url, [.. listed.Objects], restoreChoice, parse.GetValue(format) == "json", cancellation) is { } archiveExit)
+                    // With --verify the digests of those hours are read too, and lifecycle archives them like the logs.
+                    var digests = verification is null ? null : await IntegrityVerifier.DigestObjectsForLogsAsync(store, listed.Objects.Select(o => o.Key), deadline.Token);
+                    if (await ArchiveStep.RunAsync(io, store, bucket.Url, [.. listed.Objects], restoreChoice, parse.GetValue(format) == "json", cancellation, digests) is { } archiveExit)
                     {
                         return archiveExit;
                     }

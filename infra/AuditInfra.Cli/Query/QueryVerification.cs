@@ -78,7 +78,15 @@ internal sealed class QueryVerification(ILogFileVerifier verifier)
             return;
         }
 
-        var verdicts = await verifier.VerifyAsync(pending, cancellationToken);
+        IReadOnlyDictionary<string, LogIntegrity> verdicts;
+        try
+        {
+            verdicts = await verifier.VerifyAsync(pending, cancellationToken);
+        }
+        catch (IntegrityInputException e)
+        {
+            throw new IntegrityInputException($"--verify: {Core.Messages.Flatten(e.Message)}", e);
+        }
         foreach (var key in pending)
         {
             byKey[key] = verdicts.TryGetValue(key, out var verdict) ? verdict : new LogIntegrity(LogIntegrityStatus.Unverifiable, null, "the verifier gave no verdict for it");

@@ -17,6 +17,7 @@ public static class AuditAccountPolicies
     public const string DenyLogWritesSid = "DenyWritesToTheLogArchive";
     public const string DenyLogBucketChangesSid = "DenyDeletingOrUnlockingAttestations";
     public const string DenyLogBucketPutsSid = "DenyPutsOutsideTheIntegrityMonitor";
+    public const string DenyMonitorPutsSid = "DenyMonitorPutsOutsideAttestationsAndState";
     public const string DenyCloudTrailChangesSid = "DenyCloudTrailChanges";
     public const string DenySecurityServicesSid = "DenyDisablingSecurityServices";
     public const string DenyOutsideRegionsSid = "DenyRegionsOutsideGoverned";
@@ -74,6 +75,17 @@ public static class AuditAccountPolicies
                 Actions = ["s3:PutObject"],
                 Resources = [$"{names.LogBucketArn}/*"],
                 Conditions = [new PolicyCondition("ArnNotLike", "aws:PrincipalArn", Integrity.Monitor.IntegrityMonitorPolicies.LockdownPutExemptions(config, names))],
+            });
+            var monitor = new Integrity.Monitor.IntegrityMonitorNames(names);
+            statements.Add(new PolicyStatement
+            {
+                // The monitor's role puts exactly where verify writes: attestations beside AWSLogs/ under the
+                // trail's key prefix, and its state object. Nothing else in the account, whatever its IAM says.
+                Sid = DenyMonitorPutsSid,
+                Effect = PolicyEffect.Deny,
+                Actions = ["s3:PutObject"],
+                NotResources = [$"{names.LogBucketArn}/{names.AttestationsPrefix}*", $"{names.BucketArn(monitor.StateBucket)}/{Integrity.Monitor.IntegrityMonitorNames.StatePrefix}*"],
+                Conditions = [new PolicyCondition("ArnLike", "aws:PrincipalArn", names.IntegrityTaskRoleArn), Exempt()],
             });
         }
 

@@ -156,32 +156,11 @@ public sealed class IntegrityVerifier(IObjectStore store, PublicKeySet keys)
             }
         }
 
-        // The digest folders to list: each log's day and the next (a digest is delivered after its hour).
-        static string DigestFolder(CloudTrailKey log, DateTime day) =>
-            $"{log.Prefix}AWSLogs/{(log.OrgId is null ? string.Empty : log.OrgId + "/")}{log.Account}/CloudTrail-Digest/{log.Region}/{day:yyyy'/'MM'/'dd}/";
-        var folders = logs.SelectMany(l => new[] { DigestFolder(l, l.Timestamp.UtcDateTime.Date), DigestFolder(l, l.Timestamp.UtcDateTime.Date.AddDays(1)) }).Distinct(StringComparer.Ordinal).ToList();
-        var listed = new ConcurrentBag<CloudTrailKey>();
-        await Parallel.ForEachAsync(folders, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken }, async (folder, ct) =>
-        {
-            var relative = folder.StartsWith(store.Prefix, StringComparison.Ordinal) ? folder[store.Prefix.Length..] : folder;
-            await foreach (var entry in store.ListAsync(relative, ct))
-            {
-                if (CloudTrailKeys.Parse(entry.Key) is { Kind: CloudTrailObjectKind.Digest } digest)
-                {
-                    listed.Add(digest);
-                }
-            }
-        });
-
-        var byLocation = listed.GroupBy(d => ChainWalker.Location(d)).ToDictionary(g => g.Key, g => g.ToList());
-        var wanted = logs
-            .SelectMany(l => byLocation.GetValueOrDefault(ChainWalker.Location(l)) ?? [])
-            .Where(d => logs.Any(l => ChainWalker.Location(l) == ChainWalker.Location(d) && d.Timestamp > l.Timestamp && d.Timestamp <= l.Timestamp + (2 * ChainWalker.Hour)))
-            .DistinctBy(d => d.Key)
-            .ToList();
+        var wanted = (await DigestsCoveringAsync(store, logs, cancellationToken)).Select(d => d.Key).ToList();
         var reads = await reader.ReadDigestsAsync(wanted.Select(d => (d, false)), cancellationToken);
         var check = new DigestSignatureCheck(keys, store.Bucket);
         var failures = reads.Values.ToDictionary(r => r.Key.Key, r => check.Check(r), StringComparer.Ordinal);
+        RefuseWrongRoot(reads.Values);
         var listing = new Dictionary<string, List<(DigestRead Digest, string Hash)>>(StringComparer.Ordinal);
         foreach (var read in reads.Values.Where(r => r.File is not null).OrderBy(r => r.Key.Key, StringComparer.Ordinal))
         {
@@ -231,6 +210,65 @@ public sealed class IntegrityVerifier(IObjectStore store, PublicKeySet keys)
         }
 
         return result;
+    }
+
+    /// <summary>
+    /// The digest objects <see cref="VerifyLogsAsync"/> reads to judge these logs (with their storage classes, as
+    /// listed): those delivered within two hours after a log, found in the digest folders of each log's day and the
+    /// next (a day's last digest arrives after midnight). A gate that must make them readable first asks here.
+    /// </summary>
+    public static async Task<IReadOnlyList<ObjectEntry>> DigestObjectsForLogsAsync(IObjectStore store, IEnumerable<string> logKeys, CancellationToken cancellationToken = default)
+    {
+        var logs = logKeys.Distinct(StringComparer.Ordinal).Select(CloudTrailKeys.Parse).Where(k => k is { Kind: CloudTrailObjectKind.Log }).Select(k => k!).ToList();
+        return [.. (await DigestsCoveringAsync(store, logs, cancellationToken)).Select(d => d.Entry)];
+    }
+
+    private static async Task<List<(CloudTrailKey Key, ObjectEntry Entry)>> DigestsCoveringAsync(IObjectStore store, IReadOnlyList<CloudTrailKey> logs, CancellationToken cancellationToken)
+    {
+        // The digest folders to list: each log's day and the next (a digest is delivered after its hour).
+        static string DigestFolder(CloudTrailKey log, DateTime day) =>
+            $"{log.Prefix}AWSLogs/{(log.OrgId is null ? string.Empty : log.OrgId + "/")}{log.Account}/CloudTrail-Digest/{log.Region}/{day:yyyy'/'MM'/'dd}/";
+        var folders = logs.SelectMany(l => new[] { DigestFolder(l, l.Timestamp.UtcDateTime.Date), DigestFolder(l, l.Timestamp.UtcDateTime.Date.AddDays(1)) }).Distinct(StringComparer.Ordinal).ToList();
+        var listed = new ConcurrentBag<(CloudTrailKey Key, ObjectEntry Entry)>();
+        await Parallel.ForEachAsync(folders, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken }, async (folder, ct) =>
+        {
+            var relative = folder.StartsWith(store.Prefix, StringComparison.Ordinal) ? folder[store.Prefix.Length..] : folder;
+            await foreach (var entry in store.ListAsync(relative, ct))
+            {
+                if (CloudTrailKeys.Parse(entry.Key) is { Kind: CloudTrailObjectKind.Digest } digest)
+                {
+                    listed.Add((digest, entry));
+                }
+            }
+        });
+
+        var byLocation = listed.GroupBy(d => ChainWalker.Location(d.Key)).ToDictionary(g => g.Key, g => g.ToList());
+        return [.. logs
+            .SelectMany(l => byLocation.GetValueOrDefault(ChainWalker.Location(l)) ?? [])
+            .Where(d => logs.Any(l => ChainWalker.Location(l) == ChainWalker.Location(d.Key) && d.Key.Timestamp > l.Timestamp && d.Key.Timestamp <= l.Timestamp + (2 * ChainWalker.Hour)))
+            .DistinctBy(d => d.Key.Key)
+            .OrderBy(d => d.Key.Key, StringComparer.Ordinal)];
+    }
+
+    /// <summary>
+    /// When not one digest read is at the key it records, the source is not the root the keys are relative to (a local
+    /// copy given by a subfolder): every log would look tampered. That is an input error, said once; a digest moved
+    /// among others that are in place stays a finding.
+    /// </summary>
+    private static void RefuseWrongRoot(IEnumerable<DigestRead> reads)
+    {
+        var parsed = reads.Where(r => r.File is not null).ToList();
+        if (parsed.Count == 0 || parsed.Any(r => r.File!.DigestS3Object == r.Key.Key))
+        {
+            return;
+        }
+
+        var sample = parsed.OrderBy(r => r.Key.Key, StringComparer.Ordinal).First();
+        var recorded = sample.File!.DigestS3Object;
+        var root = recorded.EndsWith("/" + sample.Key.Key, StringComparison.Ordinal)
+            ? $"; the source looks like a subfolder: give the folder holding {recorded[..^(sample.Key.Key.Length + 1)]}/ as its root"
+            : "; give the copy's root, the folder the keys the digests record are relative to";
+        throw new IntegrityInputException($"no digest of these hours ({parsed.Count}) is at the key it records (e.g. {sample.Key.Key} records {recorded}): the source is not the root of the copy{root}");
     }
 
     /// <summary>What a run gathers across units: findings, notes, the chain ends and tails judged once every unit is read, and the report being built.</summary>

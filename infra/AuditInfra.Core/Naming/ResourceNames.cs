@@ -68,8 +68,11 @@ public sealed record ResourceNames(AuditConfig Config)
 
     public string IntegrityTaskRoleArn => $"arn:{Partition}:iam::{Org.AuditAccountId}:role/{IntegrityTaskRoleName}";
 
-    /// <summary>Where the integrity monitor writes its signed attestations in the log bucket (Object Lock applies).</summary>
-    public const string AttestationsPrefix = "attestations/";
+    /// <summary>
+    /// Where the integrity monitor writes its signed attestations in the log bucket (Object Lock applies): beside
+    /// AWSLogs/ under the trail's key prefix, where <c>verify --attest</c> puts them for a source of s3://bucket/prefix.
+    /// </summary>
+    public string AttestationsPrefix => $"{KeyPrefixPath}{Integrity.Attestations.AttestationLayout.Folder}";
 
     public string BucketArn(string bucket) => $"arn:{Partition}:s3:::{bucket}";
 

@@ -327,7 +327,7 @@ public sealed class IntegrityMonitor : ComponentResource
             PlatformCapabilities = { "FARGATE" },
             ContainerProperties = Output.Tuple(taskRole.Arn, executionRole.Arn)
                 .Apply(arns => IntegrityMonitorPlan.BackfillContainerProperties(d, arns.Item1, arns.Item2).ToJsonString(JsonFormat.Compact)),
-            Parameters = { { "shards", "1" } },
+            Parameters = { { IntegrityMonitorDesign.ShardParameter, IntegrityMonitorDesign.DefaultShard } },
             RetryStrategy = new BatchInputs.JobDefinitionRetryStrategyArgs { Attempts = d.BackfillRetryAttempts },
             Timeout = new BatchInputs.JobDefinitionTimeoutArgs { AttemptDurationSeconds = d.Settings.Backfill.JobTimeoutHours * 3600 },
             PropagateTags = true,

@@ -133,7 +133,7 @@ public class AttestCommandTests
             (["--attest", "--signing-key", privateKey, "--shard", "0/4"], "cannot be combined with --shard"),
             (["--attest", "--signing-key", publicKey], "holds a public key"),
             (["--attest", "--signing-key", garbage], $"--signing-key {garbage}: expected an unencrypted RSA private key"),
-            (["--publish-findings", "arn:aws:sqs:us-east-1:222222222222:q"], "--publish-findings: expected an SNS topic ARN"),
+            (["--publish-findings", "arn:aws:sqs:us-east-1:222222222222:q"], "--publish-findings: expected an event bus ARN arn:aws:events:<region>:<account>:event-bus/<name> or an SNS topic ARN"),
         })
         {
             var result = await VerifyAsync(corpus, args);

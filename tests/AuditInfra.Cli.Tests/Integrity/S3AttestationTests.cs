@@ -80,6 +80,8 @@ public sealed class S3AttestationTests(S3Server server) : IClassFixture<S3Server
         Assert.Equal("*", sent!.IfNoneMatch);
         Assert.Equal(ChecksumAlgorithm.SHA256, sent.ChecksumAlgorithm);
         Assert.Equal("application/json", sent.ContentType);
+        // The header the monitor's IAM policy demands on attestation puts (IntegrityMonitorPolicies.AttestationEncryption).
+        Assert.Equal(Core.Integrity.Monitor.IntegrityMonitorPolicies.AttestationEncryption, sent.ServerSideEncryptionMethod?.Value);
         Assert.False(await writer.CreateIfAbsentAsync("p/attestations/x.json", [1, 2, 3], CancellationToken.None));
         Assert.False(await writer.CreateIfAbsentAsync("p/attestations/x.json", [1, 2, 3], CancellationToken.None));
         var denied = await Assert.ThrowsAsync<Core.Integrity.IntegrityInputException>(() => writer.CreateIfAbsentAsync("p/attestations/x.json", [1], CancellationToken.None));

@@ -265,4 +265,101 @@ public sealed class ArchiveQueryTests(GlacierServer glacier) : IClassFixture<Gla
 
         Assert.Equal(["Standard 2 202", "Standard 2 409", "Standard 2 200"], Restores(prefix).Select(r => r[(r.IndexOf(' ', StringComparison.Ordinal) + 1)..]));
     }
+
+    /// <summary>A signed sample (one account, two regions, six hours) under its own prefix, its digests (only) put again in the given classes, in key order, cycling.</summary>
+    private async Task<(SampleResult Sample, string Url, string Prefix, List<string> Digests)> SignedCorpusWithArchivedDigestsAsync(params string[] digestClasses)
+    {
+        var prefix = "gd-" + Guid.NewGuid().ToString("N")[..10];
+        var sample = SampleCorpus.Write(Path.Combine(CliRunner.TempDir(), prefix), new SampleOptions
+        {
+            Prefix = prefix,
+            Accounts = [VerifiedAccount],
+            Hours = 6,
+            EventsPerLog = 3,
+            RestartChain = false,
+            Backfill = false,
+        });
+        using var client = Server.Client();
+        await S3Upload.UploadDirectoryAsync(sample.Directory, client, Bucket);
+        var listing = await client.ListObjectsV2Async(new ListObjectsV2Request { BucketName = Bucket, Prefix = prefix + "/" });
+        var digests = listing.S3Objects.Select(o => o.Key).Where(k => k.Contains("/CloudTrail-Digest/", StringComparison.Ordinal)).Order(StringComparer.Ordinal).ToList();
+        Assert.NotEmpty(digests);
+        for (var i = 0; i < digests.Count; i++)
+        {
+            var path = Path.Combine(sample.Directory, digests[i].Replace('/', Path.DirectorySeparatorChar));
+            var request = new PutObjectRequest { BucketName = Bucket, Key = digests[i], FilePath = path, StorageClass = S3StorageClass.FindValue(digestClasses[i % digestClasses.Length]), UseChunkEncoding = false };
+            request.Metadata[S3ObjectStore.SignatureMetadata] = (await File.ReadAllTextAsync(path + LocalDirectoryStore.SignatureSuffix)).Trim();
+            await client.PutObjectAsync(request);
+        }
+
+        return (sample, $"s3://{Bucket}/{prefix}", prefix, digests);
+    }
+
+    private const string VerifiedAccount = "111111111111";
+
+    private Task<CliResult> VerifyQueryAsync(string source, SampleResult sample, params string[] args) =>
+        CliRunner.RunAsync(["query", "--source", source, .. source.StartsWith("s3://", StringComparison.Ordinal) ? new[] { "--endpoint-url", Server.Endpoint } : [], "--account", VerifiedAccount, "--date", "2026-11-20", "--verify", "--public-keys", sample.PublicKeysFile, .. args]);
+
+    [Fact]
+    public async Task With_verify_archived_digests_are_named_restored_and_waited_for_and_the_answer_is_the_local_copys()
+    {
+        var (sample, url, prefix, digests) = await SignedCorpusWithArchivedDigestsAsync("GLACIER");
+        var expected = await VerifyQueryAsync(sample.Directory, sample, "--format", "csv");
+        Assert.True(expected.ExitCode == 0, expected.Err);
+
+        // Without --verify no digest is read: the logs are all readable.
+        var plain = await CliRunner.RunAsync(["query", "--source", url, "--endpoint-url", Server.Endpoint, "--account", VerifiedAccount, "--date", "2026-11-20", "--format", "csv"]);
+        Assert.True(plain.ExitCode == 0, plain.Err);
+
+        // With --verify the digests the verifier reads are part of the question: named, never a failed read.
+        var needs = await VerifyQueryAsync(url, sample, "--format", "csv");
+        Assert.True(needs.ExitCode == 3, needs.Err);
+        Assert.Equal("", needs.Out);
+        Assert.DoesNotContain("cannot read the source", needs.Err, StringComparison.Ordinal);
+        var header = System.Text.RegularExpressions.Regex.Match(needs.Err, @"Needs restore: (\d+) of the (\d+) object\(s\) the question reads in \S+ are archived and cannot be read yet \([^)]+\): 0 of (\d+) log\(s\), (\d+) of (\d+) digest\(s\) that --verify reads");
+        Assert.True(header.Success, needs.Err);
+        var pendingDigests = int.Parse(header.Groups[4].Value, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal(header.Groups[1].Value, header.Groups[4].Value);
+        Assert.Equal(header.Groups[4].Value, header.Groups[5].Value);
+        Assert.True(pendingDigests >= 12, needs.Err);
+        Assert.Contains($"GLACIER (Glacier Flexible Retrieval): {pendingDigests} object(s)", needs.Err, StringComparison.Ordinal);
+        Assert.Contains("expedited ", needs.Err, StringComparison.Ordinal);
+
+        var asJson = await VerifyQueryAsync(url, sample, "--format", "json");
+        Assert.Equal(3, asJson.ExitCode);
+        var plan = JsonNode.Parse(asJson.Out)!.AsObject();
+        Assert.Equal(0, (int)plan["logObjects"]!);
+        Assert.Equal(pendingDigests, (int)plan["digestObjects"]!);
+        var keys = plan["keys"]!.AsArray().Select(k => (string)k!).ToList();
+        Assert.All(keys, k => Assert.Contains(k, digests));
+        Assert.Empty(Restores(prefix + "/"));
+
+        // Restored (both kinds would be: here only digests are archived) and waited for: the local copy's verified answer.
+        var answered = await VerifyQueryAsync(url, sample, "--format", "csv", "--restore", "expedited", "--wait");
+        Assert.True(answered.ExitCode == 0, answered.Err);
+        Assert.Contains($"{pendingDigests} started", answered.Err, StringComparison.Ordinal);
+        Assert.Equal(expected.Out, answered.Out);
+        var marks = answered.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(l => l[(l.LastIndexOf(',') + 1)..]).ToList();
+        Assert.NotEmpty(marks);
+        Assert.All(marks, m => Assert.Equal("verified", m));
+        var requested = Restores(prefix + "/");
+        Assert.Equal(pendingDigests, requested.Count);
+        Assert.All(requested, r => Assert.Contains("/CloudTrail-Digest/", r, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task With_verify_a_deep_archive_digest_refuses_an_expedited_restore()
+    {
+        var (sample, url, prefix, _) = await SignedCorpusWithArchivedDigestsAsync("DEEP_ARCHIVE", "GLACIER");
+
+        var expedited = await VerifyQueryAsync(url, sample, "--restore", "expedited");
+        Assert.True(expedited.ExitCode == 2, expedited.Err);
+        Assert.Contains("--restore expedited: expedited restores are not offered for Glacier Deep Archive (DEEP_ARCHIVE)", expedited.Err, StringComparison.Ordinal);
+        Assert.Empty(Restores(prefix + "/"));
+
+        var needs = await VerifyQueryAsync(url, sample);
+        Assert.True(needs.ExitCode == 3, needs.Err);
+        Assert.Contains("DEEP_ARCHIVE (Glacier Deep Archive): ", needs.Err, StringComparison.Ordinal);
+        Assert.Contains("expedited  not offered", needs.Err, StringComparison.Ordinal);
+    }
 }

@@ -60,6 +60,44 @@ public sealed class QueryVerifyTests : IDisposable
         Path.Combine(sample.Directory, CloudTrailKeys.DigestKey("cloudtrail", "o-a1b2c3d4e5", Account, region, "acme-org-trail", "us-east-1", Day.AddHours(hour + 1)));
 
     [Fact]
+    public async Task A_source_below_the_copys_root_is_one_clear_error_not_every_row_tampered()
+    {
+        var sample = Sample();
+        // The copy's root holds cloudtrail/AWSLogs/: given cloudtrail/, every digest sits elsewhere than it records.
+        var below = Path.Combine(sample.Directory, "cloudtrail");
+        var result = await CliRunner.RunAsync(["query", "--source", below, "--account", Account, "--date", "2026-11-20", "--verify", "--public-keys", sample.PublicKeysFile]);
+
+        Assert.True(result.ExitCode == 2, result.Out + result.Err);
+        Assert.Equal("", result.Out);
+        var error = Assert.Single(result.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("--verify: no digest of these hours (", error, StringComparison.Ordinal);
+        Assert.Contains("is at the key it records (e.g. AWSLogs/", error, StringComparison.Ordinal);
+        Assert.Contains("records cloudtrail/AWSLogs/", error, StringComparison.Ordinal);
+        Assert.Contains("give the folder holding cloudtrail/ as its root", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("TAMPERED", result.Err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task One_digest_at_another_key_than_it_records_stays_a_tampered_finding()
+    {
+        var sample = Sample();
+        // Hour 2's digest of us-east-1 moved to a later minute of the same hour: the only one out of place.
+        var digest = HourDigestPath(sample, "us-east-1", 2);
+        var moved = HourDigestPath(sample, "us-east-1", 2).Replace("T030000Z", "T031000Z", StringComparison.Ordinal);
+        Assert.NotEqual(digest, moved);
+        File.Move(digest, moved);
+        File.Move(digest + LocalDirectoryStore.SignatureSuffix, moved + LocalDirectoryStore.SignatureSuffix);
+
+        var (result, document) = await JsonAsync(sample);
+
+        Assert.Equal(1, result.ExitCode);
+        var marks = Integrity(document);
+        Assert.Contains("TAMPERED", marks);
+        Assert.Contains("verified", marks);
+        Assert.Contains(document["integrity"]!["unproven_files"]!.AsArray(), f => ((string?)f!["reason"] ?? "").Contains("DigestLocationMismatch", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task A_clean_corpus_has_every_row_verified_and_exits_0()
     {
         var sample = Sample();

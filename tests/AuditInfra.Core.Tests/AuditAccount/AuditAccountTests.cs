@@ -49,6 +49,16 @@ public class AuditAccountTests
         Assert.DoesNotContain("s3:PutObject", changes.Actions);
         Assert.Equal(["arn:aws:s3:::acme-audit-cloudtrail-222222222222-us-east-1/*"], changes.Resources.ToArray());
         Assert.Equal(["arn:aws:s3:::acme-audit-cloudtrail-222222222222-us-east-1/*"], puts.Resources.ToArray());
+
+        // The task role itself puts only where verify writes: attestations beside AWSLogs/ under the key prefix
+        // (the sample's s3KeyPrefix is cloudtrail), and its state.
+        var monitorPuts = statements.Single(s => s.Sid == AuditAccountPolicies.DenyMonitorPutsSid);
+        Assert.Equal(["s3:PutObject"], monitorPuts.Actions.ToArray());
+        Assert.Empty(monitorPuts.Resources);
+        Assert.Equal(["arn:aws:s3:::acme-audit-cloudtrail-222222222222-us-east-1/cloudtrail/attestations/*", "arn:aws:s3:::acme-audit-integrity-state-222222222222-us-east-1/state/*"], monitorPuts.NotResources.ToArray());
+        Assert.Equal(["arn:aws:iam::222222222222:role/acme-audit-integrity-task"], monitorPuts.Conditions.Single(c => c.Operator == "ArnLike").Values.ToArray());
+        var writerKey = Core.Integrity.Attestations.AttestationLayout.Key("cloudtrail/", null, "111111111111", new DateOnly(2026, 11, 20));
+        Assert.StartsWith("cloudtrail/attestations/", writerKey, StringComparison.Ordinal);
     }
 
     private static string WithoutMonitor(string yaml) => yaml.Replace("    enabled: true\n    # The CLI image", "    enabled: false\n    # The CLI image");

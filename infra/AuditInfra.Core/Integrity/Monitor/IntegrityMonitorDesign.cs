@@ -13,6 +13,9 @@ public sealed record IntegrityMonitorNames(ResourceNames Names)
 {
     public const string StatePrefix = "state/";
 
+    /// <summary>The state object the monitor's runs share (verify --state takes an object, not a folder).</summary>
+    public const string StateKey = StatePrefix + "verify-state.json";
+
     private AuditConfig Config => Names.Config;
 
     private string Audit => Config.Organization.AuditAccountId;
@@ -112,6 +115,15 @@ public sealed record IntegrityMonitorDesign(
     /// <summary>Batch sets it in each child of an array job: the backfill's shard index.</summary>
     public const string ArrayIndexVariable = "AWS_BATCH_JOB_ARRAY_INDEX";
 
+    /// <summary>The Batch parameter holding verify's whole --shard value: auto/N, k taken from <see cref="ArrayIndexVariable"/>.</summary>
+    public const string ShardParameter = "shard";
+
+    /// <summary>
+    /// The shard a backfill job verifies when submitted without --parameters: every chain in one job. Not auto/1: a
+    /// job that is not an array has no AWS_BATCH_JOB_ARRAY_INDEX (and an array has at least two children).
+    /// </summary>
+    public const string DefaultShard = "0/1";
+
     public string ImageTagMutability { get; init; } = "IMMUTABLE";
 
     public bool ScanOnPush { get; init; } = true;
@@ -184,17 +196,16 @@ public static class IntegrityMonitorDesigner
             IntegrityMonitorPolicies.AttestationKeyPolicy(config, names),
             monitor.AttestationKeyAlias);
 
-        // The command line as data: the CLI's flags for state, attestations and findings are
-        // owned by verify; the monitor only decides where each points.
+        // The command line as data, in verify's own flags (a test parses it with the CLI's parser):
+        // the monitor only decides where each points. One state object for the whole source.
         var source = $"s3://{names.LogBucket}" + (config.S3KeyPrefix.Length == 0 ? "" : "/" + config.S3KeyPrefix);
-        string[] common =
+        string[] verify =
         [
             "verify", "--source", source,
-            "--state", $"s3://{monitor.StateBucket}/{IntegrityMonitorNames.StatePrefix}",
-            "--attest", $"s3://{names.LogBucket}/{ResourceNames.AttestationsPrefix}",
-            "--attest-key", monitor.AttestationKeyAlias,
+            "--state", $"s3://{monitor.StateBucket}/{IntegrityMonitorNames.StateKey}",
             "--publish-findings", names.DetectionBusArn,
         ];
+        string[] common = [.. verify, "--attest", "--kms-key-id", monitor.AttestationKeyAlias];
         var tasks = ImmutableArray.Create(
             new MonitorTaskDesign(names.Logical("integrity-task"), monitor.IncrementalFamily, [.. common]),
             new MonitorTaskDesign(names.Logical("integrity-task-full"), monitor.FullFamily, [.. common, "--full"]));
@@ -226,7 +237,10 @@ public static class IntegrityMonitorDesigner
             },
         }).ToJsonString(Planning.JsonFormat.Compact);
 
-        string[] backfill = [.. common, "--shard-count", "Ref::shards", "--shard-index-env", IntegrityMonitorDesign.ArrayIndexVariable];
+        // verify refuses --attest with --shard (a shard sees only some regions of an account-day), so the backfill
+        // verifies and publishes; the daily full run attests. Batch substitutes only a whole argument, so the
+        // shard is one parameter (default 0/1; an array job of N children is submitted with --parameters shard=auto/N).
+        string[] backfill = [.. verify, "--shard", $"Ref::{IntegrityMonitorDesign.ShardParameter}"];
         return new IntegrityMonitorDesign(
             names,
             monitor,

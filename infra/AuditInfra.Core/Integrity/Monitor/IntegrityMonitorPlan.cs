@@ -231,7 +231,7 @@ public static class IntegrityMonitorPlan
                 $"Runs `auditinfra {string.Join(' ', d.Tasks[0].Command)}` on Fargate ({d.Settings.ScheduleExpression}, flexible window off), and with --full {d.Settings.FullScheduleExpression}; image {d.Image} (CI pushes it; tags are immutable).",
                 $"Task role {d.TaskRole.Name}: reads the logs, decrypts with the trail key, writes only state (s3://{d.Monitor.StateBucket}/{IntegrityMonitorNames.StatePrefix}) and attestations (under attestations/, SSE-S3, Object Lock applies), never deletes; signs with {d.AttestationKey.AliasName} ({d.AttestationKey.KeySpec}, SIGN_VERIFY), which no other principal may use to sign; puts findings on the central bus ({IntegrityMonitorPolicies.FindingSource}/{IntegrityMonitorPolicies.FindingDetailType}), delivered by rule {d.Monitor.FindingRuleName} to the detection topic.",
                 $"Alarm {d.Monitor.AlarmName}: no run completed (container exit 0 or 1) within {d.Settings.AlarmAfterHours} hour(s); missing data counts as a missed run.",
-                $"Backfill: AWS Batch job definition {d.Monitor.BackfillName} on queue {d.Monitor.BackfillName} ({d.QueueState}); submit an array job of N children with parameter shards=N, each verifies shard {IntegrityMonitorDesign.ArrayIndexVariable}/N (docs/integrity-monitor.md).",
+                $"Backfill: AWS Batch job definition {d.Monitor.BackfillName} on queue {d.Monitor.BackfillName} ({d.QueueState}); submit an array job of N children with parameter {IntegrityMonitorDesign.ShardParameter}=auto/N, each verifies shard {IntegrityMonitorDesign.ArrayIndexVariable} of N and publishes its findings; it does not attest (verify refuses --attest with --shard) (docs/integrity-monitor.md).",
             ],
         };
     }
@@ -381,7 +381,7 @@ public static class IntegrityMonitorPlan
             ["type"] = "container",
             ["platformCapabilities"] = new JsonArray("FARGATE"),
             ["containerProperties"] = BackfillContainerProperties(d, PlannedResource.Ref(d.TaskRole.LogicalName, "arn"), PlannedResource.Ref(d.ExecutionRole.LogicalName, "arn")),
-            ["parameters"] = new JsonObject { ["shards"] = "1" },
+            ["parameters"] = new JsonObject { [IntegrityMonitorDesign.ShardParameter] = IntegrityMonitorDesign.DefaultShard },
             ["retryStrategy"] = new JsonObject { ["attempts"] = d.BackfillRetryAttempts },
             ["timeout"] = new JsonObject { ["attemptDurationSeconds"] = d.Settings.Backfill.JobTimeoutHours * 3600 },
             ["propagateTags"] = true,

@@ -51,13 +51,13 @@ public static class IntegrityMonitorPolicies
                 Sid = "ListTheLogsAndAttestations",
                 Actions = ["s3:ListBucket"],
                 Resources = [names.LogBucketArn],
-                Conditions = [new PolicyCondition("StringLike", "s3:prefix", names.KeyPrefixPath, $"{logs}*", $"{ResourceNames.AttestationsPrefix}*")],
+                Conditions = [new PolicyCondition("StringLike", "s3:prefix", names.KeyPrefixPath, $"{logs}*", $"{names.AttestationsPrefix}*")],
             },
             new PolicyStatement
             {
                 Sid = "ReadTheLogsAndAttestations",
                 Actions = ["s3:GetObject"],
-                Resources = [$"{names.LogBucketArn}/{logs}*", $"{names.LogBucketArn}/{ResourceNames.AttestationsPrefix}*"],
+                Resources = [$"{names.LogBucketArn}/{logs}*", $"{names.LogBucketArn}/{names.AttestationsPrefix}*"],
             },
             new PolicyStatement
             {
@@ -74,7 +74,7 @@ public static class IntegrityMonitorPolicies
             {
                 Sid = "WriteAttestations",
                 Actions = ["s3:PutObject"],
-                Resources = [$"{names.LogBucketArn}/{ResourceNames.AttestationsPrefix}*"],
+                Resources = [$"{names.LogBucketArn}/{names.AttestationsPrefix}*"],
                 Conditions = [new PolicyCondition("StringEquals", "s3:x-amz-server-side-encryption", AttestationEncryption)],
             },
             new PolicyStatement

@@ -28,11 +28,11 @@ public class IntegrityMonitorDesignTests
           "Version": "2012-10-17",
           "Statement": [
             { "Sid": "ListTheLogsAndAttestations", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": "{{Bucket}}",
-              "Condition": { "StringLike": { "s3:prefix": [ "cloudtrail/", "cloudtrail/AWSLogs/*", "attestations/*" ] } } },
-            { "Sid": "ReadTheLogsAndAttestations", "Effect": "Allow", "Action": "s3:GetObject", "Resource": [ "{{Bucket}}/cloudtrail/AWSLogs/*", "{{Bucket}}/attestations/*" ] },
+              "Condition": { "StringLike": { "s3:prefix": [ "cloudtrail/", "cloudtrail/AWSLogs/*", "cloudtrail/attestations/*" ] } } },
+            { "Sid": "ReadTheLogsAndAttestations", "Effect": "Allow", "Action": "s3:GetObject", "Resource": [ "{{Bucket}}/cloudtrail/AWSLogs/*", "{{Bucket}}/cloudtrail/attestations/*" ] },
             { "Sid": "DecryptTrailLogs", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": "arn:aws:kms:us-east-1:222222222222:key/*",
               "Condition": { "StringEquals": { "kms:CallerAccount": "222222222222" }, "Null": { "kms:EncryptionContext:aws:cloudtrail:arn": "false" } } },
-            { "Sid": "WriteAttestations", "Effect": "Allow", "Action": "s3:PutObject", "Resource": "{{Bucket}}/attestations/*",
+            { "Sid": "WriteAttestations", "Effect": "Allow", "Action": "s3:PutObject", "Resource": "{{Bucket}}/cloudtrail/attestations/*",
               "Condition": { "StringEquals": { "s3:x-amz-server-side-encryption": "AES256" } } },
             { "Sid": "ListState", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": "{{StateBucket}}" },
             { "Sid": "ReadAndWriteState", "Effect": "Allow", "Action": [ "s3:GetObject", "s3:PutObject" ], "Resource": "{{StateBucket}}/state/*" },
@@ -133,8 +133,9 @@ public class IntegrityMonitorDesignTests
         var command = container["command"]!.AsArray().Select(c => (string)c!).ToArray();
         Assert.Equal(["verify", "--source", "s3://acme-audit-cloudtrail-222222222222-us-east-1/cloudtrail"], command[..3]);
         Assert.Equal("--full", command[^1]);
-        Assert.Contains("s3://acme-audit-integrity-state-222222222222-us-east-1/state/", command);
-        Assert.Contains("s3://acme-audit-cloudtrail-222222222222-us-east-1/attestations/", command);
+        Assert.Contains("s3://acme-audit-integrity-state-222222222222-us-east-1/state/verify-state.json", command);
+        Assert.Equal(["--attest", "--kms-key-id", "alias/acme-audit/integrity-attestations"], command[^4..^1]);
+        Assert.Equal("arn:aws:events:us-east-1:222222222222:event-bus/acme-audit-central", command[Array.IndexOf(command, "--publish-findings") + 1]);
     }
 
     [Fact]
@@ -148,7 +149,10 @@ public class IntegrityMonitorDesignTests
         var properties = job.Properties["containerProperties"]!;
         Assert.Equal("${acme-audit-integrity-task-role.arn}", (string)properties["jobRoleArn"]!);
         var command = properties["command"]!.AsArray().Select(c => (string)c!).ToArray();
-        Assert.Equal(["--shard-count", "Ref::shards", "--shard-index-env", "AWS_BATCH_JOB_ARRAY_INDEX"], command[^4..]);
+        // Batch substitutes only a whole argument: the shard is one parameter, defaulting to every chain in one child.
+        Assert.Equal(["--shard", "Ref::shard"], command[^2..]);
+        Assert.DoesNotContain("--attest", command);
+        Assert.Equal("0/1", (string)job.Properties["parameters"]!["shard"]!);
         Assert.Equal(["FARGATE"], job.Properties["platformCapabilities"]!.AsArray().Select(c => (string)c!).ToArray());
     }
 
