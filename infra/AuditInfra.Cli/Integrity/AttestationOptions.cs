@@ -42,14 +42,9 @@ internal sealed class AttestationOptions
             return "--attest needs one signing key: --signing-key FILE (a PEM RSA private key) or --kms-key-id ARN (a KMS asymmetric signing key)";
         }
 
-        if (options.Regions.Count > 0)
-        {
-            return "--attest cannot be combined with --region: an attestation states every region of an account-day";
-        }
-
-        // Shards split an account's regions between workers, and no worker would see a whole account-day.
-        return options.Shard is not null
-            ? "--attest cannot be combined with --shard: an attestation states every region of an account-day, and shards split an account's regions; attest in an unsharded run (e.g. daily over the previous day)"
+        // Shards need no refusal: they split the organization by account (ChainShard), so a shard sees whole account-days.
+        return options.Regions.Count > 0
+            ? "--attest cannot be combined with --region: an attestation states every region of an account-day"
             : null;
     }
 

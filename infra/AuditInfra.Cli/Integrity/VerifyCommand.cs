@@ -20,7 +20,7 @@ public static class VerifyCommand
         var reportFile = new Option<FileInfo?>("--report") { Description = "Also write the full report as JSON to this file (what docs --verify-report reads)" };
         var state = new Option<string?>("--state") { Description = "Incremental: a state file or s3://bucket/key keeping, per chain, the last verified digest; only what is new since it is verified, and it is advanced (written atomically; on S3 conditionally)", HelpName = "FILE|s3://bucket/key" };
         var full = new Option<bool>("--full") { Description = "With --state: verify everything in range anyway (catches a digest deleted or altered before the state point) and still advance the state" };
-        var shard = new Option<string?>("--shard") { Description = "Only the chains (account, region) of shard k of N by a stable SHA-256 hash, k from 0 to N-1; auto/N takes k from AWS_BATCH_JOB_ARRAY_INDEX", HelpName = "k/N" };
+        var shard = new Option<string?>("--shard") { Description = "Only the chains of the accounts in shard k of N, by a stable SHA-256 hash of the account id (all of an account's regions in one shard), k from 0 to N-1; auto/N takes k from AWS_BATCH_JOB_ARRAY_INDEX", HelpName = "k/N" };
         var filters = new IntegrityFilterOptions { ContentProvenBySignedDigests = true };
         var followUps = new VerifyFollowUps();
         var command = new Command("verify", "Verify CloudTrail log-file integrity: digest signatures, the digest chain, every log's hash, missing and unlisted files");

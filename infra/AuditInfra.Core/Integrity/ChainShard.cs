@@ -7,8 +7,10 @@ namespace AuditInfra.Core.Integrity;
 
 /// <summary>
 /// One of <see cref="Count"/> disjoint shares of an organization's chains: a chain (account, region) belongs to
-/// shard <c>SHA-256("account/region") mod Count</c>, a stable hash, so N workers split the chains without any
-/// coordination and every chain lands in exactly one shard, whatever machine or run computes it.
+/// shard <c>SHA-256(account) mod Count</c>, a stable hash, so N workers split the chains without any coordination
+/// and every chain lands in exactly one shard, whatever machine or run computes it. The hash is the account's, not
+/// the (account, region) pair's: an attestation states every region of an account-day, so all of an account's
+/// chains must be proven by one worker for N sharded runs to attest exactly what one unsharded run attests.
 /// <see cref="Index"/> is 0-based (0..Count-1), as AWS_BATCH_JOB_ARRAY_INDEX is.
 /// </summary>
 public sealed record ChainShard(int Index, int Count)
@@ -16,13 +18,14 @@ public sealed record ChainShard(int Index, int Count)
     /// <summary>The environment variable AWS Batch sets to a child's index in an array job.</summary>
     public const string BatchArrayIndexVariable = "AWS_BATCH_JOB_ARRAY_INDEX";
 
-    public bool Contains(string account, string region) => Of(account, region, Count) == Index;
+    /// <summary>Whether this shard proves the account's chains (all its regions).</summary>
+    public bool Contains(string account) => Of(account, Count) == Index;
 
-    /// <summary>The shard of a chain among <paramref name="count"/>.</summary>
-    public static int Of(string account, string region, int count)
+    /// <summary>The shard of an account's chains among <paramref name="count"/>.</summary>
+    public static int Of(string account, int count)
     {
         Span<byte> hash = stackalloc byte[32];
-        SHA256.HashData(Encoding.UTF8.GetBytes($"{account}/{region}"), hash);
+        SHA256.HashData(Encoding.UTF8.GetBytes(account), hash);
         return (int)(BinaryPrimitives.ReadUInt64BigEndian(hash) % (ulong)count);
     }
 

@@ -442,13 +442,13 @@ public static class ChainWalker
         (options.OrgId is null || place.OrgId == options.OrgId)
         && (options.Accounts.Count == 0 || options.Accounts.Contains(place.Account))
         && (options.Regions.Count == 0 || place.Region is null || options.Regions.Contains(place.Region))
-        && (options.Shard is null || place.Region is null || options.Shard.Contains(place.Account, place.Region));
+        && (options.Shard is null || options.Shard.Contains(place.Account));
 
     public static bool Selected(CloudTrailKey key, VerifyOptions options) =>
         (options.OrgId is null || key.OrgId == options.OrgId)
         && (options.Accounts.Count == 0 || options.Accounts.Contains(key.Account))
         && (options.Regions.Count == 0 || options.Regions.Contains(key.Region))
-        && (options.Shard is null || options.Shard.Contains(key.Account, key.Region));
+        && (options.Shard is null || options.Shard.Contains(key.Account));
 
     /// <summary>A digest (named after its end) belongs to the range when its hour overlaps it; a log when it was delivered inside it.</summary>
     public static bool InRange(DateTimeOffset time, VerifyOptions options, bool digest)

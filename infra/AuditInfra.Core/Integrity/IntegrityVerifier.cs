@@ -416,9 +416,8 @@ public sealed class IntegrityVerifier(IObjectStore store, PublicKeySet keys)
 
         foreach (var account in missing)
         {
-            // A shard sees only its chains: an account is reported by one shard (that of its name alone), and only
-            // when it has no chain in any shard - the same finding an unsharded run gives, once.
-            if (options.Shard is { } shard && (ChainShard.Of(account, string.Empty, shard.Count) != shard.Index || others.Any(u => u.AccountRoot is not null && u.AccountRoot.TrimEnd('/').EndsWith("/" + account, StringComparison.Ordinal) && (options.Regions.Count == 0 || options.Regions.Contains(u.Region!)))))
+            // A shard sees only its accounts' chains: an account without data is reported by the shard that owns it, once.
+            if (options.Shard is { } shard && !shard.Contains(account))
             {
                 continue;
             }

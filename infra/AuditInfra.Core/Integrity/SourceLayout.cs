@@ -219,7 +219,8 @@ public static partial class SourceLayout
     private static async Task<IEnumerable<Unit>> UnitsOfAccountAsync(IObjectStore store, string accountRoot, VerifyOptions options, CancellationToken cancellationToken)
     {
         var account = Last(accountRoot).TrimEnd('/');
-        if (!AccountFolder().IsMatch(account + "/") || (options.Accounts.Count > 0 && !options.Accounts.Contains(account)))
+        // Another shard's account is not even listed: shards split the organization by account (ChainShard).
+        if (!AccountFolder().IsMatch(account + "/") || (options.Accounts.Count > 0 && !options.Accounts.Contains(account)) || (options.Shard is not null && !options.Shard.Contains(account)))
         {
             return [];
         }
@@ -236,7 +237,6 @@ public static partial class SourceLayout
         }));
         return kinds.SelectMany(k => k)
             .Where(r => options.Regions.Count == 0 || options.Regions.Contains(r))
-            .Where(r => options.Shard is null || options.Shard.Contains(account, r))
             .Distinct()
             .Order(StringComparer.Ordinal)
             .Select(r => new Unit(accountRoot, r));

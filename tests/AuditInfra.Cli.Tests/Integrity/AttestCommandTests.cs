@@ -84,6 +84,47 @@ public class AttestCommandTests
     }
 
     [Fact]
+    public async Task Four_shards_attest_exactly_what_one_unsharded_run_attests()
+    {
+        var root = CliRunner.TempDir();
+        var whole = Path.Combine(root, "whole");
+        string[] accounts = ["111111111111", "222222222222", "333333333333", "444444444444", "555555555555", "666666666666"];
+        var sample = await CliRunner.RunAsync(["sample", "--out", whole, "--hours", "48", "--logs-per-hour", "1", "--events-per-log", "1", .. accounts.SelectMany(a => new[] { "--account", a })]);
+        Assert.True(sample.ExitCode == 0, sample.Err);
+        var sharded = Path.Combine(root, "sharded");
+        foreach (var file in Directory.EnumerateFiles(whole, "*", SearchOption.AllDirectories))
+        {
+            var copy = Path.Combine(sharded, Path.GetRelativePath(whole, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(copy)!);
+            File.Copy(file, copy);
+        }
+
+        using var rsa = RSA.Create(2048);
+        var privateKey = Path.Combine(root, "signing.pem");
+        File.WriteAllText(privateKey, rsa.ExportPkcs8PrivateKeyPem());
+
+        var unsharded = await VerifyAsync(whole, "--attest", "--signing-key", privateKey);
+        Assert.True(unsharded.ExitCode == 0, unsharded.Err);
+        var shardsWithAttestations = 0;
+        for (var k = 0; k < 4; k++)
+        {
+            var before = Directory.Exists(Path.Combine(sharded, "attestations")) ? Attestations(sharded).Count : 0;
+            var shard = await VerifyAsync(sharded, "--attest", "--signing-key", privateKey, "--shard", $"{k}/4");
+            Assert.True(shard.ExitCode == 0, shard.Err);
+            shardsWithAttestations += Attestations(sharded).Count > before ? 1 : 0;
+        }
+
+        // Each account-day is attested once, by the shard that holds all of the account's regions, with the same facts.
+        Assert.True(shardsWithAttestations > 1, "the six accounts should spread over several shards");
+        static Dictionary<string, string> Payloads(string corpus) => Attestations(corpus).ToDictionary(
+            f => Path.GetRelativePath(corpus, f),
+            f => System.Text.Encoding.UTF8.GetString(AttestationEnvelope.Parse(File.ReadAllBytes(f)).Payload));
+        var expected = Payloads(whole);
+        Assert.All(accounts, a => Assert.Contains(expected.Keys, key => key.Contains(a, StringComparison.Ordinal)));
+        Assert.Equal(expected, Payloads(sharded));
+    }
+
+    [Fact]
     public async Task An_altered_attestation_fails_attest_verify_and_a_conflicting_one_is_a_finding_of_verify_never_overwritten()
     {
         var (corpus, privateKey, publicKey) = await SampleWithKeyAsync();
@@ -130,7 +171,6 @@ public class AttestCommandTests
             (["--signing-key", privateKey], "add --attest"),
             (["--attest", "--signing-key", privateKey, "--kms-key-id", "alias/x"], "--attest needs one signing key"),
             (["--attest", "--signing-key", privateKey, "--region", "us-east-1"], "cannot be combined with --region"),
-            (["--attest", "--signing-key", privateKey, "--shard", "0/4"], "cannot be combined with --shard"),
             (["--attest", "--signing-key", publicKey], "holds a public key"),
             (["--attest", "--signing-key", garbage], $"--signing-key {garbage}: expected an unencrypted RSA private key"),
             (["--publish-findings", "arn:aws:sqs:us-east-1:222222222222:q"], "--publish-findings: expected an event bus ARN arn:aws:events:<region>:<account>:event-bus/<name> or an SNS topic ARN"),

@@ -71,7 +71,7 @@ public sealed class MonitorCommandLineTests
             Assert.Equal(shard == defaultShard ? new ChainShard(0, 1) : new ChainShard(3, 4), parsed);
         }
 
-        // verify refuses --attest with --shard, so the backfill must not ask for it.
+        // A backfill proves history; attesting is the scheduled tasks' work, with the key only their role may use.
         Assert.DoesNotContain("--attest", backfill);
         Assert.DoesNotContain("--kms-key-id", backfill);
     }

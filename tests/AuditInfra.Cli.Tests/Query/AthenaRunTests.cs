@@ -170,6 +170,12 @@ public class AthenaRunTests
         var line = Assert.Single(result.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         var id = System.Text.RegularExpressions.Regex.Match(line, "Athena query ([0-9a-f-]+) ran past the timeout and was stopped").Groups[1].Value;
         Assert.NotEmpty(id);
+        // The fake reports each request on its output, read beside the process: the stop's line may follow the exit.
+        for (var waited = 0; waited < 100 && !fake.Requests.Any(r => r.Operation == "StopQueryExecution"); waited++)
+        {
+            await Task.Delay(100);
+        }
+
         Assert.Contains(fake.Requests, r => r.Operation == "StopQueryExecution" && (string?)r.Body["QueryExecutionId"] == id);
     }
 
