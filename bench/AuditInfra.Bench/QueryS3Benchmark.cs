@@ -195,67 +195,13 @@ public static class QueryS3Benchmark
     private static string Cpu() =>
         File.Exists("/proc/cpuinfo") ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "unknown CPU" : "unknown CPU";
 
-    private sealed class Server(Process process, string ready) : IDisposable
-    {
-        public string Ready { get; } = ready;
+    private static BenchServer Start(string file, string[] args) => BenchProcesses.Start(file, args);
 
-        public int ProcessId => process.Id;
-
-        public void Dispose()
-        {
-            process.StandardInput.Close();
-            if (!process.WaitForExit(5000))
-            {
-                process.Kill(entireProcessTree: true);
-            }
-
-            process.Dispose();
-        }
-    }
-
-    private static Server Start(string file, string[] args)
-    {
-        var start = new ProcessStartInfo(file) { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        var process = Process.Start(start)!;
-        var line = process.StandardOutput.ReadLine();
-        if (line is null || !line.StartsWith("READY ", StringComparison.Ordinal))
-        {
-            throw new InvalidOperationException($"{string.Join(' ', args)} did not start: {line} {process.StandardError.ReadToEnd()}");
-        }
-
-        process.BeginErrorReadLine();
-        return new Server(process, line);
-    }
-
+    /// <summary>Every process this benchmark times must succeed: a failed query would time nothing.</summary>
     private static (int ExitCode, string Output, string Error, double Seconds) Run(string file, string[] args, Dictionary<string, string>? environment = null)
     {
-        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        foreach (var (name, value) in environment ?? [])
-        {
-            start.Environment[name] = value;
-        }
-
-        var clock = Stopwatch.StartNew();
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"{file} {string.Join(' ', args)} exited {process.ExitCode}: {error}");
-        }
-
-        return (process.ExitCode, output.Result, error, clock.Elapsed.TotalSeconds);
+        var run = BenchProcesses.Run(file, args, environment);
+        return run.ExitCode == 0 ? run : throw new InvalidOperationException($"{file} {string.Join(' ', args)} exited {run.ExitCode}: {run.Error}");
     }
 
     private static string RepositoryRoot()

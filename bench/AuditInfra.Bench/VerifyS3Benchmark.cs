@@ -166,61 +166,10 @@ public static class VerifyS3Benchmark
         return line is null ? 0 : int.Parse(line.Trim().Split('/')[0], CultureInfo.InvariantCulture);
     }
 
-    private sealed class Server(Process process, string ready) : IDisposable
-    {
-        public string Ready { get; } = ready;
+    private static BenchServer Start(string file, string[] args) => BenchProcesses.Start(file, args);
 
-        public void Dispose()
-        {
-            process.StandardInput.Close();
-            if (!process.WaitForExit(5000))
-            {
-                process.Kill(entireProcessTree: true);
-            }
-
-            process.Dispose();
-        }
-    }
-
-    private static Server Start(string file, string[] args)
-    {
-        var start = new ProcessStartInfo(file) { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        var process = Process.Start(start)!;
-        var line = process.StandardOutput.ReadLine();
-        if (line is null || !line.StartsWith("READY ", StringComparison.Ordinal))
-        {
-            throw new InvalidOperationException($"{string.Join(' ', args)} did not start: {line} {process.StandardError.ReadToEnd()}");
-        }
-
-        process.BeginErrorReadLine();
-        return new Server(process, line);
-    }
-
-    private static (int ExitCode, string Output, string Error, double Seconds) Run(string file, string[] args, Dictionary<string, string>? environment = null)
-    {
-        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        foreach (var (name, value) in environment ?? [])
-        {
-            start.Environment[name] = value;
-        }
-
-        var clock = Stopwatch.StartNew();
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        return (process.ExitCode, output.Result, error, clock.Elapsed.TotalSeconds);
-    }
+    private static (int ExitCode, string Output, string Error, double Seconds) Run(string file, string[] args, Dictionary<string, string>? environment = null) =>
+        BenchProcesses.Run(file, args, environment);
 
     private static string? Which(string name) =>
         (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(':').Select(p => Path.Combine(p, name)).FirstOrDefault(File.Exists);
