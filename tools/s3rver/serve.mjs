@@ -175,14 +175,30 @@ const preconditionFailed = (res) => {
   res.writeHead(412, { 'Content-Type': 'application/xml' });
   res.end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>PreconditionFailed</Code><Message>At least one of the pre-conditions you specified did not hold</Message><Condition>If-Match</Condition></Error>');
 };
+// S3 reads are atomic too: a GET sees the old object or the new one, never a mix. s3rver rewrites the file in place,
+// so a read of a key waits while a conditional PUT writes it, and that PUT waits for the reads already streaming.
+const reading = new Map();
+const finished = (res) => new Promise((resolve) => res.on('close', resolve));
 const serve = async (req, res) => {
   const ifMatch = req.headers['if-match'];
   const ifNoneMatch = req.headers['if-none-match'];
+  const [, bucket, ...rest] = decodeURIComponent(new URL(req.url, 'http://localhost').pathname).split('/');
+  const id = `${bucket}/${rest.join('/')}`;
+  if ((req.method === 'GET' || req.method === 'HEAD') && rest.join('/') !== '') {
+    while (writing.has(id)) await writing.get(id);
+    const readers = reading.get(id) ?? new Set();
+    reading.set(id, readers);
+    const done = finished(res);
+    readers.add(done);
+    done.then(() => {
+      readers.delete(done);
+      if (readers.size === 0 && reading.get(id) === readers) reading.delete(id);
+    });
+    return plain(req, res);
+  }
   if (req.method !== 'PUT' || (!ifMatch && !ifNoneMatch) || req.headers['x-amz-copy-source']) {
     return plain(req, res);
   }
-  const [, bucket, ...rest] = decodeURIComponent(new URL(req.url, 'http://localhost').pathname).split('/');
-  const id = `${bucket}/${rest.join('/')}`;
   while (writing.has(id)) await writing.get(id);
   let release;
   writing.set(id, new Promise((resolve) => { release = resolve; }));
@@ -190,6 +206,7 @@ const serve = async (req, res) => {
     writing.delete(id);
     release();
   });
+  await Promise.all([...(reading.get(id) ?? [])]);
   const found = await s3.store.getMetadata(bucket, rest.join('/')).catch(() => null);
   const etag = found && found.etag ? found.etag.replace(/"/g, '') : null;
   if ((ifNoneMatch === '*' && etag) || (ifMatch && ifMatch.replace(/"/g, '') !== etag)) {
