@@ -1,7 +1,5 @@
-using System.Runtime.CompilerServices;
 using AuditInfra.Cli.Query;
 using AuditInfra.Cli.Tests.Support;
-using AuditInfra.Core.Integrity;
 using AuditInfra.Core.Query;
 using static AuditInfra.Cli.Tests.Query.QueryCommandTests;
 
@@ -39,7 +37,7 @@ public sealed class BucketPipelineTests
         var lastKeys = objects.Keys.Order(StringComparer.Ordinal).TakeLast(10).ToHashSet();
         var firstBatchRead = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         // The last objects arrive only once DuckDB has read the first ones: fetch-everything-then-read never gets there.
-        var store = new GatedStore(objects, key => lastKeys.Contains(key) ? firstBatchRead.Task.WaitAsync(TimeSpan.FromSeconds(30)) : Task.CompletedTask);
+        var store = new InMemoryBucket("pipeline", objects, key => lastKeys.Contains(key) ? firstBatchRead.Task.WaitAsync(TimeSpan.FromSeconds(30)) : Task.CompletedTask);
         var bucket = new BucketCorpus(store) { BatchStaged = index => firstBatchRead.TrySetResult() };
 
         var listed = await bucket.ListAsync(Question, CancellationToken.None);
@@ -60,7 +58,7 @@ public sealed class BucketPipelineTests
         var lastKey = objects.Keys.Max(StringComparer.Ordinal)!;
         objects[lastKey] = [0x1f, 0x8b, 0x08, 0x00, 0x01];
         File.WriteAllBytes(Directory.GetFiles(local, Path.GetFileName(lastKey), SearchOption.AllDirectories).Single(), objects[lastKey]);
-        var store = new GatedStore(objects, _ => Task.CompletedTask);
+        var store = new InMemoryBucket("pipeline", objects);
         var staged = new List<int>();
         var bucket = new BucketCorpus(store) { BatchStaged = staged.Add };
         var listed = await bucket.ListAsync(Question, CancellationToken.None);
@@ -88,42 +86,6 @@ public sealed class BucketPipelineTests
             var expected = fromCopy.Run(Sql);
             Assert.Equal(rows, expected.Rows.Count);
             Assert.Equal(expected.Rows, fromBucket.Run(Sql).Rows);
-        }
-    }
-
-    /// <summary>A bucket in memory whose objects are served once their gate opens.</summary>
-    private sealed class GatedStore(IReadOnlyDictionary<string, byte[]> objects, Func<string, Task> gate) : IObjectStore
-    {
-        public string Description => "s3://pipeline/";
-
-        public string? Bucket => "pipeline";
-
-        public string Prefix => "";
-
-        public bool IsLocal => false;
-
-        public async IAsyncEnumerable<ObjectEntry> ListAsync(string subPrefix, [EnumeratorCancellation] CancellationToken cancellationToken)
-        {
-            await Task.Yield();
-            foreach (var (key, content) in objects.Where(o => o.Key.StartsWith(subPrefix, StringComparison.Ordinal)))
-            {
-                yield return new ObjectEntry(key, content.Length);
-            }
-        }
-
-        public async IAsyncEnumerable<string> ListFoldersAsync(string subPrefix, [EnumeratorCancellation] CancellationToken cancellationToken)
-        {
-            await Task.Yield();
-            foreach (var folder in objects.Keys.Where(k => k.StartsWith(subPrefix, StringComparison.Ordinal)).Select(k => k[subPrefix.Length..]).Where(r => r.Contains('/')).Select(r => subPrefix + r[..(r.IndexOf('/') + 1)]).Distinct())
-            {
-                yield return folder;
-            }
-        }
-
-        public async Task<StoredObject> OpenAsync(string key, bool withSignature, CancellationToken cancellationToken)
-        {
-            await gate(key);
-            return new StoredObject(new MemoryStream(objects[key]), null);
         }
     }
 }

@@ -1,9 +1,7 @@
-using System.Runtime.CompilerServices;
 using Amazon.S3.Model;
 using AuditInfra.Cli.Integrity;
 using AuditInfra.Cli.Query;
 using AuditInfra.Cli.Tests.Support;
-using AuditInfra.Core.Integrity;
 using AuditInfra.Core.Query;
 using static AuditInfra.Cli.Tests.Query.QueryCommandTests;
 
@@ -186,38 +184,6 @@ public sealed class BucketQueryTests(S3Server server) : IClassFixture<S3Server>
 /// <summary>The bucket path over a store whose listing is hostile: nothing lands outside the temporary folder.</summary>
 public sealed class BucketCorpusContainmentTests
 {
-    private sealed class HostileStore(IReadOnlyDictionary<string, byte[]> objects) : IObjectStore
-    {
-        public string Description => "s3://hostile/";
-
-        public string? Bucket => "hostile";
-
-        public string Prefix => "";
-
-        public bool IsLocal => false;
-
-        public async IAsyncEnumerable<ObjectEntry> ListAsync(string subPrefix, [EnumeratorCancellation] CancellationToken cancellationToken)
-        {
-            await Task.Yield();
-            foreach (var (key, content) in objects.Where(o => o.Key.StartsWith(subPrefix, StringComparison.Ordinal)))
-            {
-                yield return new ObjectEntry(key, content.Length);
-            }
-        }
-
-        public async IAsyncEnumerable<string> ListFoldersAsync(string subPrefix, [EnumeratorCancellation] CancellationToken cancellationToken)
-        {
-            await Task.Yield();
-            foreach (var folder in objects.Keys.Where(k => k.StartsWith(subPrefix, StringComparison.Ordinal)).Select(k => k[subPrefix.Length..]).Where(r => r.Contains('/')).Select(r => subPrefix + r[..(r.IndexOf('/') + 1)]).Distinct())
-            {
-                yield return folder;
-            }
-        }
-
-        public Task<StoredObject> OpenAsync(string key, bool withSignature, CancellationToken cancellationToken) =>
-            Task.FromResult(new StoredObject(new MemoryStream(objects[key]), null));
-    }
-
     [Fact]
     public async Task A_region_folder_named_dot_dot_is_never_a_path()
     {
@@ -225,7 +191,7 @@ public sealed class BucketCorpusContainmentTests
         QueryCommandTests.Write(Path.GetDirectoryName(log)!, "333333333333", "us-east-1", new DateOnly(2026, 11, 20), "good000000000000", Record("2026-11-22T05:00:00Z", "s3.amazonaws.com", "GetObject"));
         var good = File.ReadAllBytes(Directory.GetFiles(Path.GetDirectoryName(log)!, "*.json.gz", SearchOption.AllDirectories).Single());
         var escape = $"escape-{Guid.NewGuid():N}.json.gz";
-        var store = new HostileStore(new Dictionary<string, byte[]>
+        var store = new InMemoryBucket("hostile", new Dictionary<string, byte[]>
         {
             ["AWSLogs/333333333333/CloudTrail/us-east-1/2026/11/22/good.json.gz"] = good,
             [$"AWSLogs/333333333333/CloudTrail/../2026/11/22/{escape}"] = good,
