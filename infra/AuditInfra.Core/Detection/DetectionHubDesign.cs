@@ -380,18 +380,7 @@ public static class DetectionHubPlan
 
         if (design.Canary is { } canary)
         {
-            resources.Add(new PlannedResource("aws:iam/role:Role", canary.RoleLogicalName, new JsonObject
-            {
-                ["name"] = canary.RoleName,
-                ["description"] = CanaryRoleDescription,
-                ["assumeRolePolicy"] = canary.TrustPolicy.ToJsonNode(),
-                ["tags"] = tags.DeepClone(),
-            }));
-            resources.Add(new PlannedResource("aws:iam/rolePolicy:RolePolicy", canary.RolePolicyLogicalName, new JsonObject
-            {
-                ["role"] = PlannedResource.Ref(canary.RoleLogicalName, "id"),
-                ["policy"] = canary.PutMetricDataPolicy.ToJsonNode(),
-            }));
+            resources.AddRange(PlannedRoles.WithInlinePolicy(canary.RoleLogicalName, canary.RoleName, CanaryRoleDescription, canary.TrustPolicy, canary.RolePolicyLogicalName, canary.PutMetricDataPolicy, tags));
             resources.Add(new PlannedResource("aws:lambda/function:Function", canary.FunctionLogicalName, new JsonObject
             {
                 ["name"] = canary.FunctionName,

@@ -185,18 +185,7 @@ public static class AccountBaselinePlan
     {
         var tags = PlannedResource.Tags(design.Tags);
         var resources = ImmutableArray.CreateBuilder<PlannedResource>();
-        resources.Add(new PlannedResource("aws:iam/role:Role", design.RoleLogicalName, new JsonObject
-        {
-            ["name"] = design.RoleName,
-            ["description"] = "Lets EventBridge forward this account's CloudTrail events to the central bus",
-            ["assumeRolePolicy"] = design.TrustPolicy.ToJsonNode(),
-            ["tags"] = tags.DeepClone(),
-        }));
-        resources.Add(new PlannedResource("aws:iam/rolePolicy:RolePolicy", design.RolePolicyLogicalName, new JsonObject
-        {
-            ["role"] = PlannedResource.Ref(design.RoleLogicalName, "id"),
-            ["policy"] = design.PutEventsPolicy.ToJsonNode(),
-        }));
+        resources.AddRange(PlannedRoles.WithInlinePolicy(design.RoleLogicalName, design.RoleName, "Lets EventBridge forward this account's CloudTrail events to the central bus", design.TrustPolicy, design.RolePolicyLogicalName, design.PutEventsPolicy, tags));
         foreach (var rule in design.Rules)
         {
             resources.Add(new PlannedResource("aws:cloudwatch/eventRule:EventRule", rule.LogicalName, new JsonObject
@@ -221,18 +210,7 @@ public static class AccountBaselinePlan
         if (design.Canary is { } canary)
         {
             var partition = AwsFormats.PartitionOf(design.Inputs.HomeRegion);
-            resources.Add(new PlannedResource("aws:iam/role:Role", canary.RoleLogicalName, new JsonObject
-            {
-                ["name"] = canary.RoleName,
-                ["description"] = CanaryRoleDescription,
-                ["assumeRolePolicy"] = canary.TrustPolicy.ToJsonNode(),
-                ["tags"] = tags.DeepClone(),
-            }));
-            resources.Add(new PlannedResource("aws:iam/rolePolicy:RolePolicy", canary.RolePolicyLogicalName, new JsonObject
-            {
-                ["role"] = PlannedResource.Ref(canary.RoleLogicalName, "id"),
-                ["policy"] = canary.PutParameterPolicy.ToJsonNode(),
-            }));
+            resources.AddRange(PlannedRoles.WithInlinePolicy(canary.RoleLogicalName, canary.RoleName, CanaryRoleDescription, canary.TrustPolicy, canary.RolePolicyLogicalName, canary.PutParameterPolicy, tags));
             foreach (var schedule in canary.Schedules)
             {
                 resources.Add(new PlannedResource("aws:scheduler/schedule:Schedule", schedule.LogicalName, new JsonObject
