@@ -26,8 +26,10 @@ public sealed record BucketSelection(IReadOnlyList<BucketDay> Days)
 /// their records kept with each one's object key, and the day's files deleted. Memory and disk hold one day's logs,
 /// never the range; the answer is asked of the kept rows with the same SQL as a local copy, so both answer alike.
 /// </summary>
-public sealed class BucketCorpus(IObjectStore store, int parallelism = VerifyOptions.DefaultRemoteParallelism)
+public sealed class BucketCorpus(IObjectStore store, int parallelism = VerifyOptions.DefaultRemoteParallelism) : IDisposable
 {
+    private Task<DuckDbTimeline>? _preparing;
+
     private const string LogSuffix = ".json.gz";
 
     /// <summary>
@@ -47,6 +49,12 @@ public sealed class BucketCorpus(IObjectStore store, int parallelism = VerifyOpt
 
     /// <summary>Told each time DuckDB has read a batch of a day's objects (its index in the day), so a test can see the overlap.</summary>
     internal Action<int>? BatchStaged { get; init; }
+
+    /// <summary>Told the folder each day's objects are fetched into, so a test can see where they went and that nothing stays.</summary>
+    internal Action<string>? DayFolderCreated { get; init; }
+
+    /// <summary>Told the temporary folder of the timeline prepared by <see cref="StartPreparing"/>.</summary>
+    internal Action<string>? TimelinePrepared { get; init; }
 
     /// <summary>The source as a user names it: <c>s3://bucket/prefix/</c>.</summary>
     public string Url => $"s3://{store.Bucket}/{store.Prefix}";
@@ -105,57 +113,27 @@ public sealed class BucketCorpus(IObjectStore store, int parallelism = VerifyOpt
     /// </summary>
     public async Task<(DuckDbTimeline Timeline, IReadOnlyList<(string File, string Error)> Skipped)> OpenTimelineAsync(BucketSelection selection, bool skipBad, CancellationToken cancellationToken)
     {
-        var work = Directory.CreateTempSubdirectory("auditinfra-query-").FullName;
-        var logs = Path.Combine(work, "logs");
-        var timeline = DuckDbTimeline.CreateSourced(cancellationToken, ownedFolder: work);
+        StartPreparing(cancellationToken);
+        var preparing = _preparing!;
+        _preparing = null;
+        var timeline = await preparing;
+        var work = timeline.OwnedFolder!;
         try
         {
             var skipped = new List<(string File, string Error)>();
             foreach (var day in selection.Days)
             {
-                Directory.CreateDirectory(logs);
-                var (files, inflatedSizes, unfetched, staged) = await FetchAndStageAsync(day.Objects, logs, timeline, cancellationToken);
-                var bad = unfetched.Select(u => (UrlOf(u.Key), u.Error)).ToList();
-                if (bad.Count > 0 && !skipBad)
+                var logs = LogsFolder(work, day.Objects.Sum(o => o.Size), Environment.GetEnvironmentVariable("TMPDIR"));
+                DayFolderCreated?.Invoke(logs);
+                try
                 {
-                    throw new QueryInputException(string.Join(Environment.NewLine, bad.Select(b => $"{b.Item1}: {b.Error}; rerun with --skip-bad to leave it out")));
+                    await ReadDayAsync(day, logs, timeline, skipBad, skipped, cancellationToken);
                 }
-
-                skipped.AddRange(bad);
-                if (staged)
+                finally
                 {
-                    timeline.CommitStagedSourced();
+                    // The day's logs are rows now (or the question ends here): the next day starts from an empty folder.
+                    Directory.Delete(logs, recursive: true);
                 }
-                else if (files.Count > 0)
-                {
-                    // Some file is not a plain log: the local copy's checks name it, and leave it out when asked.
-                    timeline.DropStagedSourced();
-                    IReadOnlyList<(string File, string Error)> daySkipped;
-                    IReadOnlyDictionary<string, long> checkedSizes;
-                    try
-                    {
-                        var (check, found) = DuckDbTimeline.Open(files, skipBad, cancellationToken, noneReadableIsError: false);
-                        check.Dispose();
-                        daySkipped = found;
-                        checkedSizes = check.InflatedSizes;
-                    }
-                    catch (QueryInputException e)
-                    {
-                        throw new QueryInputException(e.Message.Replace(logs + Path.DirectorySeparatorChar, UrlRoot, StringComparison.Ordinal));
-                    }
-
-                    skipped.AddRange(daySkipped.Select(s => (UrlOf(Path.GetRelativePath(logs, s.File).Replace(Path.DirectorySeparatorChar, '/')), s.Error)));
-                    var readable = files.Except(daySkipped.Select(s => s.File)).ToList();
-                    if (readable.Count > 0 && !timeline.TryStageSourced(readable, checkedSizes, logs))
-                    {
-                        throw new QueryInputException($"the logs of {day.Day:yyyy-MM-dd} in {Url} could not be read together, though each could alone");
-                    }
-
-                    timeline.CommitStagedSourced();
-                }
-
-                // The day's logs are rows now; the next day starts from an empty folder.
-                Directory.Delete(logs, recursive: true);
             }
 
             if (!timeline.HasSourcedRows)
@@ -171,6 +149,103 @@ public sealed class BucketCorpus(IObjectStore store, int parallelism = VerifyOpt
             timeline.Dispose();
             throw;
         }
+    }
+
+    /// <summary>One day of the selection: fetched under <paramref name="logs"/>, read into the timeline, its unreadable files named or skipped.</summary>
+    private async Task ReadDayAsync(BucketDay day, string logs, DuckDbTimeline timeline, bool skipBad, List<(string File, string Error)> skipped, CancellationToken cancellationToken)
+    {
+        var (files, inflatedSizes, unfetched, staged) = await FetchAndStageAsync(day.Objects, logs, timeline, cancellationToken);
+        var bad = unfetched.Select(u => (UrlOf(u.Key), u.Error)).ToList();
+        if (bad.Count > 0 && !skipBad)
+        {
+            throw new QueryInputException(string.Join(Environment.NewLine, bad.Select(b => $"{b.Item1}: {b.Error}; rerun with --skip-bad to leave it out")));
+        }
+
+        skipped.AddRange(bad);
+        if (staged)
+        {
+            timeline.CommitStagedSourced();
+        }
+        else if (files.Count > 0)
+        {
+            // Some file is not a plain log: the local copy's checks name it, and leave it out when asked.
+            timeline.DropStagedSourced();
+            IReadOnlyList<(string File, string Error)> daySkipped;
+            IReadOnlyDictionary<string, long> checkedSizes;
+            try
+            {
+                var (check, found) = DuckDbTimeline.Open(files, skipBad, cancellationToken, noneReadableIsError: false);
+                check.Dispose();
+                daySkipped = found;
+                checkedSizes = check.InflatedSizes;
+            }
+            catch (QueryInputException e)
+            {
+                throw new QueryInputException(e.Message.Replace(logs + Path.DirectorySeparatorChar, UrlRoot, StringComparison.Ordinal));
+            }
+
+            skipped.AddRange(daySkipped.Select(s => (UrlOf(Path.GetRelativePath(logs, s.File).Replace(Path.DirectorySeparatorChar, '/')), s.Error)));
+            var readable = files.Except(daySkipped.Select(s => s.File)).ToList();
+            if (readable.Count > 0 && !timeline.TryStageSourced(readable, checkedSizes, logs))
+            {
+                throw new QueryInputException($"the logs of {day.Day:yyyy-MM-dd} in {Url} could not be read together, though each could alone");
+            }
+
+            timeline.CommitStagedSourced();
+        }
+    }
+
+    /// <summary>
+    /// Starts DuckDB on another thread (its native library, a connection, and a first read of a small log through the
+    /// very statements a day's batches use), so that its one-time costs are paid while the listing waits on S3, not
+    /// after the first objects arrive. <see cref="OpenTimelineAsync"/> takes the prepared timeline; otherwise
+    /// <see cref="Dispose"/> releases it.
+    /// </summary>
+    public void StartPreparing(CancellationToken cancellationToken) =>
+        _preparing ??= Task.Run(() => PrepareTimeline(cancellationToken), CancellationToken.None);
+
+    private DuckDbTimeline PrepareTimeline(CancellationToken cancellationToken)
+    {
+        var work = Directory.CreateTempSubdirectory("auditinfra-query-").FullName;
+        TimelinePrepared?.Invoke(work);
+        var timeline = DuckDbTimeline.CreateSourced(cancellationToken, ownedFolder: work);
+        try
+        {
+            timeline.WarmUp(Path.Combine(work, "warm-up"));
+            return timeline;
+        }
+        catch
+        {
+            timeline.Dispose();
+            throw;
+        }
+    }
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _preparing, null) is { } preparing)
+        {
+            // A question that ends before reading (nothing listed, archived objects) leaves no DuckDB and no folder behind.
+            preparing.ContinueWith(t => t.Result.Dispose(), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).Wait(CancellationToken.None);
+        }
+    }
+
+    /// <summary>
+    /// Where a day's objects are fetched: a private folder in memory-backed <c>/dev/shm</c> when the day is small
+    /// against its free space (the files live for seconds, and creating and deleting hundreds of small files on a
+    /// disk's file system cost more CPU than reading them), else under the timeline's temporary folder. A TMPDIR set
+    /// by the user is always honoured.
+    /// </summary>
+    internal static string LogsFolder(string work, long dayBytes, string? userTemp)
+    {
+        if (userTemp is null && MemoryScratch.TryCreate(dayBytes) is { } inMemory)
+        {
+            return inMemory;
+        }
+
+        var logs = Path.Combine(work, "logs");
+        Directory.CreateDirectory(logs);
+        return logs;
     }
 
     /// <summary>Why the question found no objects, in the words a local copy's answer uses.</summary>

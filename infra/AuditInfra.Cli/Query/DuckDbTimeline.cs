@@ -234,7 +234,7 @@ public sealed class DuckDbTimeline : IDisposable
                 return false;
             }
 
-            var records = TimelineSql.RecordsWithSource("day_logs", folder);
+            var records = TimelineSql.SourcedRows("day_logs", folder);
             Execute(_hasStagedRows ? $"INSERT INTO {StagedRecordsTable} {records}" : $"CREATE TABLE {StagedRecordsTable} AS {records}");
             _hasStagedRows = true;
             return true;
@@ -242,6 +242,32 @@ public sealed class DuckDbTimeline : IDisposable
         finally
         {
             Execute("DROP TABLE IF EXISTS day_logs");
+        }
+    }
+
+    /// <summary>
+    /// Reads one small log of our own through <see cref="TryStageSourced"/> and forgets it: DuckDB's JSON reader and these
+    /// statements pay their first-use costs here, where the caller can overlap them with other waiting, and nothing of
+    /// it stays in the timeline. <paramref name="folder"/> is created and deleted.
+    /// </summary>
+    internal void WarmUp(string folder)
+    {
+        Directory.CreateDirectory(folder);
+        try
+        {
+            var file = Path.Combine(folder, "warm-up.json.gz");
+            var document = System.Text.Encoding.UTF8.GetBytes("""{"Records":[{"eventTime":"2000-01-01T00:00:00Z","eventName":"WarmUp","userIdentity":{"type":"AWSService"},"resources":[{"ARN":"arn:aws:s3:::warm-up"}]}]}""");
+            using (var gzip = new GZipStream(File.Create(file), CompressionLevel.Fastest))
+            {
+                gzip.Write(document);
+            }
+
+            TryStageSourced([file], new Dictionary<string, long> { [file] = document.Length }, folder);
+        }
+        finally
+        {
+            DropStagedSourced();
+            Directory.Delete(folder, recursive: true);
         }
     }
 

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Net;
 using System.Numerics;
+using System.Text;
 using System.Text.Json.Nodes;
 using AuditInfra.Cli.Integrity;
 using AuditInfra.Core.Integrity;
@@ -189,7 +190,9 @@ public static class QueryCommand
 
                 if (bucketStore is { } store)
                 {
-                    var bucket = new BucketCorpus(store);
+                    using var bucket = new BucketCorpus(store);
+                    // DuckDB starts on the other core while the listing waits on S3.
+                    bucket.StartPreparing(deadline.Token);
                     // Listing and reading are two steps, so that what the listing found can be judged before anything is read.
                     var listed = await bucket.ListAsync(question, deadline.Token);
                     if (listed.IsEmpty)
@@ -278,7 +281,8 @@ public static class QueryCommand
                     }
                     else
                     {
-                        Write(timeline.Run(TimelineSql.Timeline(question)), fmt, io);
+                        var rr = timeline.Run(TimelineSql.Timeline(question));
+                        Write(rr, fmt, io);
                     }
                 }
             }
@@ -477,6 +481,8 @@ public static class QueryCommand
         }
     }
 
+    private const int CsvPieceChars = 1 << 20;
+
     internal static void Write(QueryResult result, string format, CliIo io)
     {
         switch (format)
@@ -485,12 +491,19 @@ public static class QueryCommand
                 io.Out.WriteLine(Json(result).ToJsonString(JsonFormat.Indented));
                 break;
             case "csv":
-                io.Out.WriteLine(string.Join(',', result.Columns.Select(Csv)));
+                // Written in large pieces: the console's writer flushes every line, a system call per row.
+                var csv = new StringBuilder().AppendJoin(',', result.Columns.Select(Csv)).Append(io.Out.NewLine);
                 foreach (var row in result.Rows)
                 {
-                    io.Out.WriteLine(string.Join(',', row.Select(v => Csv(Text(v)))));
+                    csv.AppendJoin(',', row.Select(v => Csv(Text(v)))).Append(io.Out.NewLine);
+                    if (csv.Length >= CsvPieceChars)
+                    {
+                        io.Out.Write(csv);
+                        csv.Clear();
+                    }
                 }
 
+                io.Out.Write(csv);
                 break;
             default:
                 var table = new Table();
@@ -534,3 +547,4 @@ public static class QueryCommand
     private static string Csv(string value) =>
         value.IndexOfAny([',', '"', '\n', '\r']) >= 0 ? "\"" + value.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : value;
 }
+

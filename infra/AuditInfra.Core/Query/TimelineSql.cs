@@ -75,7 +75,10 @@ public static class TimelineSql
     /// <summary>The view of a bucket's rows: every column of <c>cloudtrail</c> plus <see cref="SourceKeyColumn"/>.</summary>
     public const string SourcedView = "cloudtrail_sources";
 
-    /// <summary>The table under <see cref="SourcedView"/>: each record as read (<c>r</c>) and <see cref="SourceKeyColumn"/>.</summary>
+    /// <summary>
+    /// The table under <see cref="SourcedView"/>: every column of <c>cloudtrail</c>, computed from each record as a local
+    /// copy's view computes them, and <see cref="SourceKeyColumn"/>.
+    /// </summary>
     public const string RecordsTable = "cloudtrail_records";
 
     /// <summary>The log files' documents, one row per file: its <c>Records</c> (null when it has none) and its path.</summary>
@@ -90,16 +93,23 @@ public static class TimelineSql
         $"SELECT unnest(Records) AS r, substr(filename, length({Literal(Path.TrimEndingDirectorySeparator(folder) + "/")}) + 1) AS {SourceKeyColumn} FROM {relation}";
 
     /// <summary>
-    /// The views over <see cref="RecordsTable"/>: <see cref="SourcedView"/>, and <c>cloudtrail</c> with exactly the
-    /// columns, computed alike, of a local copy's view.
+    /// The rows of <see cref="RecordsTable"/> from a relation of <see cref="RecordsWithFileName"/> rows whose files were
+    /// fetched under <paramref name="folder"/>: the columns of <c>cloudtrail</c> and <see cref="SourceKeyColumn"/>. They are
+    /// computed as each batch of a bucket's logs is read, while later ones download, with the very expressions of a local
+    /// copy's view, so the answer at the end only filters and sorts.
     /// </summary>
-    public static string CreateViewsOverRecords() =>
+    public static string SourcedRows(string relation, string folder) =>
         $"""
-            CREATE OR REPLACE VIEW {SourcedView} AS
             SELECT
               {ViewColumns()},
               {SourceKeyColumn}
-            FROM {RecordsTable};
+            FROM ({RecordsWithSource(relation, folder)})
+            """;
+
+    /// <summary>The views over <see cref="RecordsTable"/>: <see cref="SourcedView"/>, and <c>cloudtrail</c> with exactly a local copy's columns.</summary>
+    public static string CreateViewsOverRecords() =>
+        $"""
+            CREATE OR REPLACE VIEW {SourcedView} AS SELECT * FROM {RecordsTable};
             CREATE OR REPLACE VIEW cloudtrail AS SELECT * EXCLUDE ({SourceKeyColumn}) FROM {SourcedView}
             """;
 
@@ -110,10 +120,7 @@ public static class TimelineSql
     public static string CreateViewsWithSource(IEnumerable<string> files, string folder, long maximumObjectBytes = DefaultObjectBytes) =>
         $"""
             CREATE OR REPLACE VIEW {SourcedView} AS
-            SELECT
-              {ViewColumns()},
-              {SourceKeyColumn}
-            FROM ({RecordsWithSource($"({RecordsWithFileName(files, maximumObjectBytes)})", folder)});
+            {SourcedRows($"({RecordsWithFileName(files, maximumObjectBytes)})", folder)};
             CREATE OR REPLACE VIEW cloudtrail AS SELECT * EXCLUDE ({SourceKeyColumn}) FROM {SourcedView}
             """;
 

@@ -77,6 +77,73 @@ public sealed class BucketPipelineTests
         }
     }
 
+    [SkippableFact]
+    public async Task A_small_day_is_fetched_into_a_private_folder_in_memory_that_is_gone_after_the_answer_and_after_a_failure()
+    {
+        Skip.IfNot(MemoryScratch.TryCreate(1) is { } probe && Directory.Exists(probe) && DeleteAndTrue(probe), "no memory-backed /dev/shm here");
+        var (local, objects) = Day_(20);
+        var folders = new List<string>();
+        var modes = new List<UnixFileMode>();
+        var bucket = new BucketCorpus(new InMemoryBucket("pipeline", objects)) { DayFolderCreated = folder => { folders.Add(folder); modes.Add(OperatingSystem.IsWindows() ? default : File.GetUnixFileMode(folder)); } };
+        var listed = await bucket.ListAsync(Question, CancellationToken.None);
+
+        var (timeline, _) = await bucket.OpenTimelineAsync(listed, skipBad: false, CancellationToken.None);
+        using (timeline)
+        {
+            AssertSameAnswer(local, timeline, rows: 40);
+        }
+
+        var folder = Assert.Single(folders);
+        Assert.StartsWith("/dev/shm/auditinfra-query-", folder, StringComparison.Ordinal);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, Assert.Single(modes));
+        Assert.False(Directory.Exists(folder));
+
+        // A question that fails mid-day (a bad log, not skipped) leaves nothing in memory either.
+        objects[objects.Keys.Max(StringComparer.Ordinal)!] = [0x1f, 0x8b, 0x08, 0x00, 0x01];
+        folders.Clear();
+        var failing = new BucketCorpus(new InMemoryBucket("pipeline", objects)) { DayFolderCreated = folders.Add };
+        await Assert.ThrowsAsync<QueryInputException>(async () => await failing.OpenTimelineAsync(await failing.ListAsync(Question, CancellationToken.None), skipBad: false, CancellationToken.None));
+        Assert.False(Directory.Exists(Assert.Single(folders)));
+    }
+
+    [Fact]
+    public void A_day_too_large_for_memory_or_a_user_temp_folder_goes_under_the_timelines_folder()
+    {
+        var work = CliRunner.TempDir();
+        Assert.Null(MemoryScratch.TryCreate(MemoryScratch.LargestDay + 1));
+        Assert.Equal(Path.Combine(work, "logs"), BucketCorpus.LogsFolder(work, MemoryScratch.LargestDay + 1, userTemp: null));
+        Directory.Delete(Path.Combine(work, "logs"));
+        Assert.Equal(Path.Combine(work, "logs"), BucketCorpus.LogsFolder(work, 1000, userTemp: "/var/tmp"));
+        Assert.True(Directory.Exists(Path.Combine(work, "logs")));
+    }
+
+    [Fact]
+    public async Task DuckDB_prepared_during_the_listing_is_released_when_nothing_is_read_and_its_warm_up_leaves_no_rows()
+    {
+        var (local, objects) = Day_(3);
+        var prepared = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var unread = new BucketCorpus(new InMemoryBucket("pipeline", objects)) { TimelinePrepared = prepared.SetResult };
+        unread.StartPreparing(CancellationToken.None);
+        var folder = await prepared.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        unread.Dispose();
+        Assert.False(Directory.Exists(folder));
+
+        using var bucket = new BucketCorpus(new InMemoryBucket("pipeline", objects));
+        bucket.StartPreparing(CancellationToken.None);
+        var (timeline, _) = await bucket.OpenTimelineAsync(await bucket.ListAsync(Question, CancellationToken.None), skipBad: false, CancellationToken.None);
+        using (timeline)
+        {
+            AssertSameAnswer(local, timeline, rows: 6);
+            Assert.Equal(0L, timeline.Run("SELECT count(*) FROM cloudtrail_sources WHERE event_name = 'WarmUp' OR log_key LIKE '%warm-up%'").Rows[0][0]);
+        }
+    }
+
+    private static bool DeleteAndTrue(string folder)
+    {
+        Directory.Delete(folder);
+        return true;
+    }
+
     private static void AssertSameAnswer(string local, DuckDbTimeline fromBucket, int rows, bool skipBad = false)
     {
         var (fromCopy, _) = DuckDbTimeline.Open(Directory.GetFiles(local, "*.json.gz", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToList(), skipBad);
