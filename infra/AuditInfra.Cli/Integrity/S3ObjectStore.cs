@@ -199,7 +199,7 @@ public sealed class S3ObjectStore : IObjectStore, IArchiveStore, IDisposable
 
     /// <summary>
     /// One page of a listing, asking for each object's RestoreStatus (so that the archive gate needs no HEAD per object): an
-    /// endpoint that refuses the header (400 or 501) is asked again without it, and never with it again.
+    /// endpoint that refuses the request with the header (400, 403 or 501) is asked again without it, and never with it again.
     /// </summary>
     private async Task<ListObjectsV2Response> ListPageAsync(ListObjectsV2Request request, CancellationToken cancellationToken)
     {
@@ -210,8 +210,10 @@ public sealed class S3ObjectStore : IObjectStore, IArchiveStore, IDisposable
         {
             page = await CallAsync(ct => client.ListObjectsV2Async(request, ct), $"list s3://{Bucket}/{request.Prefix}", cancellationToken);
         }
-        catch (AmazonS3Exception e) when (asked && e.StatusCode is HttpStatusCode.BadRequest or HttpStatusCode.NotImplemented)
+        catch (Exception e) when (asked && (e as AmazonS3Exception ?? e.InnerException as AmazonS3Exception)?.StatusCode is HttpStatusCode.BadRequest or HttpStatusCode.NotImplemented or HttpStatusCode.Forbidden)
         {
+            // Refused with the header (an endpoint without the feature, or a policy that denies it): the listing is what
+            // matters, the gate falls back to HEAD. A refusal that was not about the header comes back on this retry.
             askRestoreStatus = false;
             request.OptionalObjectAttributes = null;
             page = await CallAsync(ct => client.ListObjectsV2Async(request, ct), $"list s3://{Bucket}/{request.Prefix}", cancellationToken);
