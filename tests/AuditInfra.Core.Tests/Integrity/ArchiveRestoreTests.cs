@@ -269,7 +269,7 @@ public class ArchiveRestoreTests
             ("it-restored", "INTELLIGENT_TIERING", new ArchivedObjectStatus(RestoreState.Restored)),
             ("it-archive", "INTELLIGENT_TIERING", new ArchivedObjectStatus(RestoreState.NotRequested, AccessTier: "ARCHIVE_ACCESS")),
             ("it-deep", "INTELLIGENT_TIERING", new ArchivedObjectStatus(RestoreState.NotRequested, AccessTier: "DEEP_ARCHIVE_ACCESS")),
-            ("g", "GLACIER", null)) { PollsUntilReady = 1 };
+            ("g", "GLACIER", null));
         var gate = new ArchiveGate(store, TimeProvider.System);
 
         var plan = await gate.InspectAsync(store.Entries, CancellationToken.None);
