@@ -18,10 +18,12 @@ COPY Pulumi.audit.yaml Pulumi.prod.yaml ./
 COPY infra/AuditInfra.Core/ infra/AuditInfra.Core/
 COPY infra/AuditInfra.Rollout/ infra/AuditInfra.Rollout/
 COPY infra/AuditInfra.Cli/ infra/AuditInfra.Cli/
-RUN dotnet publish infra/AuditInfra.Cli/AuditInfra.Cli.csproj -c Release -r linux-x64 --self-contained false --no-restore -o /app
+# Self-contained and precompiled (ReadyToRun, one composite image): see the CLI's project file.
+RUN dotnet publish infra/AuditInfra.Cli/AuditInfra.Cli.csproj -c Release -r linux-x64 --no-restore -o /app
 
-# The runtime image (Debian, glibc: DuckDB's native library needs it), run as its non-root user.
-FROM mcr.microsoft.com/dotnet/runtime:10.0 AS runtime
+# The runtime-dependencies image (Debian, glibc: DuckDB's native library needs it; the .NET runtime ships inside the
+# published CLI), run as its non-root user.
+FROM mcr.microsoft.com/dotnet/runtime-deps:10.0 AS runtime
 # verify and query --verify fetch the trail's public keys with `aws cloudtrail list-public-keys` when
 # --public-keys is not given (the monitor's tasks never give it): the AWS CLI v2 has to be on PATH.
 RUN apt-get update \

@@ -186,7 +186,7 @@ public sealed class BucketCorpus(IObjectStore store, int parallelism = VerifyOpt
 
             skipped.AddRange(daySkipped.Select(s => (UrlOf(Path.GetRelativePath(logs, s.File).Replace(Path.DirectorySeparatorChar, '/')), s.Error)));
             var readable = files.Except(daySkipped.Select(s => s.File)).ToList();
-            if (readable.Count > 0 && !timeline.TryStageSourced(readable, checkedSizes, logs))
+            if (readable.Count > 0 && (!timeline.TryStageSourced(readable, checkedSizes, logs) || timeline.StagedFileWithoutRecords()))
             {
                 throw new QueryInputException($"the logs of {day.Day:yyyy-MM-dd} in {Url} could not be read together, though each could alone");
             }
@@ -340,7 +340,8 @@ public sealed class BucketCorpus(IObjectStore store, int parallelism = VerifyOpt
             throw;
         }
 
-        var staged = await staging;
+        // A file without a Records list is found once the day is read (its row is marked), not batch by batch.
+        var staged = await staging && !timeline.StagedFileWithoutRecords();
         return ([.. files.Keys.Order(StringComparer.Ordinal)], new Dictionary<string, long>(files, StringComparer.Ordinal), [.. unfetched.OrderBy(u => u.Item1, StringComparer.Ordinal)], staged);
     }
 

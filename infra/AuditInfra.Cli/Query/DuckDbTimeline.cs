@@ -218,32 +218,27 @@ public sealed class DuckDbTimeline : IDisposable
         // One thread: a day's batches are read while the rest of it downloads, which needs the other core; two threads
         // cost more CPU in contention than they saved, here and (measured too) for the answer that follows.
         Execute($"SET memory_limit = '{Math.Max(1024, (4 * maximumObject >> 20) + 512)}MB'; SET threads = 1;");
+        var rows = TimelineSql.StagedRows(files, folder, maximumObject);
         try
         {
-            Execute($"CREATE OR REPLACE TEMP TABLE day_logs AS {TimelineSql.RecordsWithFileName(files, maximumObject)}");
+            // One pass over the files: a file without a Records list leaves a marked row, which StagedFileWithoutRecords finds.
+            Execute(_hasStagedRows ? $"INSERT INTO {StagedRecordsTable} {rows}" : $"CREATE TABLE {StagedRecordsTable} AS {rows}");
         }
         catch (DbException)
         {
             return false;
         }
 
-        try
-        {
-            if (Convert.ToInt64(Run("SELECT count(*) FROM day_logs WHERE Records IS NULL").Rows[0][0], System.Globalization.CultureInfo.InvariantCulture) > 0)
-            {
-                return false;
-            }
-
-            var records = TimelineSql.SourcedRows("day_logs", folder);
-            Execute(_hasStagedRows ? $"INSERT INTO {StagedRecordsTable} {records}" : $"CREATE TABLE {StagedRecordsTable} AS {records}");
-            _hasStagedRows = true;
-            return true;
-        }
-        finally
-        {
-            Execute("DROP TABLE IF EXISTS day_logs");
-        }
+        _hasStagedRows = true;
+        return true;
     }
+
+    /// <summary>
+    /// Whether a file read into the day's staged rows had no <c>Records</c> list: the day then goes through
+    /// <see cref="Open"/>'s checks, which name it, and its staged rows are dropped.
+    /// </summary>
+    public bool StagedFileWithoutRecords() =>
+        _hasStagedRows && Convert.ToInt64(Run($"SELECT count(*) FROM {StagedRecordsTable} WHERE {TimelineSql.MissingRecordsColumn}").Rows[0][0], System.Globalization.CultureInfo.InvariantCulture) > 0;
 
     /// <summary>
     /// Reads one small log of our own through <see cref="TryStageSourced"/> and forgets it: DuckDB's JSON reader and these

@@ -90,13 +90,15 @@ public static class TimelineSql
     /// <paramref name="folder"/> (each at its object key below it), each with <see cref="SourceKeyColumn"/>: that key.
     /// </summary>
     public static string RecordsWithSource(string relation, string folder) =>
-        $"SELECT unnest(Records) AS r, substr(filename, length({Literal(Path.TrimEndingDirectorySeparator(folder) + "/")}) + 1) AS {SourceKeyColumn} FROM {relation}";
+        $"SELECT unnest(Records) AS r, {KeyUnder(folder)} AS {SourceKeyColumn} FROM {relation}";
+
+    /// <summary>A read file's key: its path below <paramref name="folder"/>, where it was fetched at its key.</summary>
+    private static string KeyUnder(string folder) =>
+        $"substr(filename, length({Literal(Path.TrimEndingDirectorySeparator(folder) + "/")}) + 1)";
 
     /// <summary>
-    /// The rows of <see cref="RecordsTable"/> from a relation of <see cref="RecordsWithFileName"/> rows whose files were
-    /// fetched under <paramref name="folder"/>: the columns of <c>cloudtrail</c> and <see cref="SourceKeyColumn"/>. They are
-    /// computed as each batch of a bucket's logs is read, while later ones download, with the very expressions of a local
-    /// copy's view, so the answer at the end only filters and sorts.
+    /// The rows of <see cref="SourcedView"/> from a relation of <see cref="RecordsWithFileName"/> rows whose files are
+    /// under <paramref name="folder"/>: the columns of <c>cloudtrail</c> and <see cref="SourceKeyColumn"/>.
     /// </summary>
     public static string SourcedRows(string relation, string folder) =>
         $"""
@@ -106,10 +108,35 @@ public static class TimelineSql
             FROM ({RecordsWithSource(relation, folder)})
             """;
 
+    /// <summary>
+    /// The column of <see cref="RecordsTable"/> that marks a log file read without a <c>Records</c> list: such a day is
+    /// read again through a local copy's checks, so no marked row is ever kept.
+    /// </summary>
+    public const string MissingRecordsColumn = "missing_records";
+
+    /// <summary>
+    /// The rows of <see cref="RecordsTable"/> read straight from log files fetched under <paramref name="folder"/>, in one
+    /// pass: the columns of <c>cloudtrail</c>, computed with the very expressions of a local copy's view as each batch of a
+    /// bucket's logs is read (while later ones download, so the answer at the end only filters and sorts),
+    /// <see cref="SourceKeyColumn"/>, and for a file without a <c>Records</c> list one row marked
+    /// <see cref="MissingRecordsColumn"/>.
+    /// </summary>
+    public static string StagedRows(IEnumerable<string> files, string folder, long maximumObjectBytes = DefaultObjectBytes) =>
+        $"""
+            SELECT
+              {ViewColumns()},
+              {SourceKeyColumn},
+              {MissingRecordsColumn}
+            FROM (
+              SELECT unnest(coalesce(Records, [NULL::JSON])) AS r, Records IS NULL AS {MissingRecordsColumn},
+                {KeyUnder(folder)} AS {SourceKeyColumn}
+              FROM {ReadLogs(files, maximumObjectBytes, withFileName: true)})
+            """;
+
     /// <summary>The views over <see cref="RecordsTable"/>: <see cref="SourcedView"/>, and <c>cloudtrail</c> with exactly a local copy's columns.</summary>
     public static string CreateViewsOverRecords() =>
         $"""
-            CREATE OR REPLACE VIEW {SourcedView} AS SELECT * FROM {RecordsTable};
+            CREATE OR REPLACE VIEW {SourcedView} AS SELECT * EXCLUDE ({MissingRecordsColumn}) FROM {RecordsTable};
             CREATE OR REPLACE VIEW cloudtrail AS SELECT * EXCLUDE ({SourceKeyColumn}) FROM {SourcedView}
             """;
 
@@ -131,8 +158,22 @@ public static class TimelineSql
     public static string FilesWithoutRecords(IEnumerable<string> files, long maximumObjectBytes = DefaultObjectBytes) =>
         $"SELECT DISTINCT filename FROM {ReadLogs(files, maximumObjectBytes, withFileName: true)} WHERE Records IS NULL ORDER BY 1";
 
+    private const string RecordsStructure = """{"Records": "JSON[]"}""";
+
+    /// <summary>
+    /// The log files' documents as a relation of <c>Records</c> (a list of JSON records; null when the document has no
+    /// <c>Records</c> list) and, when asked, <c>filename</c>. Each document is read as JSON and its <c>Records</c> taken
+    /// out of it (half the CPU of having the reader convert every document to a typed column); a document with a
+    /// repeated key, which different readers would read differently, is refused as malformed, as that reader refused it.
+    /// </summary>
     private static string ReadLogs(IEnumerable<string> files, long maximumObjectBytes, bool withFileName = false) =>
-        $"read_json([{string.Join(", ", files.Select(Literal))}], columns = {{Records: 'JSON[]'}}, format = 'auto', compression = 'gzip', maximum_object_size = {Math.Clamp(maximumObjectBytes, DefaultObjectBytes, MaximumLogFileBytes)}{(withFileName ? ", filename = true" : "")})";
+        $"""
+            (SELECT
+              CASE WHEN coalesce(len(json_keys(json)) = len(list_distinct(json_keys(json))), true)
+                THEN from_json(json, {Literal(RecordsStructure)}).Records
+                ELSE error('a JSON object with a repeated key') END AS Records{(withFileName ? ", filename" : "")}
+            FROM read_json_objects([{string.Join(", ", files.Select(Literal))}], format = 'auto', compression = 'gzip', maximum_object_size = {Math.Clamp(maximumObjectBytes, DefaultObjectBytes, MaximumLogFileBytes)}{(withFileName ? ", filename = true" : "")}))
+            """;
 
     /// <summary>The timeline; with <paramref name="withSourceKey"/> each row ends with the key of its log (read from <see cref="SourcedView"/>).</summary>
     public static string Timeline(TimelineQuery q, bool withSourceKey = false)

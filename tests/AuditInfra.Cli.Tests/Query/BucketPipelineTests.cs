@@ -138,6 +138,47 @@ public sealed class BucketPipelineTests
         }
     }
 
+    [Theory]
+    [InlineData("""{"Records":[{"eventName":"A"}],"Records":[{"eventName":"B"}]}""", "malformed or truncated CloudTrail log")]
+    [InlineData("""{"Records":{"eventName":"A"}}""", "not a CloudTrail log file (its JSON holds no Records list)")]
+    [InlineData("""{"Records":"A"}""", "not a CloudTrail log file (its JSON holds no Records list)")]
+    [InlineData("""[{"eventName":"A"}]""", "not a CloudTrail log file (its JSON holds no Records list)")]
+    [InlineData("""{"Records":[{"eventName":"A"}]""", "malformed or truncated CloudTrail log")]
+    public async Task A_document_of_another_shape_is_named_alike_from_a_local_copy_and_from_a_bucket_and_never_read_as_records(string document, string why)
+    {
+        var (local, objects) = Day_(3);
+        var folder = Path.Combine(local, "AWSLogs", "o-a1b2c3d4e5", Account, "CloudTrail", "us-east-1", "2026", "11", "20");
+        var name = $"{Account}_CloudTrail_us-east-1_20261120T2300Z_odd0000000000000.json.gz";
+        var bytes = Gzip(document);
+        File.WriteAllBytes(Path.Combine(folder, name), bytes);
+        objects[Folder + name] = bytes;
+
+        var files = Directory.GetFiles(local, "*.json.gz", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToList();
+        var (fromCopy, copySkipped) = DuckDbTimeline.Open(files, skipBad: true);
+        fromCopy.Dispose();
+        Assert.StartsWith(why, Assert.Single(copySkipped).Error, StringComparison.Ordinal);
+
+        var bucket = new BucketCorpus(new InMemoryBucket("pipeline", objects));
+        var (timeline, skipped) = await bucket.OpenTimelineAsync(await bucket.ListAsync(Question, CancellationToken.None), skipBad: true, CancellationToken.None);
+        using (timeline)
+        {
+            Assert.Equal(($"s3://pipeline/{Folder}{name}", why), (Assert.Single(skipped).File, Assert.Single(skipped).Error[..why.Length]));
+            Assert.Equal(6L, timeline.Run("SELECT count(*) FROM cloudtrail").Rows[0][0]);
+            Assert.Equal(0L, timeline.Run("SELECT count(*) FROM cloudtrail WHERE event_name IN ('A', 'B')").Rows[0][0]);
+        }
+    }
+
+    private static byte[] Gzip(string text)
+    {
+        using var buffer = new MemoryStream();
+        using (var gzip = new System.IO.Compression.GZipStream(buffer, System.IO.Compression.CompressionLevel.Fastest))
+        {
+            gzip.Write(System.Text.Encoding.UTF8.GetBytes(text));
+        }
+
+        return buffer.ToArray();
+    }
+
     private static bool DeleteAndTrue(string folder)
     {
         Directory.Delete(folder);

@@ -17,7 +17,7 @@ public sealed class ViewColumnsTests
         // The columns share one expression (DuckDB evaluates it once per record); the resources' wildcard path is the only
         // other read of the record.
         Assert.Equal(2, DistinctExtractions(TimelineSql.CreateView(["/logs/a.json.gz"])));
-        Assert.Equal(2, DistinctExtractions(TimelineSql.SourcedRows("day_logs", "/fetched")));
+        Assert.Equal(2, DistinctExtractions(TimelineSql.StagedRows(["/fetched/a.json.gz"], "/fetched")));
     }
 
     [Fact]
