@@ -106,7 +106,7 @@ public static class QueryCommand
 
             if (parse.GetValue(sql) is not null && (parse.GetValue(athena) || parse.GetValue(summary)))
             {
-                // Either would silently drop the SQL: it is DuckDB's, over the view of the log files read here, and it is the answer.
+                // Either would drop the SQL silently: it is DuckDB's, over the files read here (not Athena's), and it is the whole answer.
                 io.Err.WriteLine(parse.GetValue(athena)
                     ? "--sql runs DuckDB SQL over the log files read here (--source); it does not apply to --athena, whose SQL `query --athena` prints"
                     : "--sql and --summary are two answers: give one (a summary of your own is --sql \"SELECT source_ip, count(*) FROM cloudtrail GROUP BY 1\")");
