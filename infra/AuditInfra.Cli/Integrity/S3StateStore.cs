@@ -17,7 +17,8 @@ namespace AuditInfra.Cli.Integrity;
 /// source (throttling and server errors, broken or silent connections); a missing state (404) and a refused
 /// condition (412) are answers, never retried. Each write carries a token of its own in
 /// <see cref="WriterMetadata"/>: a PUT that S3 applied but whose answer was lost is retried, meets 412 against its
-/// own write, and is recognised as done by that token instead of being reported as another run's write.
+/// own write, and is recognised as done by that token instead of being reported as another run's write (the token
+/// is checked on every 412: the HTTP client may resend a request on its own, below any retry policy).
 /// </remarks>
 public sealed class S3StateStore(IAmazonS3 client, string bucket, string key, string url, bool ownsClient = false, TimeSpan? retryDelay = null) : IVerifyStateStore, IDisposable
 {
@@ -61,13 +62,11 @@ public sealed class S3StateStore(IAmazonS3 client, string bucket, string key, st
     {
         var body = state.ToJson();
         var writer = Guid.NewGuid().ToString("N");
-        var attempts = 0;
         try
         {
             return await retry.ExecuteAsync(
                 async ct =>
                 {
-                    attempts++;
                     var request = new PutObjectRequest { BucketName = bucket, Key = key, ContentBody = body, ContentType = "application/json", UseChunkEncoding = false };
                     request.Metadata.Add(WriterMetadata, writer);
                     if (version is null)
@@ -85,8 +84,9 @@ public sealed class S3StateStore(IAmazonS3 client, string bucket, string key, st
         }
         catch (AmazonS3Exception e) when (IsConflict(e))
         {
-            // Only a retried write can meet its own earlier attempt; a first attempt refused is always another run's write.
-            if (attempts > 1 && await ReadAsync(cancellationToken) is { } current && current.Writer == writer)
+            // A write resent after its answer was lost meets its own earlier attempt: resent by the retry policy, or by
+            // the HTTP client itself, which sends a request again when a kept-alive connection fails before any answer.
+            if (await ReadAsync(cancellationToken) is { } current && current.Writer == writer)
             {
                 return current.ETag;
             }

@@ -158,6 +158,23 @@ public sealed class S3StateRetryTests
     }
 
     [Fact]
+    public async Task A_write_resent_by_the_http_client_itself_meets_its_own_write_and_is_not_a_conflict()
+    {
+        var bucket = new StateBucket();
+        bucket.Store(Empty.ToJson(), "other");
+        var read = bucket.ETag;
+        // The transport resends a request whose kept-alive connection failed before any answer: one SDK call, two PUTs.
+        bucket.ResendOnce = true;
+        using var store = bucket.Store();
+
+        var written = await store.SaveAsync(Empty with { Source = "s3://mine/" }, read, CancellationToken.None);
+
+        Assert.Equal(1, bucket.Puts);
+        Assert.Equal(bucket.ETag, written);
+        Assert.Equal("s3://mine/", VerifyState.Parse(bucket.Text!).Source);
+    }
+
+    [Fact]
     public async Task A_failed_write_whose_retry_finds_another_runs_write_is_still_a_conflict()
     {
         var bucket = new StateBucket();
@@ -213,6 +230,9 @@ public sealed class S3StateRetryTests
         /// <summary>A failure of PUT attempt n after S3 applied it (its answer lost).</summary>
         public Func<int, Exception?> AfterPut { get; set; } = _ => null;
 
+        /// <summary>The first PUT is applied, then sent again below the SDK (its answer is that of the second sending).</summary>
+        public bool ResendOnce { get; set; }
+
         public S3StateStore Store() => new(client.Object, "state-bucket", "monitor/verify.json", Url, retryDelay: TimeSpan.FromMilliseconds(1));
 
         public void Store(string text, string writer)
@@ -255,6 +275,13 @@ public sealed class S3StateRetryTests
             }
 
             Store(request.ContentBody, request.Metadata[S3StateStore.WriterMetadata]);
+            if (ResendOnce)
+            {
+                ResendOnce = false;
+                Puts--;
+                return Put(request);
+            }
+
             if (AfterPut(Puts) is { } after)
             {
                 throw after;
