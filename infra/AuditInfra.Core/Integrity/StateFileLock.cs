@@ -33,6 +33,7 @@ internal sealed class StateFileLock : IDisposable
         var token = Guid.NewGuid().ToString("N");
         var content = JsonSerializer.Serialize(new LockHolder(Environment.ProcessId, Environment.MachineName, DateTimeOffset.UtcNow, token));
         var vanished = 0;
+        var waiting = Stopwatch.StartNew();
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -80,6 +81,12 @@ internal sealed class StateFileLock : IDisposable
                 throw new IntegrityInputException(stale);
             }
 
+            // A lock file whose time is in the future (another host's clock) never ages: the wait itself is bounded too.
+            if (waiting.Elapsed > staleAfter)
+            {
+                throw new IntegrityInputException($"--state {statePath}: the lock file {lockPath} has been held for more than {Span(staleAfter)}, far longer than a state write takes; if no verify is writing {statePath}, remove it (rm '{lockPath}') and run again");
+            }
+
             await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(20, 80)), cancellationToken);
         }
     }
@@ -117,7 +124,7 @@ internal sealed class StateFileLock : IDisposable
         var who = holder is null ? "by an unknown writer" : $"by pid {holder.Pid} on {holder.Host} at {holder.Time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture)}";
         if (age > staleAfter)
         {
-            return $"--state {statePath}: the lock file {lockPath} (written {who}) is {Math.Round(age.TotalMinutes)} min old, far longer than a state write takes, so the run that wrote it died mid-write; {removal}";
+            return $"--state {statePath}: the lock file {lockPath} (written {who}) is {Span(age)} old, far longer than a state write takes, so the run that wrote it died mid-write; {removal}";
         }
 
         if (holder is not null && holder.Host == Environment.MachineName && holder.Pid != Environment.ProcessId && !IsRunning(holder.Pid))
@@ -127,6 +134,10 @@ internal sealed class StateFileLock : IDisposable
 
         return null;
     }
+
+    private static string Span(TimeSpan span) => span >= TimeSpan.FromMinutes(1)
+        ? $"{Math.Floor(span.TotalMinutes).ToString(CultureInfo.InvariantCulture)} min"
+        : $"{Math.Floor(span.TotalSeconds).ToString(CultureInfo.InvariantCulture)} s";
 
     private static bool IsRunning(int pid)
     {

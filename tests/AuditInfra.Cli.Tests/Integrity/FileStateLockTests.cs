@@ -79,6 +79,23 @@ public sealed class FileStateLockTests
     }
 
     [Fact]
+    public async Task A_lock_that_never_ages_is_waited_for_only_so_long_and_left_in_place()
+    {
+        var path = Path.Combine(CliRunner.TempDir(), "state.json");
+        var store = new FileStateStore(path, staleLockAfter: TimeSpan.FromSeconds(1));
+        HoldLock(store.LockPath);
+        // Written by a host whose clock is a day ahead: by its time alone it would never be stale.
+        File.SetLastWriteTimeUtc(store.LockPath, DateTime.UtcNow.AddDays(1));
+
+        var error = await Assert.ThrowsAsync<IntegrityInputException>(() => store.SaveAsync(Empty, null, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(20)));
+
+        Assert.Contains("held for more than", error.Message, StringComparison.Ordinal);
+        Assert.Contains(store.LockPath, error.Message, StringComparison.Ordinal);
+        Assert.Contains("held-by-the-test", File.ReadAllText(store.LockPath), StringComparison.Ordinal);
+        Assert.False(File.Exists(path));
+    }
+
+    [Fact]
     public async Task Two_runs_at_once_advancing_the_same_chains_one_writes_the_other_exits_two_in_one_line()
     {
         var (corpus, keys) = await SampleAsync();
