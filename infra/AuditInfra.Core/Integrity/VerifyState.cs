@@ -221,6 +221,8 @@ public sealed class FileStateStore(string path, TimeSpan? staleLockAfter = null)
 
     public async Task<string?> SaveAsync(VerifyState state, string? version, CancellationToken cancellationToken)
     {
+        // As before the lock: the first write of a state creates its folder (AtomicFile does), so the lock beside it needs it first.
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         using var held = await StateFileLock.AcquireAsync(path, LockPath, staleLockAfter ?? DefaultStaleLockAfter, cancellationToken);
         var current = File.Exists(path) ? Version(Read()) : null;
         if (current != version)

@@ -60,6 +60,17 @@ public sealed class FileStateLockTests
     }
 
     [Fact]
+    public async Task The_first_write_of_a_state_in_a_new_folder_creates_it_and_leaves_no_lock()
+    {
+        var path = Path.Combine(CliRunner.TempDir(), "monitor", "state.json");
+
+        await new FileStateStore(path).SaveAsync(Empty, null, CancellationToken.None);
+
+        Assert.Equal(Empty.Source, VerifyState.Parse(File.ReadAllText(path)).Source);
+        Assert.Equal(["state.json"], Directory.EnumerateFileSystemEntries(Path.GetDirectoryName(path)!).Select(Path.GetFileName));
+    }
+
+    [Fact]
     public async Task A_live_runs_lock_is_waited_for_and_not_removed()
     {
         var path = Path.Combine(CliRunner.TempDir(), "state.json");
