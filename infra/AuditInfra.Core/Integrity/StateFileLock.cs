@@ -47,7 +47,7 @@ internal sealed class StateFileLock : IDisposable
                 // Held by another run (or something else is at that name): looked at below.
                 vanished = 0;
             }
-            catch (IOException) when (++vanished < MaxVanished)
+            catch (IOException e) when (e is not DirectoryNotFoundException && ++vanished < MaxVanished)
             {
                 // Most likely released between the attempt and the look: tried again at once.
                 continue;
