@@ -98,7 +98,7 @@ public static class ExitCodes
     /// <summary>Bad usage or bad input (configuration, files): nothing was judged.</summary>
     public const int UsageOrInput = 2;
 
-    /// <summary><c>query</c> over a bucket: the logs asked for are archived (Glacier Flexible Retrieval, Deep Archive) and not restored yet.</summary>
+    /// <summary><c>query</c> over a bucket: the logs asked for are archived (Glacier Flexible Retrieval, Deep Archive, Intelligent-Tiering archive tiers) and not restored yet.</summary>
     public const int NeedsRestore = 3;
 
     /// <summary>Stopped by Ctrl+C or SIGTERM before it finished (128 + SIGINT, as shells report it).</summary>

@@ -32,7 +32,7 @@ public static class CommandHelp
     /// <summary>Exit codes beyond 0, 1 and 2, by command path.</summary>
     private static readonly Dictionary<string, string> Others = new(StringComparer.Ordinal)
     {
-        ["query"] = "3 needs restore (logs asked for from an s3:// source are in Glacier Flexible Retrieval or Deep Archive and not restored: see --restore)",
+        ["query"] = "3 needs restore (logs asked for from an s3:// source are in Glacier Flexible Retrieval, Deep Archive or an Intelligent-Tiering archive tier and not restored: see --restore)",
     };
 
     /// <summary>Appends the exit codes to the description of every command in the tree.</summary>

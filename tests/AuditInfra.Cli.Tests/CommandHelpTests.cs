@@ -41,7 +41,7 @@ public class CommandHelpTests
     [InlineData(new[] { "rules", "test" }, "1 a detection fired")]
     [InlineData(new[] { "verify" }, "1 an integrity finding")]
     [InlineData(new[] { "query" }, "1 is not used")]
-    [InlineData(new[] { "query" }, "3 needs restore (logs asked for from an s3:// source are in Glacier Flexible Retrieval or Deep Archive and not restored: see --restore)")]
+    [InlineData(new[] { "query" }, "3 needs restore (logs asked for from an s3:// source are in Glacier Flexible Retrieval, Deep Archive or an Intelligent-Tiering archive tier and not restored: see --restore)")]
     public async Task Help_shows_the_exit_codes(string[] command, string meaning)
     {
         var result = await CliRunner.RunAsync([.. command, "--help"]);

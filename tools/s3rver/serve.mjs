@@ -4,8 +4,9 @@
 // takes the server with it. (s3rver's listing continuation tokens use DES, which Node 17+ offers only with
 // --openssl-legacy-provider.)
 // Archive storage classes and RestoreObject: glacier.mjs (a restore completes after --restore-delay-ms, default 0,
-// or S3RVER_RESTORE_DELAY_MS).
-//   node --openssl-legacy-provider serve.mjs --dir DIR --bucket NAME [--bucket NAME...] [--latency-ms 20] [--port 0] [--restore-delay-ms N]
+// or S3RVER_RESTORE_DELAY_MS; --ignore-optional-attributes makes listings ignore x-amz-optional-object-attributes, as
+// endpoints without RestoreStatus do).
+//   node --openssl-legacy-provider serve.mjs --dir DIR --bucket NAME [--bucket NAME...] [--latency-ms 20] [--port 0] [--restore-delay-ms N] [--ignore-optional-attributes]
 import fs from 'node:fs';
 import http from 'node:http';
 import { createRequire } from 'node:module';
@@ -25,7 +26,7 @@ if (!process.env.S3RVER_VERBOSE) {
     console.error('--restore-delay-ms / S3RVER_RESTORE_DELAY_MS: expected a number of milliseconds, 0 or more');
     process.exit(2);
   }
-  installGlacier(require, delay);
+  installGlacier(require, delay, { ignoreOptionalAttributes: process.argv.includes('--ignore-optional-attributes') });
 }
 const S3rver = require('s3rver');
 const FilesystemStore = require('s3rver/lib/stores/filesystem.js');
@@ -160,7 +161,7 @@ const directory = option('--dir');
 const latency = Number(option('--latency-ms', '0'));
 const port = Number(option('--port', '0'));
 if (!directory || buckets.length === 0) {
-  console.error('usage: node serve.mjs --dir DIR --bucket NAME [--bucket NAME...] [--latency-ms N] [--port P] [--restore-delay-ms N]');
+  console.error('usage: node serve.mjs --dir DIR --bucket NAME [--bucket NAME...] [--latency-ms N] [--port P] [--restore-delay-ms N] [--ignore-optional-attributes]');
   process.exit(2);
 }
 

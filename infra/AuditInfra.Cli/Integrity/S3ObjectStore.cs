@@ -41,15 +41,25 @@ public sealed class S3ObjectStore : IObjectStore, IArchiveStore, IDisposable
 
     private readonly bool skipTransferChecksums;
 
+    /// <summary>Whether listings still ask for RestoreStatus: cleared when the endpoint refuses the header.</summary>
+    private volatile bool askRestoreStatus = true;
+
+    private volatile bool listingsReportRestoreStatus;
+
     /// <param name="skipTransferChecksums">
     /// Read whole objects as the range <c>bytes=0-</c>, which the SDK does not check against the ETag's MD5 (or a
     /// CRC): for <c>verify</c>, whose SHA-256 of every byte against the signed digests is the stronger proof of the
     /// same bytes, that second hash only costs CPU. <c>pull</c> keeps it, as the transfer check of its copy.
     /// </param>
     /// <param name="endpointName">How the endpoint is named in errors (the --endpoint-url, or S3).</param>
-    public S3ObjectStore(IAmazonS3 client, string bucket, string prefix, int maxRetries = SourceRetry.DefaultThrottleRetries, TimeSpan? baseDelay = null, bool ownsClient = false, bool skipTransferChecksums = false, string endpointName = "S3")
+    /// <param name="listingsReportRestoreStatus">
+    /// True for S3 itself, whose ListObjectsV2 documents RestoreStatus: an archived object listed without one has none. Another
+    /// endpoint is trusted once one of its listings carries the element (see <see cref="IArchiveStore.ListingsReportRestoreStatus"/>).
+    /// </param>
+    public S3ObjectStore(IAmazonS3 client, string bucket, string prefix, int maxRetries = SourceRetry.DefaultThrottleRetries, TimeSpan? baseDelay = null, bool ownsClient = false, bool skipTransferChecksums = false, string endpointName = "S3", bool listingsReportRestoreStatus = false)
     {
         this.client = client;
+        this.listingsReportRestoreStatus = listingsReportRestoreStatus;
         this.endpointName = endpointName;
         this.ownsClient = ownsClient;
         this.skipTransferChecksums = skipTransferChecksums;
@@ -90,7 +100,7 @@ public sealed class S3ObjectStore : IObjectStore, IArchiveStore, IDisposable
     public static S3ObjectStore Create(string url, string? endpointUrl, int maxConnections = VerifyOptions.DefaultRemoteParallelism, bool skipTransferChecksums = false)
     {
         var (bucket, prefix) = ParseUrl(url);
-        return new S3ObjectStore(CreateClient(url, endpointUrl, maxConnections), bucket, prefix, ownsClient: true, skipTransferChecksums: skipTransferChecksums, endpointName: endpointUrl?.TrimEnd('/') ?? "S3");
+        return new S3ObjectStore(CreateClient(url, endpointUrl, maxConnections), bucket, prefix, ownsClient: true, skipTransferChecksums: skipTransferChecksums, endpointName: endpointUrl?.TrimEnd('/') ?? "S3", listingsReportRestoreStatus: endpointUrl is null);
     }
 
     /// <summary>A client for <paramref name="url"/> with the store's timeouts and no SDK retries (see <see cref="TransientRetries"/>).</summary>
@@ -162,17 +172,19 @@ public sealed class S3ObjectStore : IObjectStore, IArchiveStore, IDisposable
 
     public bool IsLocal => false;
 
+    public bool ListingsReportRestoreStatus => listingsReportRestoreStatus;
+
     public async IAsyncEnumerable<ObjectEntry> ListAsync(string subPrefix, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var request = new ListObjectsV2Request { BucketName = Bucket, Prefix = Prefix + subPrefix };
         while (true)
         {
-            var page = await CallAsync(ct => client.ListObjectsV2Async(request, ct), $"list s3://{Bucket}/{request.Prefix}", cancellationToken);
+            var page = await ListPageAsync(request, cancellationToken);
             foreach (var item in page.S3Objects ?? [])
             {
                 if (!item.Key.EndsWith('/'))
                 {
-                    yield return new ObjectEntry(item.Key, item.Size ?? 0, item.ETag?.Trim('"'), item.StorageClass?.Value);
+                    yield return new ObjectEntry(item.Key, item.Size ?? 0, item.ETag?.Trim('"'), item.StorageClass?.Value, ListedRestore(item.RestoreStatus));
                 }
             }
 
@@ -184,6 +196,45 @@ public sealed class S3ObjectStore : IObjectStore, IArchiveStore, IDisposable
             request.ContinuationToken = page.NextContinuationToken;
         }
     }
+
+    /// <summary>
+    /// One page of a listing, asking for each object's RestoreStatus (so that the archive gate needs no HEAD per object): an
+    /// endpoint that refuses the request with the header (400, 403 or 501) is asked again without it, and never with it again.
+    /// </summary>
+    private async Task<ListObjectsV2Response> ListPageAsync(ListObjectsV2Request request, CancellationToken cancellationToken)
+    {
+        var asked = askRestoreStatus;
+        request.OptionalObjectAttributes = asked ? [OptionalObjectAttributes.RestoreStatus.Value] : null;
+        ListObjectsV2Response page;
+        try
+        {
+            page = await CallAsync(ct => client.ListObjectsV2Async(request, ct), $"list s3://{Bucket}/{request.Prefix}", cancellationToken);
+        }
+        catch (Exception e) when (asked && (e as AmazonS3Exception ?? e.InnerException as AmazonS3Exception)?.StatusCode is HttpStatusCode.BadRequest or HttpStatusCode.NotImplemented or HttpStatusCode.Forbidden)
+        {
+            // Refused with the header (an endpoint without the feature, or a policy that denies it): the listing is what
+            // matters, the gate falls back to HEAD. A refusal that was not about the header comes back on this retry.
+            askRestoreStatus = false;
+            request.OptionalObjectAttributes = null;
+            page = await CallAsync(ct => client.ListObjectsV2Async(request, ct), $"list s3://{Bucket}/{request.Prefix}", cancellationToken);
+        }
+
+        if (asked && page.S3Objects?.Any(o => o.RestoreStatus is not null) == true)
+        {
+            listingsReportRestoreStatus = true;
+        }
+
+        return page;
+    }
+
+    /// <summary>The listing's RestoreStatus of an object: in progress, or restored (until its expiry, when it has one).</summary>
+    private static ArchivedObjectStatus? ListedRestore(RestoreStatus? listed) => listed switch
+    {
+        null => null,
+        { IsRestoreInProgress: true } => new ArchivedObjectStatus(RestoreState.InProgress),
+        { RestoreExpiryDate: { } expires } => new ArchivedObjectStatus(RestoreState.Restored, new DateTimeOffset(DateTime.SpecifyKind(expires, DateTimeKind.Utc))),
+        _ => new ArchivedObjectStatus(RestoreState.Restored),
+    };
 
     public async IAsyncEnumerable<string> ListFoldersAsync(string subPrefix, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
@@ -264,24 +315,29 @@ public sealed class S3ObjectStore : IObjectStore, IArchiveStore, IDisposable
         }
     }
 
+    /// <summary>HEAD's Intelligent-Tiering archive tier header.</summary>
+    public const string ArchiveStatusHeader = "x-amz-archive-status";
+
     /// <summary>
-    /// The raw <c>x-amz-restore</c> header of each HEAD in flight, by its request: the SDK's own reading of it is lenient
-    /// (a malformed header reads as "not restored"), and the endpoint is untrusted, so it is read here by <see cref="RestoreHeader"/>.
+    /// The raw <c>x-amz-restore</c> and <c>x-amz-archive-status</c> headers of each HEAD in flight, by its request: the SDK's own
+    /// reading of them is lenient (a malformed header reads as "not restored", an unknown tier as a tier), and the endpoint is
+    /// untrusted, so they are read here strictly.
     /// </summary>
-    private readonly ConditionalWeakTable<GetObjectMetadataRequest, StrongBox<string?>> restoreHeaders = [];
+    private readonly ConditionalWeakTable<GetObjectMetadataRequest, StrongBox<(string? Restore, string? Archive)>> restoreHeaders = [];
 
     private void KeepRestoreHeader(object sender, ResponseEventArgs e)
     {
         if (e is WebServiceResponseEventArgs { Request: GetObjectMetadataRequest request } args && restoreHeaders.TryGetValue(request, out var box))
         {
-            box.Value = args.ResponseHeaders?.FirstOrDefault(h => string.Equals(h.Key, RestoreHeader.Name, StringComparison.OrdinalIgnoreCase)).Value;
+            string? Header(string name) => args.ResponseHeaders?.FirstOrDefault(h => string.Equals(h.Key, name, StringComparison.OrdinalIgnoreCase)).Value;
+            box.Value = (Header(RestoreHeader.Name), Header(ArchiveStatusHeader));
         }
     }
 
     public async Task<ArchivedObjectStatus> GetRestoreStatusAsync(string key, CancellationToken cancellationToken)
     {
         var request = new GetObjectMetadataRequest { BucketName = Bucket, Key = key };
-        var header = new StrongBox<string?>();
+        var header = new StrongBox<(string? Restore, string? Archive)>();
         restoreHeaders.AddOrUpdate(request, header);
         GetObjectMetadataResponse response;
         try
@@ -300,14 +356,22 @@ public sealed class S3ObjectStore : IObjectStore, IArchiveStore, IDisposable
         if (client is not AmazonServiceClient)
         {
             // A client without the response event (a test double) has only the SDK's reading.
-            return response.RestoreInProgress == true ? new ArchivedObjectStatus(RestoreState.InProgress)
-                : response.RestoreExpiration is { } expires ? new ArchivedObjectStatus(RestoreState.Restored, new DateTimeOffset(DateTime.SpecifyKind(expires, DateTimeKind.Utc)))
-                : ArchivedObjectStatus.None;
+            var tier = response.ArchiveStatus?.Value;
+            return response.RestoreInProgress == true ? new ArchivedObjectStatus(RestoreState.InProgress, AccessTier: tier)
+                : response.RestoreExpiration is { } expires ? new ArchivedObjectStatus(RestoreState.Restored, new DateTimeOffset(DateTime.SpecifyKind(expires, DateTimeKind.Utc)), tier)
+                : ArchivedObjectStatus.None with { AccessTier = tier };
+        }
+
+        var archive = header.Value.Archive;
+        if (archive is not null && !ArchiveStorage.IsArchiveTier(archive))
+        {
+            var shown = archive.Length > 64 ? archive[..64] + "..." : archive;
+            throw new IntegrityInputException($"cannot read the restore status of s3://{Bucket}/{key}: {endpointName} sent {ArchiveStatusHeader} \"{Core.Messages.Flatten(shown)}\" (expected {ArchiveStorage.ArchiveAccess} or {ArchiveStorage.DeepArchiveAccess})");
         }
 
         try
         {
-            return RestoreHeader.Parse(header.Value);
+            return RestoreHeader.Parse(header.Value.Restore) with { AccessTier = archive };
         }
         catch (FormatException e)
         {
@@ -315,14 +379,17 @@ public sealed class S3ObjectStore : IObjectStore, IArchiveStore, IDisposable
         }
     }
 
-    public async Task<RestoreRequestOutcome> RequestRestoreAsync(string key, RestoreTier tier, int days, CancellationToken cancellationToken)
+    public async Task<RestoreRequestOutcome> RequestRestoreAsync(string key, RestoreTier tier, int? days, CancellationToken cancellationToken)
     {
         var request = new RestoreObjectRequest
         {
             BucketName = Bucket,
             Key = key,
+            // Null for an Intelligent-Tiering archive tier: S3 refuses Days there (400 InvalidArgument), the object has no expiry.
             Days = days,
-            RetrievalTier = tier switch { RestoreTier.Bulk => GlacierJobTier.Bulk, RestoreTier.Expedited => GlacierJobTier.Expedited, _ => GlacierJobTier.Standard },
+            // The SDK's Tier is GlacierJobParameters/Tier, where S3's API reference and the AWS CLI put a plain restore's
+            // retrieval tier; its RetrievalTier is the top-level Tier element that SELECT restores carry.
+            Tier = tier switch { RestoreTier.Bulk => GlacierJobTier.Bulk, RestoreTier.Expedited => GlacierJobTier.Expedited, _ => GlacierJobTier.Standard },
         };
         try
         {
@@ -384,7 +451,7 @@ public sealed class S3ObjectStore : IObjectStore, IArchiveStore, IDisposable
         || (e.ErrorCode is not null && RetriedCodes.Contains(e.ErrorCode));
 
     /// <summary>Why a failed call may succeed when made again: throttling and server errors, or a connection that failed, timed out or broke off.</summary>
-    private static RetryReason Classify(Exception e)
+    internal static RetryReason Classify(Exception e)
     {
         if (e is AmazonServiceException service)
         {
@@ -420,7 +487,7 @@ public sealed class S3ObjectStore : IObjectStore, IArchiveStore, IDisposable
         }
         catch (AmazonS3Exception e) when (e.ErrorCode == "InvalidObjectState")
         {
-            throw new IntegrityInputException($"cannot {what}: the object is archived (Glacier Flexible Retrieval or Deep Archive) and not restored (InvalidObjectState); `auditinfra query --source s3://... --restore bulk|standard|expedited` restores what a question needs, or restore it with `aws s3api restore-object`", e);
+            throw new IntegrityInputException($"cannot {what}: the object is archived (Glacier Flexible Retrieval, Deep Archive, or an Intelligent-Tiering archive tier) and not restored (InvalidObjectState); `auditinfra query --source s3://... --restore bulk|standard|expedited` restores what a question needs, or restore it with `aws s3api restore-object`", e);
         }
         catch (AmazonS3Exception e) when (e.ErrorCode == "NoSuchBucket")
         {

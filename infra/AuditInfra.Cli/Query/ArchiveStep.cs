@@ -17,8 +17,8 @@ public sealed record RestoreChoice(RestoreTier? Tier, int Days, bool Wait, TimeS
 }
 
 /// <summary>
-/// <c>query --source s3://</c> between its listing and its reads: objects in Glacier Flexible Retrieval or Deep Archive
-/// that are not restored are never skipped (Athena skips them silently; that is the trap). The command says what the
+/// <c>query --source s3://</c> between its listing and its reads: objects in Glacier Flexible Retrieval or Deep Archive, or
+/// in an Intelligent-Tiering archive tier, that are not restored are never skipped (Athena skips them silently; that is the trap). The command says what the
 /// question needs and exits 3, or with <c>--restore</c> asks S3 for exactly those objects, and with <c>--wait</c> waits
 /// until they read. Every run reads each object's own restore status, so runs resume where earlier ones stopped.
 /// </summary>
@@ -55,7 +55,7 @@ public static class ArchiveStep
             if (requested.Started + requested.AlreadyInProgress + requested.AlreadyRestored > 0)
             {
                 // What S3 says now, not what it said before the requests: the report and the wait start from it.
-                var again = await gate.InspectAsync(plan.Pending.Select(o => o.Entry), cancellationToken);
+                var again = await gate.InspectAsync(plan.Pending.Select(o => o.Entry), fromListing: false, cancellationToken);
                 plan = again with { Ready = plan.Ready + again.Ready };
                 if (plan.IsReadable)
                 {
@@ -104,9 +104,13 @@ public static class ArchiveStep
     private static string RequestedLine(RestorePlan plan, RestoreTier tier, int days, RestoreRequestReport requested)
     {
         var earlier = plan.InProgress > 0 || plan.Ready > 0 ? $"; requested earlier: {plan.InProgress} in progress, {plan.Ready} ready" : "";
+        // Intelligent-Tiering objects take no days: S3 moves them back to Frequent Access, with no copy to expire.
+        var kept = !plan.HasIntelligentTiering ? $"{days} day(s)"
+            : plan.NotRequested.All(o => o.IsIntelligentTiering) ? "Intelligent-Tiering: back to Frequent Access, no days"
+            : $"{days} day(s); Intelligent-Tiering: back to Frequent Access, no days";
         return requested.Started + requested.AlreadyInProgress + requested.AlreadyRestored == 0
             ? $"No new restore requested: every archived object the question reads was requested earlier ({plan.InProgress} in progress, {plan.Ready} ready)."
-            : $"Restore requested ({ArchiveStorage.Name(tier)}, {days} day(s)): {requested.Started} started, {requested.AlreadyInProgress} already in progress, {requested.AlreadyRestored} already restored{earlier}.";
+            : $"Restore requested ({ArchiveStorage.Name(tier)}, {kept}): {requested.Started} started, {requested.AlreadyInProgress} already in progress, {requested.AlreadyRestored} already restored{earlier}.";
     }
 
     private static void Report(CliIo io, string url, int logCount, HashSet<string> digestKeys, RestorePlan plan, RestoreChoice choice, RestoreRequestReport? requested, bool json)
@@ -130,7 +134,7 @@ public static class ArchiveStep
                 ["inProgress"] = plan.InProgress,
                 ["ready"] = plan.Ready,
                 ["readDirectly"] = objectCount - plan.Pending.Count - plan.Ready,
-                ["byStorageClass"] = new JsonArray([.. plan.ByClass.Select(c => (JsonNode)new JsonObject { ["storageClass"] = c.StorageClass, ["objects"] = c.Objects, ["bytes"] = c.Bytes })]),
+                ["byStorageClass"] = new JsonArray([.. plan.ByClass.Select(c => (JsonNode)new JsonObject { ["storageClass"] = c.StorageClass, ["accessTier"] = c.AccessTier, ["objects"] = c.Objects, ["bytes"] = c.Bytes })]),
                 ["tiers"] = new JsonArray([.. plan.Tiers.Select(t => (JsonNode)new JsonObject
                 {
                     ["tier"] = ArchiveStorage.Name(t.Tier),
@@ -153,7 +157,9 @@ public static class ArchiveStep
             : $"Needs restore: {plan.Pending.Count} of the {objectCount} object(s) the question reads in {url} are archived and cannot be read yet ({Size(plan.PendingBytes)}): {pendingLogs} of {logCount} log(s), {pendingDigests.Count} of {digestKeys.Count} digest(s) that --verify reads ({Size(pendingDigests.Sum(o => o.Entry.Size))})");
         foreach (var share in plan.ByClass)
         {
-            err.WriteLine($"  {share.StorageClass} ({ArchiveStorage.Name(share.StorageClass)}): {share.Objects} object(s), {Size(share.Bytes)}");
+            err.WriteLine(share.AccessTier is null
+                ? $"  {share.StorageClass} ({ArchiveStorage.Name(share.StorageClass)}): {share.Objects} object(s), {Size(share.Bytes)}"
+                : $"  {share.StorageClass} {share.AccessTier} ({ArchiveStorage.Name(share.AccessTier)}): {share.Objects} object(s), {Size(share.Bytes)}");
         }
 
         err.WriteLine($"  restore: {notRequested.Count} not requested, {plan.InProgress} in progress, {plan.Ready} ready");

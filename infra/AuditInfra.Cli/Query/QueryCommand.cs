@@ -43,9 +43,9 @@ public static class QueryCommand
         var publicKeys = new Option<FileInfo?>("--public-keys") { Description = "With --verify: the JSON printed by `aws cloudtrail list-public-keys` (default: fetched through the AWS CLI, as verify does)" };
         var cloudTrailEndpoint = new Option<string?>("--cloudtrail-endpoint-url") { Description = "With --verify and no --public-keys: the CloudTrail endpoint the public keys are fetched from (as the AWS CLI's --endpoint-url)" };
         var athenaRun = new AthenaRunOptions();
-        var restore = new Option<string?>("--restore") { Description = "With an s3:// source: request restores of the archived (Glacier Flexible Retrieval, Deep Archive) objects the question reads, at this tier: bulk, standard or expedited" };
+        var restore = new Option<string?>("--restore") { Description = "With an s3:// source: request restores of the archived (Glacier Flexible Retrieval, Deep Archive, Intelligent-Tiering archive tiers) objects the question reads, at this tier: bulk, standard or expedited" };
         restore.AcceptOnlyFromAmong("bulk", "standard", "expedited");
-        var restoreDays = new Option<int>("--restore-days") { Description = $"With --restore: days S3 keeps the restored copies (1-{RestoreChoice.MaxDays}, default {RestoreChoice.DefaultDays})", DefaultValueFactory = _ => RestoreChoice.DefaultDays };
+        var restoreDays = new Option<int>("--restore-days") { Description = $"With --restore: days S3 keeps the restored Glacier copies (Intelligent-Tiering objects take none) (1-{RestoreChoice.MaxDays}, default {RestoreChoice.DefaultDays})", DefaultValueFactory = _ => RestoreChoice.DefaultDays };
         var wait = new Option<bool>("--wait") { Description = "With an s3:// source: wait until the archived objects the question reads are restored, then answer" };
         var waitTimeout = new Option<string>("--wait-timeout") { Description = "With --wait: give up (exit 3) after this long: 30m, 12h (default 48h, Deep Archive's bulk time)", DefaultValueFactory = _ => "48h" };
         var command = new Command("query", "What happened in an account on a day: a timeline from the log bucket or a local copy of it (DuckDB)");

@@ -10,7 +10,7 @@ public enum RestoreTier
     Expedited,
 }
 
-/// <summary>Where an archived object's restore stands, from its <c>x-amz-restore</c> header.</summary>
+/// <summary>Where an archived object's restore stands, from its <c>x-amz-restore</c> header (or the listing's RestoreStatus).</summary>
 public enum RestoreState
 {
     /// <summary>No restore requested (no header), or the restored copy has expired.</summary>
@@ -19,7 +19,11 @@ public enum RestoreState
     Restored,
 }
 
-public sealed record ArchivedObjectStatus(RestoreState State, DateTimeOffset? ExpiresAt = null)
+/// <param name="AccessTier">
+/// For an INTELLIGENT_TIERING object, its archive tier from HEAD's <c>x-amz-archive-status</c> (ARCHIVE_ACCESS or
+/// DEEP_ARCHIVE_ACCESS), or null when it is in a tier that reads directly. A listing says INTELLIGENT_TIERING for every tier.
+/// </param>
+public sealed record ArchivedObjectStatus(RestoreState State, DateTimeOffset? ExpiresAt = null, string? AccessTier = null)
 {
     public static readonly ArchivedObjectStatus None = new(RestoreState.NotRequested);
 
@@ -46,11 +50,25 @@ public enum RestoreRequestOutcome
 /// <summary>A store whose objects may be archived (S3): restore status by HEAD, and RestoreObject.</summary>
 public interface IArchiveStore
 {
-    /// <summary>The object's restore status from its <c>x-amz-restore</c> header (HEAD). Throws <see cref="ObjectNotFoundException"/> when it is gone.</summary>
+    /// <summary>
+    /// The object's restore status from its <c>x-amz-restore</c> header and, for Intelligent-Tiering, its archive tier from
+    /// <c>x-amz-archive-status</c> (HEAD). Throws <see cref="ObjectNotFoundException"/> when it is gone.
+    /// </summary>
     Task<ArchivedObjectStatus> GetRestoreStatusAsync(string key, CancellationToken cancellationToken);
 
-    /// <summary>Asks S3 to restore the object for <paramref name="days"/> days at <paramref name="tier"/>.</summary>
-    Task<RestoreRequestOutcome> RequestRestoreAsync(string key, RestoreTier tier, int days, CancellationToken cancellationToken);
+    /// <summary>
+    /// Asks S3 to restore the object at <paramref name="tier"/>: a copy kept <paramref name="days"/> days (Glacier classes), or
+    /// with null days a move back to Frequent Access (Intelligent-Tiering archive tiers, which S3 refuses Days for).
+    /// </summary>
+    Task<RestoreRequestOutcome> RequestRestoreAsync(string key, RestoreTier tier, int? days, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// True once the store's listings are known to carry the restore status of every object that has one (ListObjectsV2 with
+    /// <c>x-amz-optional-object-attributes: RestoreStatus</c>, answered by S3 and by endpoints that return the element): an
+    /// archived object listed without one then has no restore, and needs no HEAD to say so. S3 omits the element for an object
+    /// never restored, so an endpoint that ignores the header looks the same until some listed object carries one.
+    /// </summary>
+    bool ListingsReportRestoreStatus => false;
 }
 
 /// <summary>The storage classes a GET cannot read until restored; every other class (GLACIER_IR, STANDARD_IA, ...) reads directly.</summary>
@@ -58,13 +76,27 @@ public static class ArchiveStorage
 {
     public const string Glacier = "GLACIER";
     public const string DeepArchive = "DEEP_ARCHIVE";
+    public const string IntelligentTiering = "INTELLIGENT_TIERING";
 
+    /// <summary>The Intelligent-Tiering tiers a GET cannot read until restored (HEAD's <c>x-amz-archive-status</c>).</summary>
+    public const string ArchiveAccess = "ARCHIVE_ACCESS";
+    public const string DeepArchiveAccess = "DEEP_ARCHIVE_ACCESS";
+
+    /// <summary>A class whose every object must be restored before a GET (the listing says so).</summary>
     public static bool NeedsRestore(string? storageClass) => storageClass is Glacier or DeepArchive;
 
+    /// <summary>A class whose objects may need a restore: Glacier's, and Intelligent-Tiering, whose archive tiers only HEAD names.</summary>
+    public static bool MayNeedRestore(string? storageClass) => NeedsRestore(storageClass) || storageClass == IntelligentTiering;
+
+    public static bool IsArchiveTier(string? accessTier) => accessTier is ArchiveAccess or DeepArchiveAccess;
+
+    /// <summary>A storage class or an Intelligent-Tiering archive tier, as a person knows it.</summary>
     public static string Name(string storageClass) => storageClass switch
     {
         Glacier => "Glacier Flexible Retrieval",
         DeepArchive => "Glacier Deep Archive",
+        ArchiveAccess => "Intelligent-Tiering Archive Access",
+        DeepArchiveAccess => "Intelligent-Tiering Deep Archive Access",
         _ => storageClass,
     };
 
@@ -184,6 +216,11 @@ public sealed record RestoreTerms(string StorageClass, RestoreTier Tier, string 
 /// "Bulk retrievals are free for objects that are stored in S3 Glacier Flexible Retrieval"); Deep Archive standard $0.02 and $0.10,
 /// bulk $0.0025 and $0.025 (awsnegotiations.com May 2026 list, gist casouri/56e1e634 of 2023). Prices change and differ by region:
 /// the numbers are an estimate, printed as one, and https://aws.amazon.com/s3/pricing/ is authoritative.
+/// Intelligent-Tiering archive tiers (looked up on 2026-12-05), the same User Guide page and the RestoreObject API reference
+/// (docs.aws.amazon.com/AmazonS3/latest/API/API_RestoreObject.html): Archive Access expedited 1-5 minutes, standard 3-5 hours,
+/// bulk 5-12 hours; Deep Archive Access standard within 12 hours, bulk within 48 hours, no expedited; "Standard retrievals are
+/// free for objects stored in S3 Intelligent-Tiering", and so are bulk ones; expedited ones are "charged at the Expedited
+/// request and retrieval rate", estimated here at Flexible Retrieval's expedited rate.
 /// </summary>
 public static class RestorePricing
 {
@@ -194,9 +231,14 @@ public static class RestorePricing
         new(ArchiveStorage.Glacier, RestoreTier.Bulk, "5-12 hours", 0m, 0m),
         new(ArchiveStorage.DeepArchive, RestoreTier.Standard, "within 12 hours", 0.02m, 0.10m),
         new(ArchiveStorage.DeepArchive, RestoreTier.Bulk, "within 48 hours", 0.0025m, 0.025m),
+        new(ArchiveStorage.ArchiveAccess, RestoreTier.Expedited, "1-5 minutes", 0.03m, 10.00m),
+        new(ArchiveStorage.ArchiveAccess, RestoreTier.Standard, "3-5 hours", 0m, 0m),
+        new(ArchiveStorage.ArchiveAccess, RestoreTier.Bulk, "5-12 hours", 0m, 0m),
+        new(ArchiveStorage.DeepArchiveAccess, RestoreTier.Standard, "within 12 hours", 0m, 0m),
+        new(ArchiveStorage.DeepArchiveAccess, RestoreTier.Bulk, "within 48 hours", 0m, 0m),
     ];
 
-    /// <summary>The terms of a tier for a class, or null when S3 does not offer it (expedited for Deep Archive).</summary>
+    /// <summary>The terms of a tier for a class or Intelligent-Tiering archive tier, or null when S3 does not offer it (expedited for Deep Archive).</summary>
     public static RestoreTerms? Of(string storageClass, RestoreTier tier) => Published.FirstOrDefault(t => t.StorageClass == storageClass && t.Tier == tier);
 
     /// <summary>The price of restoring <paramref name="objects"/> objects of <paramref name="bytes"/> bytes in all (S3 bills GB as 2^30 bytes).</summary>
@@ -205,10 +247,26 @@ public static class RestorePricing
 }
 
 /// <summary>An archived object the question reads, with its restore status.</summary>
-public sealed record ArchivedObject(ObjectEntry Entry, ArchivedObjectStatus Status);
+public sealed record ArchivedObject(ObjectEntry Entry, ArchivedObjectStatus Status)
+{
+    public bool IsIntelligentTiering => Entry.StorageClass == ArchiveStorage.IntelligentTiering;
 
-/// <summary>Objects and bytes of one storage class.</summary>
-public sealed record ClassShare(string StorageClass, int Objects, long Bytes);
+    /// <summary>What its restore terms depend on: the storage class, or for Intelligent-Tiering the archive tier it is in.</summary>
+    public string ArchiveClass => IsIntelligentTiering ? Status.AccessTier ?? ArchiveStorage.IntelligentTiering : Entry.StorageClass!;
+
+    /// <summary>
+    /// A Glacier object reads while its restored copy lasts; an Intelligent-Tiering one once it is out of its archive tier
+    /// (a restore moves it back to Frequent Access for good).
+    /// </summary>
+    public bool IsReadable(DateTimeOffset now) => IsIntelligentTiering ? Status.AccessTier is null || Status.State == RestoreState.Restored : Status.IsReadable(now);
+}
+
+/// <summary>Objects and bytes of one storage class (and Intelligent-Tiering archive tier).</summary>
+public sealed record ClassShare(string StorageClass, int Objects, long Bytes, string? AccessTier = null)
+{
+    /// <summary>The key of its restore terms and its name: the archive tier for Intelligent-Tiering, else the class.</summary>
+    public string ArchiveClass => AccessTier ?? StorageClass;
+}
 
 /// <summary>What one tier would take for the objects with no restore requested: null terms for a class it is not offered for.</summary>
 public sealed record TierEstimate(RestoreTier Tier, bool Available, string Delay, decimal EstimatedUsd, string? Refusal);
@@ -229,7 +287,10 @@ public sealed record RestorePlan(IReadOnlyList<ArchivedObject> Pending, int Read
     public int InProgress => Pending.Count(o => o.Status.Effective(CheckedAt) == RestoreState.InProgress);
 
     public IReadOnlyList<ClassShare> ByClass =>
-        [.. Pending.GroupBy(o => o.Entry.StorageClass!, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => new ClassShare(g.Key, g.Count(), g.Sum(o => o.Entry.Size)))];
+        [.. Pending.GroupBy(o => (Class: o.Entry.StorageClass!, Tier: o.IsIntelligentTiering ? o.Status.AccessTier : null)).OrderBy(g => g.Key.Class, StringComparer.Ordinal).ThenBy(g => g.Key.Tier, StringComparer.Ordinal).Select(g => new ClassShare(g.Key.Class, g.Count(), g.Sum(o => o.Entry.Size), g.Key.Tier))];
+
+    /// <summary>Whether any object to request is in an Intelligent-Tiering archive tier (restored with no days).</summary>
+    public bool HasIntelligentTiering => NotRequested.Any(o => o.IsIntelligentTiering);
 
     /// <summary>Every tier, cheapest first, for the objects with no restore requested yet (those in progress are already paid for).</summary>
     public IReadOnlyList<TierEstimate> Tiers
@@ -237,7 +298,8 @@ public sealed record RestorePlan(IReadOnlyList<ArchivedObject> Pending, int Read
         get
         {
             var toRequest = NotRequested;
-            var classes = (toRequest.Count > 0 ? toRequest : Pending).Select(o => o.Entry.StorageClass!).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+            // Only classes with published terms: an object whose archive tier HEAD did not name is already in progress.
+            var classes = (toRequest.Count > 0 ? toRequest : Pending).Select(o => o.ArchiveClass).Where(c => RestorePricing.Published.Any(t => t.StorageClass == c)).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
             return [.. new[] { RestoreTier.Bulk, RestoreTier.Standard, RestoreTier.Expedited }.Select(tier => Estimate(tier, classes, toRequest))];
         }
     }
@@ -250,12 +312,12 @@ public sealed record RestorePlan(IReadOnlyList<ArchivedObject> Pending, int Read
         var missing = classes.Where(c => RestorePricing.Of(c, tier) is null).ToList();
         if (missing.Count > 0)
         {
-            var count = toRequest.Count(o => missing.Contains(o.Entry.StorageClass!));
+            var count = toRequest.Count(o => missing.Contains(o.ArchiveClass));
             return new TierEstimate(tier, false, "not offered", 0m, $"{ArchiveStorage.Name(tier)} restores are not offered for {string.Join(" or ", missing.Select(ArchiveStorage.Name))} ({missing[0]}){(count > 0 ? $", which {count} of the objects are in" : "")}; use --restore standard or bulk");
         }
 
         var delays = classes.Select(c => classes.Count > 1 ? $"{RestorePricing.Of(c, tier)!.Delay} ({ArchiveStorage.Name(c)})" : RestorePricing.Of(c, tier)!.Delay);
-        var usd = toRequest.GroupBy(o => o.Entry.StorageClass!, StringComparer.Ordinal).Sum(g => RestorePricing.Estimate(RestorePricing.Of(g.Key, tier)!, g.Count(), g.Sum(o => o.Entry.Size)));
+        var usd = toRequest.Where(o => RestorePricing.Of(o.ArchiveClass, tier) is not null).GroupBy(o => o.ArchiveClass, StringComparer.Ordinal).Sum(g => RestorePricing.Estimate(RestorePricing.Of(g.Key, tier)!, g.Count(), g.Sum(o => o.Entry.Size)));
         return new TierEstimate(tier, true, string.Join(", ", delays), usd, null);
     }
 }
@@ -269,21 +331,35 @@ public sealed record RestoreRequestReport(int Started, int AlreadyInProgress, in
 /// <summary>
 /// Between a listing and its reads: finds the archived objects a question needs that cannot be read yet, asks S3 to
 /// restore exactly those (idempotent: objects already in progress or restored are not asked again; a second run only
-/// reports), and waits for them. The restore status of each object comes from its own x-amz-restore header, so a run
-/// picks up where an earlier one left off.
+/// reports), and waits for them. The restore status of each object comes from S3 (the listing's RestoreStatus, or the
+/// object's own x-amz-restore header), so a run picks up where an earlier one left off.
 /// </summary>
 public sealed class ArchiveGate(IArchiveStore store, TimeProvider time, int parallelism = 16)
 {
-    /// <summary>The plan for <paramref name="entries"/>: archived ones are checked by HEAD; other classes read directly.</summary>
-    public async Task<RestorePlan> InspectAsync(IEnumerable<ObjectEntry> entries, CancellationToken cancellationToken)
+    /// <summary>
+    /// The plan for <paramref name="entries"/> as listed: a Glacier object's restore status comes from the listing when it
+    /// carries one (or is known to report every one: <see cref="IArchiveStore.ListingsReportRestoreStatus"/>), else from a
+    /// HEAD; an Intelligent-Tiering object always needs a HEAD, since only HEAD names its archive tier. Other classes read directly.
+    /// </summary>
+    public Task<RestorePlan> InspectAsync(IEnumerable<ObjectEntry> entries, CancellationToken cancellationToken) =>
+        InspectAsync(entries, fromListing: true, cancellationToken);
+
+    /// <param name="fromListing">False to ask each object afresh by HEAD: after requests, and on every poll, the listing is old.</param>
+    public async Task<RestorePlan> InspectAsync(IEnumerable<ObjectEntry> entries, bool fromListing, CancellationToken cancellationToken)
     {
-        var archived = entries.Where(e => ArchiveStorage.NeedsRestore(e.StorageClass)).ToList();
-        var statuses = new ArchivedObjectStatus?[archived.Count];
-        await Parallel.ForEachAsync(Enumerable.Range(0, archived.Count), new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = cancellationToken }, async (i, ct) =>
+        var candidates = entries.Where(e => ArchiveStorage.MayNeedRestore(e.StorageClass)).ToList();
+        var statuses = new ArchivedObjectStatus?[candidates.Count];
+        await Parallel.ForEachAsync(Enumerable.Range(0, candidates.Count), new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = cancellationToken }, async (i, ct) =>
         {
+            if (fromListing && Listed(candidates[i]) is { } listed)
+            {
+                statuses[i] = listed;
+                return;
+            }
+
             try
             {
-                statuses[i] = await store.GetRestoreStatusAsync(archived[i].Key, ct);
+                statuses[i] = await store.GetRestoreStatusAsync(candidates[i].Key, ct);
             }
             catch (ObjectNotFoundException)
             {
@@ -291,10 +367,21 @@ public sealed class ArchiveGate(IArchiveStore store, TimeProvider time, int para
                 statuses[i] = null;
             }
         });
-        return PlanOf(archived.Select((e, i) => statuses[i] is { } status ? new ArchivedObject(e, status) : null).OfType<ArchivedObject>());
+        return PlanOf(candidates
+            .Select((e, i) => statuses[i] is { } status ? new ArchivedObject(e, status) : null)
+            .OfType<ArchivedObject>()
+            // An Intelligent-Tiering object outside the archive tiers, never restored, was never archived: it reads directly.
+            .Where(o => !(o.IsIntelligentTiering && o.Status.AccessTier is null && o.Status.State == RestoreState.NotRequested)));
     }
 
-    /// <summary>RestoreObject for each object of the plan with no restore requested (or an expired copy), and nothing else.</summary>
+    private ArchivedObjectStatus? Listed(ObjectEntry entry) =>
+        !ArchiveStorage.NeedsRestore(entry.StorageClass) ? null
+        : entry.ListedRestore ?? (store.ListingsReportRestoreStatus ? ArchivedObjectStatus.None : null);
+
+    /// <summary>
+    /// RestoreObject for each object of the plan with no restore requested (or an expired copy), and nothing else: a Glacier
+    /// copy for <paramref name="days"/> days; an Intelligent-Tiering object with no days (S3 refuses them: it returns to Frequent Access).
+    /// </summary>
     public async Task<RestoreRequestReport> RequestAsync(RestorePlan plan, RestoreTier tier, int days, CancellationToken cancellationToken)
     {
         if (plan.RefusalOf(tier) is { } refusal)
@@ -308,7 +395,7 @@ public sealed class ArchiveGate(IArchiveStore store, TimeProvider time, int para
         {
             try
             {
-                outcomes[i] = await store.RequestRestoreAsync(toRequest[i].Entry.Key, tier, days, ct);
+                outcomes[i] = await store.RequestRestoreAsync(toRequest[i].Entry.Key, tier, toRequest[i].IsIntelligentTiering ? null : days, ct);
             }
             catch (ObjectNotFoundException)
             {
@@ -342,7 +429,7 @@ public sealed class ArchiveGate(IArchiveStore store, TimeProvider time, int para
 
             await Task.Delay(wait < left ? wait : left, time, cancellationToken);
             wait = wait * 2 < policy.LongestPoll ? wait * 2 : policy.LongestPoll;
-            var again = await InspectAsync(plan.Pending.Select(o => o.Entry), cancellationToken);
+            var again = await InspectAsync(plan.Pending.Select(o => o.Entry), fromListing: false, cancellationToken);
             plan = again with { Ready = plan.Ready + again.Ready };
             progress?.Report(plan);
             if (plan.NotRequested.Count > 0)
@@ -359,6 +446,6 @@ public sealed class ArchiveGate(IArchiveStore store, TimeProvider time, int para
     {
         var now = time.GetUtcNow();
         var all = archived.ToList();
-        return new RestorePlan([.. all.Where(o => !o.Status.IsReadable(now)).OrderBy(o => o.Entry.Key, StringComparer.Ordinal)], all.Count(o => o.Status.IsReadable(now)), now);
+        return new RestorePlan([.. all.Where(o => !o.IsReadable(now)).OrderBy(o => o.Entry.Key, StringComparer.Ordinal)], all.Count(o => o.IsReadable(now)), now);
     }
 }

@@ -6,9 +6,10 @@ namespace AuditInfra.Core.Integrity;
 
 /// <summary>
 /// One object of a listing: its key (relative to the bucket root), size, ETag when known, and its S3 storage class
-/// (null for a local copy, which is read directly like STANDARD; see <see cref="ArchiveStorage"/>).
+/// (null for a local copy, which is read directly like STANDARD; see <see cref="ArchiveStorage"/>), with the restore
+/// status the listing gave when it gave one (ListObjectsV2's RestoreStatus; null when absent).
 /// </summary>
-public sealed record ObjectEntry(string Key, long Size, string? ETag = null, string? StorageClass = null);
+public sealed record ObjectEntry(string Key, long Size, string? ETag = null, string? StorageClass = null, ArchivedObjectStatus? ListedRestore = null);
 
 /// <summary>An opened object: its content stream and, for digests, the hex signature from <c>x-amz-meta-signature</c>.</summary>
 public sealed class StoredObject(Stream content, string? signature, string? etag = null) : IAsyncDisposable, IDisposable

@@ -43,6 +43,70 @@ public sealed class S3RestoreStatusTests
         Assert.Equal(new ArchivedObjectStatus(RestoreState.Restored, new DateTimeOffset(2012, 12, 23, 0, 0, 0, TimeSpan.Zero)), status);
     }
 
+    [Theory]
+    [InlineData("GLACIER")]
+    [InlineData("archive_access")]
+    [InlineData("ARCHIVE_ACCESS, DEEP_ARCHIVE_ACCESS")]
+    public async Task An_unknown_archive_status_is_an_input_error_naming_the_object(string archiveStatus)
+    {
+        await using var endpoint = HeadEndpoint.Start("ongoing-request=\"true\"", archiveStatus);
+        using var client = endpoint.Client();
+        using var store = new S3ObjectStore(client, "acme-audit-bucket", "", endpointName: endpoint.Url);
+
+        var error = await Assert.ThrowsAsync<IntegrityInputException>(() => store.GetRestoreStatusAsync("AWSLogs/k.json.gz", CancellationToken.None));
+
+        Assert.Contains($"s3://acme-audit-bucket/AWSLogs/k.json.gz: {endpoint.Url} sent x-amz-archive-status \"{archiveStatus}\" (expected ARCHIVE_ACCESS or DEEP_ARCHIVE_ACCESS)", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_archive_tier_is_read_beside_the_restore_header()
+    {
+        await using var endpoint = HeadEndpoint.Start("ongoing-request=\"true\"", "DEEP_ARCHIVE_ACCESS");
+        using var client = endpoint.Client();
+        using var store = new S3ObjectStore(client, "acme-audit-bucket", "", endpointName: endpoint.Url);
+
+        var status = await store.GetRestoreStatusAsync("k", CancellationToken.None);
+
+        Assert.Equal(new ArchivedObjectStatus(RestoreState.InProgress, AccessTier: "DEEP_ARCHIVE_ACCESS"), status);
+    }
+
+    [Fact]
+    public async Task An_endpoint_that_refuses_the_restore_status_header_is_listed_without_it()
+    {
+        var asked = new List<string?>();
+        await using var endpoint = HeadEndpoint.Start(request =>
+        {
+            var attributes = request.Headers["x-amz-optional-object-attributes"];
+            lock (asked)
+            {
+                asked.Add(attributes);
+            }
+
+            return attributes is null
+                ? (200, "<ListBucketResult><Name>acme-audit-bucket</Name><KeyCount>1</KeyCount><IsTruncated>false</IsTruncated><Contents><Key>AWSLogs/k.json.gz</Key><Size>5</Size><StorageClass>GLACIER</StorageClass></Contents></ListBucketResult>")
+                : (400, "<Error><Code>InvalidArgument</Code><Message>Invalid attribute name specified</Message></Error>");
+        });
+        using var client = endpoint.Client();
+        using var store = new S3ObjectStore(client, "acme-audit-bucket", "", endpointName: endpoint.Url);
+
+        var first = new List<ObjectEntry>();
+        await foreach (var entry in store.ListAsync("AWSLogs/", CancellationToken.None))
+        {
+            first.Add(entry);
+        }
+
+        await foreach (var entry in store.ListAsync("AWSLogs/", CancellationToken.None))
+        {
+            first.Add(entry);
+        }
+
+        Assert.Equal(2, first.Count);
+        Assert.All(first, e => Assert.Equal("GLACIER", e.StorageClass));
+        Assert.False(store.ListingsReportRestoreStatus);
+        // Asked once with the header, then never again.
+        Assert.Equal(["RestoreStatus", null, null], asked);
+    }
+
     [Fact]
     public async Task A_refused_restore_names_the_permission_it_needs()
     {
@@ -57,13 +121,13 @@ public sealed class S3RestoreStatusTests
         Assert.Contains("s3:RestoreObject", error.Message, StringComparison.Ordinal);
     }
 
-    /// <summary>Answers every request with 200, no body, and the given x-amz-restore header.</summary>
+    /// <summary>Answers every request with 200, no body, and the given x-amz-restore (and x-amz-archive-status) header.</summary>
     private sealed class HeadEndpoint : IAsyncDisposable
     {
         private readonly HttpListener listener = new();
         private readonly Task serving;
 
-        private HeadEndpoint(string header)
+        private HeadEndpoint(string header, string? archiveStatus, Func<HttpListenerRequest, (int Status, string Body)>? answer = null)
         {
             using (var probe = new TcpListener(IPAddress.Loopback, 0))
             {
@@ -87,10 +151,27 @@ public sealed class S3RestoreStatusTests
                         return;
                     }
 
+                    if (answer is not null)
+                    {
+                        var (status, body) = answer(context.Request);
+                        var bytes = System.Text.Encoding.UTF8.GetBytes(body);
+                        context.Response.StatusCode = status;
+                        context.Response.ContentType = "application/xml";
+                        context.Response.ContentLength64 = bytes.Length;
+                        await context.Response.OutputStream.WriteAsync(bytes);
+                        context.Response.Close();
+                        continue;
+                    }
+
                     context.Response.StatusCode = 200;
                     context.Response.AddHeader("x-amz-restore", header);
                     context.Response.AddHeader("ETag", "\"0123456789abcdef0123456789abcdef\"");
-                    context.Response.AddHeader("x-amz-storage-class", "GLACIER");
+                    context.Response.AddHeader("x-amz-storage-class", archiveStatus is null ? "GLACIER" : "INTELLIGENT_TIERING");
+                    if (archiveStatus is not null)
+                    {
+                        context.Response.AddHeader("x-amz-archive-status", archiveStatus);
+                    }
+
                     context.Response.ContentLength64 = 0;
                     context.Response.Close();
                 }
@@ -99,7 +180,10 @@ public sealed class S3RestoreStatusTests
 
         public string Url { get; }
 
-        public static HeadEndpoint Start(string header) => new(header);
+        public static HeadEndpoint Start(string header, string? archiveStatus = null) => new(header, archiveStatus);
+
+        /// <summary>Answers each request with what <paramref name="answer"/> gives: a status and an XML body.</summary>
+        public static HeadEndpoint Start(Func<HttpListenerRequest, (int Status, string Body)> answer) => new(string.Empty, null, answer);
 
         public AmazonS3Client Client() => new(new BasicAWSCredentials("a", "b"), new AmazonS3Config
         {

@@ -24,27 +24,39 @@ public sealed class GlacierServer : IDisposable
 [Trait("Category", "S3")]
 public sealed class ArchiveQueryTests(GlacierServer glacier) : IClassFixture<GlacierServer>
 {
-    private const string Bucket = "acme-audit-cloudtrail-222222222222-us-east-1";
-    private const string Account = "333333333333";
+    internal const string Bucket = "acme-audit-cloudtrail-222222222222-us-east-1";
+    internal const string Account = "333333333333";
 
     private S3Server Server => glacier.Server;
 
-    /// <summary>The query corpus under its own prefix, each day/region folder named in <paramref name="classes"/> put again in that class.</summary>
-    private async Task<(string Local, string Url, string Prefix)> ArchivedCorpusAsync(params (string Folder, string StorageClass)[] classes)
+    private Task<(string Local, string Url, string Prefix)> ArchivedCorpusAsync(params (string Folder, string StorageClass)[] classes) => ArchivedCorpusAsync(Server, classes);
+
+    /// <summary>
+    /// The query corpus under its own prefix, each day/region folder named in <paramref name="classes"/> put again in that
+    /// class; "INTELLIGENT_TIERING:ARCHIVE_ACCESS" puts it in that Intelligent-Tiering archive tier (s3rver's x-s3rver-archive-status).
+    /// </summary>
+    internal static async Task<(string Local, string Url, string Prefix)> ArchivedCorpusAsync(S3Server server, params (string Folder, string StorageClass)[] classes)
     {
         var corpus = QueryCommandTests.Corpus();
         var prefix = "g-" + Guid.NewGuid().ToString("N")[..10] + "/";
-        using var client = Server.Client();
+        using var client = server.Client();
         await S3Upload.UploadDirectoryAsync(corpus, client, Bucket, prefix);
         foreach (var (folder, storageClass) in classes)
         {
             var keyPrefix = $"{prefix}AWSLogs/o-a1b2c3d4e5/{Account}/CloudTrail/{folder}/";
             var listing = await client.ListObjectsV2Async(new ListObjectsV2Request { BucketName = Bucket, Prefix = keyPrefix });
             Assert.NotEmpty(listing.S3Objects);
+            var parts = storageClass.Split(':');
             foreach (var item in listing.S3Objects)
             {
                 var path = Path.Combine(corpus, item.Key[prefix.Length..].Replace('/', Path.DirectorySeparatorChar));
-                await client.PutObjectAsync(new PutObjectRequest { BucketName = Bucket, Key = item.Key, FilePath = path, StorageClass = S3StorageClass.FindValue(storageClass), UseChunkEncoding = false });
+                var put = new PutObjectRequest { BucketName = Bucket, Key = item.Key, FilePath = path, StorageClass = S3StorageClass.FindValue(parts[0]), UseChunkEncoding = false };
+                if (parts.Length > 1)
+                {
+                    put.Headers["x-s3rver-archive-status"] = parts[1];
+                }
+
+                await client.PutObjectAsync(put);
             }
         }
 
@@ -136,6 +148,87 @@ public sealed class ArchiveQueryTests(GlacierServer glacier) : IClassFixture<Gla
         var later = await QueryAsync(url, Range);
         Assert.True(later.ExitCode == 0, later.Err);
         Assert.Equal(expected.Out, later.Out);
+    }
+
+    [Fact]
+    public async Task Intelligent_tiering_archive_tiers_are_not_skipped_they_are_restored_without_days_and_then_answer_as_the_local_copy()
+    {
+        var (local, url, prefix) = await ArchivedCorpusAsync(("us-east-1/2026/11/20", "INTELLIGENT_TIERING:ARCHIVE_ACCESS"), ("eu-west-1/2026/11/20", "INTELLIGENT_TIERING:DEEP_ARCHIVE_ACCESS"), ("us-east-1/2026/11/21", "INTELLIGENT_TIERING"));
+        var expected = await QueryAsync(local, Range);
+        Assert.True(expected.ExitCode == 0, expected.Err);
+
+        // The listing says INTELLIGENT_TIERING for every tier: HEAD names the archived ones, which are never skipped.
+        var needs = await QueryAsync(url, Range);
+        Assert.True(needs.ExitCode == 3, needs.Err);
+        Assert.Equal("", needs.Out);
+        Assert.Contains($"Needs restore: 2 of the 3 log object(s) the question reads in {url}/ are archived", needs.Err, StringComparison.Ordinal);
+        Assert.Contains("INTELLIGENT_TIERING ARCHIVE_ACCESS (Intelligent-Tiering Archive Access): 1 object(s)", needs.Err, StringComparison.Ordinal);
+        Assert.Contains("INTELLIGENT_TIERING DEEP_ARCHIVE_ACCESS (Intelligent-Tiering Deep Archive Access): 1 object(s)", needs.Err, StringComparison.Ordinal);
+        Assert.Matches(@"bulk +5-12 hours \(Intelligent-Tiering Archive Access\), within 48 hours \(Intelligent-Tiering Deep Archive Access\); free", needs.Err);
+        Assert.Matches(@"standard +3-5 hours \(Intelligent-Tiering Archive Access\), within 12 hours \(Intelligent-Tiering Deep Archive Access\); free", needs.Err);
+        Assert.Contains("expedited  not offered: expedited restores are not offered for Intelligent-Tiering Deep Archive Access (DEEP_ARCHIVE_ACCESS)", needs.Err, StringComparison.Ordinal);
+
+        var asJson = await QueryAsync(url, ["--start", "2026-11-20", "--end", "2026-11-21", "--format", "json"]);
+        Assert.Equal(3, asJson.ExitCode);
+        var plan = JsonNode.Parse(asJson.Out)!.AsObject();
+        Assert.Equal(1, (int)plan["readDirectly"]!);
+        Assert.Equal(["ARCHIVE_ACCESS", "DEEP_ARCHIVE_ACCESS"], plan["byStorageClass"]!.AsArray().Select(c => (string?)c!["accessTier"]));
+        Assert.All(plan["byStorageClass"]!.AsArray(), c => Assert.Equal("INTELLIGENT_TIERING", (string?)c!["storageClass"]));
+
+        // Expedited is not offered for the Deep Archive Access tier: one line, exit 2, nothing requested.
+        var expedited = await QueryAsync(url, [.. Range, "--restore", "expedited"]);
+        Assert.Equal(2, expedited.ExitCode);
+        Assert.Equal("--restore expedited: expedited restores are not offered for Intelligent-Tiering Deep Archive Access (DEEP_ARCHIVE_ACCESS), which 1 of the objects are in; use --restore standard or bulk", expedited.Err.Trim());
+        Assert.Empty(Restores(prefix));
+
+        // Requested without Days (S3 refuses them for these tiers), at the tier asked.
+        var requested = await QueryAsync(url, [.. Range, "--restore", "standard", "--restore-days", "3"]);
+        Assert.True(requested.ExitCode == 3, requested.Err);
+        Assert.Contains("Restore requested (standard, Intelligent-Tiering: back to Frequent Access, no days): 2 started, 0 already in progress, 0 already restored.", requested.Err, StringComparison.Ordinal);
+        Assert.Contains("restore: 0 not requested, 2 in progress, 0 ready", requested.Err, StringComparison.Ordinal);
+        var first = Restores(prefix);
+        Assert.Equal(2, first.Count);
+        Assert.All(first, r => Assert.EndsWith(" Standard - 202", r, StringComparison.Ordinal));
+
+        // Progress is read as for Glacier, and once restored the answer is the local copy's.
+        var waited = await QueryAsync(url, [.. Range, "--wait"]);
+        Assert.True(waited.ExitCode == 0, waited.Err);
+        Assert.Equal(expected.Out, waited.Out);
+        Assert.Contains("All 2 archived object(s) of the question are restored; reading.", waited.Err, StringComparison.Ordinal);
+        Assert.Equal(first, Restores(prefix));
+    }
+
+    [Fact]
+    public async Task The_emulator_keeps_intelligent_tiering_archive_tiers_as_s3_does()
+    {
+        var (_, _, prefix) = await ArchivedCorpusAsync(("us-east-1/2026/11/20", "INTELLIGENT_TIERING:ARCHIVE_ACCESS"));
+        using var client = Server.Client();
+        var key = (await client.ListObjectsV2Async(new ListObjectsV2Request { BucketName = Bucket, Prefix = prefix + $"AWSLogs/o-a1b2c3d4e5/{Account}/CloudTrail/us-east-1/2026/11/20/" })).S3Objects.Single().Key;
+        using var store = new S3ObjectStore(client, Bucket, prefix);
+
+        var get = await Assert.ThrowsAnyAsync<AmazonS3Exception>(() => client.GetObjectAsync(Bucket, key));
+        var head = await client.GetObjectMetadataAsync(Bucket, key);
+        var withDays = await Assert.ThrowsAnyAsync<AmazonS3Exception>(() => client.RestoreObjectAsync(new RestoreObjectRequest { BucketName = Bucket, Key = key, Days = 1, Tier = GlacierJobTier.Standard }));
+
+        Assert.Equal((System.Net.HttpStatusCode.Forbidden, "InvalidObjectState"), (get.StatusCode, get.ErrorCode));
+        Assert.Equal(ArchiveStatus.ARCHIVE_ACCESS, head.ArchiveStatus);
+        Assert.Equal(S3StorageClass.IntelligentTiering, head.StorageClass);
+        Assert.Equal((System.Net.HttpStatusCode.BadRequest, "InvalidArgument"), (withDays.StatusCode, withDays.ErrorCode));
+        Assert.Contains("Do not specify Days", withDays.Message, StringComparison.Ordinal);
+        Assert.Equal(new ArchivedObjectStatus(RestoreState.NotRequested, AccessTier: "ARCHIVE_ACCESS"), await store.GetRestoreStatusAsync(key, CancellationToken.None));
+
+        Assert.Equal(RestoreRequestOutcome.Started, await store.RequestRestoreAsync(key, RestoreTier.Bulk, null, CancellationToken.None));
+        Assert.Equal(new ArchivedObjectStatus(RestoreState.InProgress, AccessTier: "ARCHIVE_ACCESS"), await store.GetRestoreStatusAsync(key, CancellationToken.None));
+        await Task.Delay(GlacierServer.RestoreDelayMs + 200);
+
+        // Back in Frequent Access for good: no archive tier, no expiry, and it reads.
+        Assert.Equal(new ArchivedObjectStatus(RestoreState.Restored), await store.GetRestoreStatusAsync(key, CancellationToken.None));
+        await using (var read = await store.OpenAsync(key, false, CancellationToken.None))
+        {
+            Assert.True(read.Content.ReadByte() >= 0);
+        }
+
+        Assert.Equal(["Bulk - 202"], Restores(prefix).Select(r => r[(r.IndexOf(' ', StringComparison.Ordinal) + 1)..]));
     }
 
     [Fact]

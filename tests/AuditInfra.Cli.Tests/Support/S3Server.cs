@@ -28,6 +28,12 @@ public sealed class S3Server : IDisposable
 
     /// <param name="restoreDelayMs">How long a RestoreObject of an archived object takes to complete (tools/s3rver/glacier.mjs).</param>
     internal S3Server(int latencyMs, int restoreDelayMs, params string[] buckets)
+        : this(latencyMs, restoreDelayMs, ignoreOptionalAttributes: false, buckets)
+    {
+    }
+
+    /// <param name="ignoreOptionalAttributes">Listings ignore x-amz-optional-object-attributes (no RestoreStatus), as endpoints without the feature do.</param>
+    internal S3Server(int latencyMs, int restoreDelayMs, bool ignoreOptionalAttributes, params string[] buckets)
     {
         var script = Path.Combine(RepositoryRoot(), "tools", "s3rver", "serve.mjs");
         if (!Directory.Exists(Path.Combine(Path.GetDirectoryName(script)!, "node_modules", "s3rver")))
@@ -38,7 +44,7 @@ public sealed class S3Server : IDisposable
         Directory.CreateDirectory(directory);
         var start = new ProcessStartInfo("node") { RedirectStandardOutput = true, RedirectStandardInput = true, RedirectStandardError = true };
         // s3rver's continuation tokens use DES, which Node 17+ (OpenSSL 3) only offers through the legacy provider.
-        foreach (var arg in new[] { "--openssl-legacy-provider", script, "--dir", directory, "--latency-ms", latencyMs.ToString(System.Globalization.CultureInfo.InvariantCulture), "--restore-delay-ms", restoreDelayMs.ToString(System.Globalization.CultureInfo.InvariantCulture) }.Concat((buckets.Length == 0 ? Buckets : buckets).SelectMany(b => new[] { "--bucket", b })))
+        foreach (var arg in new[] { "--openssl-legacy-provider", script, "--dir", directory, "--latency-ms", latencyMs.ToString(System.Globalization.CultureInfo.InvariantCulture), "--restore-delay-ms", restoreDelayMs.ToString(System.Globalization.CultureInfo.InvariantCulture) }.Concat(ignoreOptionalAttributes ? ["--ignore-optional-attributes"] : []).Concat((buckets.Length == 0 ? Buckets : buckets).SelectMany(b => new[] { "--bucket", b })))
         {
             start.ArgumentList.Add(arg);
         }

@@ -142,7 +142,7 @@ public class ArchiveRestoreTests
         Assert.Equal(3, again.InProgress);
         Assert.Empty(again.NotRequested);
         Assert.Equal(["d1", "g1", "g2"], store.Requests.Keys.Order(StringComparer.Ordinal));
-        Assert.All(store.Requests.Values, r => Assert.Equal((RestoreTier.Bulk, 7, 1), r));
+        Assert.All(store.Requests.Values, r => Assert.Equal((RestoreTier.Bulk, (int?)7, 1), r));
     }
 
     [Fact]
@@ -224,6 +224,95 @@ public class ArchiveRestoreTests
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => gate.WaitAsync(plan, policy with { LongestPoll = TimeSpan.FromMilliseconds(10) }, null, cancel.Token));
     }
 
+    [Fact]
+    public async Task A_listed_restore_status_needs_no_head_and_an_object_listed_without_one_is_asked_unless_listings_report_every_one()
+    {
+        var now = DateTimeOffset.UtcNow;
+        // What S3 answers by HEAD differs from the listing here only so that the test sees where each status came from.
+        var store = new FakeArchive(("g-busy", "GLACIER", null), ("g-ready", "GLACIER", null), ("g-plain", "GLACIER", new ArchivedObjectStatus(RestoreState.InProgress)), ("it", "INTELLIGENT_TIERING", new ArchivedObjectStatus(RestoreState.NotRequested, AccessTier: "ARCHIVE_ACCESS")));
+        var entries = store.Entries.Select(e => e.Key switch
+        {
+            "g-busy" => e with { ListedRestore = new ArchivedObjectStatus(RestoreState.InProgress) },
+            "g-ready" => e with { ListedRestore = new ArchivedObjectStatus(RestoreState.Restored, now.AddDays(2)) },
+            _ => e,
+        }).ToList();
+        var gate = new ArchiveGate(store, TimeProvider.System);
+
+        var unknown = await gate.InspectAsync(entries, CancellationToken.None);
+        var headsWhenUnknown = store.Heads.Keys.Order(StringComparer.Ordinal).ToList();
+        store.Heads.Clear();
+        store.ListingsReportRestoreStatus = true;
+        var reported = await gate.InspectAsync(entries, CancellationToken.None);
+        var headsWhenReported = store.Heads.Keys.Order(StringComparer.Ordinal).ToList();
+        store.Heads.Clear();
+        var asked = await gate.InspectAsync(entries, fromListing: false, CancellationToken.None);
+
+        // An endpoint that may ignore the header: only the object listed without a status is asked; Intelligent-Tiering always
+        // is (only HEAD names its archive tier).
+        Assert.Equal(["g-plain", "it"], headsWhenUnknown);
+        Assert.Equal(["g-busy", "g-plain", "it"], unknown.Pending.Select(o => o.Entry.Key));
+        Assert.Equal(2, unknown.InProgress);
+        Assert.Equal(1, unknown.Ready);
+        // Listings that report every restore: no status means none, and no Glacier object is asked.
+        Assert.Equal(["it"], headsWhenReported);
+        Assert.Equal(["g-plain", "it"], reported.NotRequested.Select(o => o.Entry.Key));
+        // Rechecks and polls ask S3 afresh: the listing is old by then.
+        Assert.Equal(["g-busy", "g-plain", "g-ready", "it"], store.Heads.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(["g-busy", "g-ready", "it"], asked.NotRequested.Select(o => o.Entry.Key));
+    }
+
+    [Fact]
+    public async Task Intelligent_tiering_objects_in_an_archive_tier_are_pending_with_their_tiers_terms_and_are_restored_without_days()
+    {
+        var store = new FakeArchive(
+            ("it-frequent", "INTELLIGENT_TIERING", null),
+            ("it-restored", "INTELLIGENT_TIERING", new ArchivedObjectStatus(RestoreState.Restored)),
+            ("it-archive", "INTELLIGENT_TIERING", new ArchivedObjectStatus(RestoreState.NotRequested, AccessTier: "ARCHIVE_ACCESS")),
+            ("it-deep", "INTELLIGENT_TIERING", new ArchivedObjectStatus(RestoreState.NotRequested, AccessTier: "DEEP_ARCHIVE_ACCESS")),
+            ("g", "GLACIER", null));
+        var gate = new ArchiveGate(store, TimeProvider.System);
+
+        var plan = await gate.InspectAsync(store.Entries, CancellationToken.None);
+        var tiers = plan.Tiers.ToDictionary(t => t.Tier);
+
+        // Never silently skipped: an Intelligent-Tiering object in an archive tier is pending like a Glacier one; one in
+        // Frequent Access reads directly, and one restored earlier counts as ready.
+        Assert.Equal(["g", "it-archive", "it-deep"], plan.Pending.Select(o => o.Entry.Key));
+        Assert.Equal(1, plan.Ready);
+        Assert.Equal([new ClassShare("GLACIER", 1, 100), new ClassShare("INTELLIGENT_TIERING", 1, 100, "ARCHIVE_ACCESS"), new ClassShare("INTELLIGENT_TIERING", 1, 100, "DEEP_ARCHIVE_ACCESS")], plan.ByClass);
+        Assert.Equal("5-12 hours (Intelligent-Tiering Archive Access), within 48 hours (Intelligent-Tiering Deep Archive Access), 5-12 hours (Glacier Flexible Retrieval)", tiers[RestoreTier.Bulk].Delay);
+        Assert.Equal("3-5 hours (Intelligent-Tiering Archive Access), within 12 hours (Intelligent-Tiering Deep Archive Access), 3-5 hours (Glacier Flexible Retrieval)", tiers[RestoreTier.Standard].Delay);
+        // Intelligent-Tiering standard and bulk restores are free: only the Glacier object costs (0.01/GB and 0.05 per 1,000).
+        Assert.Equal(0m, tiers[RestoreTier.Bulk].EstimatedUsd);
+        Assert.Equal((0.01m * 100 / GiB) + (0.05m / 1000), tiers[RestoreTier.Standard].EstimatedUsd);
+        Assert.Equal("expedited restores are not offered for Intelligent-Tiering Deep Archive Access (DEEP_ARCHIVE_ACCESS), which 1 of the objects are in; use --restore standard or bulk", plan.RefusalOf(RestoreTier.Expedited));
+        await Assert.ThrowsAsync<ArgumentException>(() => gate.RequestAsync(plan, RestoreTier.Expedited, 7, CancellationToken.None));
+        Assert.Empty(store.Requests);
+
+        var report = await gate.RequestAsync(plan, RestoreTier.Bulk, 7, CancellationToken.None);
+        var done = await gate.WaitAsync(plan, new RestoreWaitPolicy(TimeSpan.FromMilliseconds(1), TimeSpan.FromMilliseconds(2), TimeSpan.FromSeconds(30)), null, CancellationToken.None);
+
+        // S3 refuses Days for an Intelligent-Tiering archive tier: those requests carry none; the Glacier copy keeps its 7 days.
+        Assert.Equal(new RestoreRequestReport(3, 0, 0), report);
+        Assert.Equal((RestoreTier.Bulk, (int?)null, 1), store.Requests["it-archive"]);
+        Assert.Equal((RestoreTier.Bulk, (int?)null, 1), store.Requests["it-deep"]);
+        Assert.Equal((RestoreTier.Bulk, (int?)7, 1), store.Requests["g"]);
+        Assert.True(done.IsReadable);
+    }
+
+    [Fact]
+    public void Expedited_is_offered_for_the_intelligent_tiering_archive_access_tier_alone()
+    {
+        var plan = new RestorePlan([new ArchivedObject(new ObjectEntry("it", GiB, StorageClass: "INTELLIGENT_TIERING"), new ArchivedObjectStatus(RestoreState.NotRequested, AccessTier: "ARCHIVE_ACCESS"))], 0, DateTimeOffset.UtcNow);
+
+        var expedited = plan.Tiers.Single(t => t.Tier == RestoreTier.Expedited);
+
+        Assert.True(expedited.Available);
+        Assert.Equal("1-5 minutes", expedited.Delay);
+        Assert.Equal(0.03m + (10.00m / 1000), expedited.EstimatedUsd);
+        Assert.True(plan.HasIntelligentTiering);
+    }
+
     private sealed class InlineProgress(Action<RestorePlan> report) : IProgress<RestorePlan>
     {
         public void Report(RestorePlan value) => report(value);
@@ -251,7 +340,9 @@ public class ArchiveRestoreTests
 
         public ConcurrentBag<string> Gone { get; } = [];
 
-        public ConcurrentDictionary<string, (RestoreTier Tier, int Days, int Count)> Requests { get; } = new(StringComparer.Ordinal);
+        public ConcurrentDictionary<string, (RestoreTier Tier, int? Days, int Count)> Requests { get; } = new(StringComparer.Ordinal);
+
+        public bool ListingsReportRestoreStatus { get; set; }
 
         public Task<ArchivedObjectStatus> GetRestoreStatusAsync(string key, CancellationToken cancellationToken)
         {
@@ -263,13 +354,14 @@ public class ArchiveRestoreTests
             var heads = Heads.AddOrUpdate(key, 1, (_, n) => n + 1);
             if (Requests.ContainsKey(key) && statuses[key].State == RestoreState.InProgress && heads >= PollsUntilReady)
             {
-                statuses[key] = new ArchivedObjectStatus(RestoreState.Restored, DateTimeOffset.UtcNow.AddDays(1));
+                // A Glacier copy lasts its days; an Intelligent-Tiering object is back in Frequent Access, out of its archive tier.
+                statuses[key] = statuses[key].AccessTier is null ? new ArchivedObjectStatus(RestoreState.Restored, DateTimeOffset.UtcNow.AddDays(1)) : new ArchivedObjectStatus(RestoreState.Restored);
             }
 
             return Task.FromResult(statuses[key]);
         }
 
-        public Task<RestoreRequestOutcome> RequestRestoreAsync(string key, RestoreTier tier, int days, CancellationToken cancellationToken)
+        public Task<RestoreRequestOutcome> RequestRestoreAsync(string key, RestoreTier tier, int? days, CancellationToken cancellationToken)
         {
             if (Gone.Contains(key))
             {
@@ -284,7 +376,7 @@ public class ArchiveRestoreTests
                 return Task.FromResult(RestoreRequestOutcome.AlreadyInProgress);
             }
 
-            statuses[key] = new ArchivedObjectStatus(RestoreState.InProgress);
+            statuses[key] = new ArchivedObjectStatus(RestoreState.InProgress, AccessTier: current.AccessTier);
             return Task.FromResult(current.IsReadable(DateTimeOffset.UtcNow) ? RestoreRequestOutcome.AlreadyRestored : RestoreRequestOutcome.Started);
         }
     }
