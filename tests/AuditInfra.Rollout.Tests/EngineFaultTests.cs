@@ -159,6 +159,67 @@ public class EngineFaultTests
     }
 
     [Fact]
+    public async Task An_operation_whose_lease_lapsed_and_was_leased_again_by_its_own_host_is_stopped_at_its_next_renewal()
+    {
+        await using var temp = await TempLedger.CreateAsync();
+        var ledger = new FaultyLedger(temp.Ledger);
+        var id = Fleet.AccountId(1);
+
+        // The first operation's renewals stall (a starved host) until the test lets them through.
+        var renewalsThrough = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        ledger.BeforeRenewal = held => held.Attempts == 1 ? renewalsThrough.Task : Task.CompletedTask;
+        var deployer = new RecordingDeployer();
+        var staleStopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var finishCurrent = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var call = 0;
+        deployer.Behaviour = async (_, ct) =>
+        {
+            if (Interlocked.Increment(ref call) == 1)
+            {
+                try
+                {
+                    await Task.Delay(Timeout.Infinite, ct);
+                }
+                catch (OperationCanceledException)
+                {
+                    staleStopped.TrySetResult();
+                    throw;
+                }
+            }
+
+            await finishCurrent.Task;
+        };
+        var logger = new ListLogger();
+        var engine = Engine(ledger, deployer, Fleet.Directory(Fleet.Active(1)), options: Fleet.Options(concurrency: 2, owner: "host-a") with { Lease = TimeSpan.FromSeconds(3) }, logger: logger);
+        await engine.ReconcileAsync(None);
+        var drain = engine.DrainAsync(None);
+        await RolloutEngineTests.WaitUntil(() => Task.FromResult(deployer.Calls.Count == 1));
+
+        // Its lease lapses by the database's clock; the host's idle worker leases the account again.
+        await temp.AgeLeasesAsync("host-a", TimeSpan.FromMinutes(1));
+        await RolloutEngineTests.WaitUntil(() => Task.FromResult(deployer.Calls.Count == 2));
+        Assert.Equal(2, (await Entry(temp.Ledger, id)).Attempts);
+
+        // The stalled renewal reaches the ledger: the lease is the new one's, so the stale operation stops.
+        renewalsThrough.SetResult();
+        await staleStopped.Task.WaitAsync(TimeSpan.FromSeconds(15));
+        await RolloutEngineTests.WaitUntil(() => Task.FromResult(logger.Entries.Any(e => e.Message.Contains("operation stopped (lease lost: it was leased again", StringComparison.Ordinal))));
+        var held = await Entry(temp.Ledger, id);
+        Assert.Equal(AccountRolloutState.InProgress, held.State);
+        Assert.Equal("host-a", held.LeaseOwner);
+        Assert.Equal(2, held.Attempts);
+
+        finishCurrent.SetResult();
+        await drain;
+        var entry = await Entry(temp.Ledger, id);
+        Assert.Equal(AccountRolloutState.Deployed, entry.State);
+        Assert.Equal(2, entry.Attempts);
+        Assert.Null(entry.LeaseOwner);
+        Assert.Equal(2, deployer.Calls.Count);
+        Assert.Single(deployer.Succeeded);
+    }
+
+    [Fact]
     public async Task A_lease_found_lost_when_recording_an_attempt_stops_the_operation()
     {
         await using var temp = await TempLedger.CreateAsync();

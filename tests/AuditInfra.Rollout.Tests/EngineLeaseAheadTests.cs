@@ -86,6 +86,75 @@ public class EngineLeaseAheadTests
     }
 
     [Fact]
+    public async Task An_account_leased_ahead_that_waited_past_its_lease_and_was_not_taken_is_renewed_and_deployed_as_the_same_attempt()
+    {
+        await using var temp = await TempLedger.CreateAsync();
+        var ledger = new FaultyLedger(temp.Ledger);
+        var deployer = new RecordingDeployer();
+        var release = new TaskCompletionSource();
+        var first = 1;
+        deployer.Behaviour = (_, _) => Interlocked.Exchange(ref first, 0) == 1 ? release.Task : Task.CompletedTask;
+        var options = Fleet.Options(concurrency: 1, owner: "host-a") with { Lease = TimeSpan.FromSeconds(1) };
+        var engine = Engine(ledger, deployer, 2, options);
+        await engine.ReconcileAsync(None);
+        var drain = engine.DrainAsync(None);
+        await RolloutEngineTests.WaitUntil(async () => deployer.Calls.Count == 1 && (await HeldBy(temp.Ledger, "host-a")).Count == 2);
+        var waiting = (await HeldBy(temp.Ledger, "host-a")).Single(e => e.AccountId != deployer.Calls.Single().AccountId).AccountId;
+
+        // It waits longer than its whole lease (nobody else is there to take it), then its worker is free.
+        await Task.Delay(TimeSpan.FromSeconds(1.3));
+        var renewalsBefore = ledger.Calls.GetValueOrDefault(nameof(IRolloutLedger.RenewAsync));
+        release.SetResult();
+        await drain;
+
+        // Still this lease's: renewed and deployed, not left in progress to lapse and be counted again.
+        Assert.Equal(2, deployer.Succeeded.Count);
+        Assert.True(ledger.Calls[nameof(IRolloutLedger.RenewAsync)] > renewalsBefore);
+        var entry = await Entry(temp.Ledger, waiting);
+        Assert.Equal(AccountRolloutState.Deployed, entry.State);
+        Assert.Equal(1, entry.Attempts);
+        Assert.Equal(1, (await ledger.ListAsync(None)).Single(e => e.AccountId != waiting).Attempts);
+    }
+
+    [Fact]
+    public async Task An_account_leased_ahead_is_renewed_a_renewal_period_after_its_lease_not_after_its_start()
+    {
+        await using var temp = await TempLedger.CreateAsync();
+        var ledger = new FaultyLedger(temp.Ledger);
+        var leasedAt = new System.Collections.Concurrent.ConcurrentDictionary<string, long>();
+        var firstRenewal = new System.Collections.Concurrent.ConcurrentDictionary<string, TaskCompletionSource<TimeSpan>>();
+        TaskCompletionSource<TimeSpan> RenewalOf(string id) => firstRenewal.GetOrAdd(id, _ => new TaskCompletionSource<TimeSpan>(TaskCreationOptions.RunContinuationsAsynchronously));
+        ledger.Leased = work => leasedAt.TryAdd(work.AccountId, System.Diagnostics.Stopwatch.GetTimestamp());
+        ledger.BeforeRenewal = work =>
+        {
+            RenewalOf(work.AccountId).TrySetResult(System.Diagnostics.Stopwatch.GetElapsedTime(leasedAt[work.AccountId]));
+            return Task.CompletedTask;
+        };
+
+        // The first account deploys until released; the second, leased ahead meanwhile, deploys until its lease is renewed.
+        var deployer = new RecordingDeployer();
+        var release = new TaskCompletionSource();
+        var first = 1;
+        deployer.Behaviour = (r, _) => Interlocked.Exchange(ref first, 0) == 1 ? release.Task : RenewalOf(r.AccountId).Task.WaitAsync(TimeSpan.FromSeconds(10));
+        var options = Fleet.Options(concurrency: 1, owner: "host-a") with { Lease = TimeSpan.FromSeconds(6) };
+        var engine = Engine(ledger, deployer, 2, options);
+        await engine.ReconcileAsync(None);
+        var drain = engine.DrainAsync(None);
+        await RolloutEngineTests.WaitUntil(async () => deployer.Calls.Count == 1 && (await HeldBy(temp.Ledger, "host-a")).Count == 2);
+        var ahead = (await HeldBy(temp.Ledger, "host-a")).Single(e => e.AccountId != deployer.Calls.Single().AccountId).AccountId;
+
+        // It waits 1.5 s of the 2 s renewal period before it starts. Renewed a period after its lease
+        // (2 s), it keeps two thirds of the lease in hand; a period after its start (3.5 s), barely a third.
+        var waited = System.Diagnostics.Stopwatch.GetElapsedTime(leasedAt[ahead]);
+        await Task.Delay(waited < TimeSpan.FromSeconds(1.5) ? TimeSpan.FromSeconds(1.5) - waited : TimeSpan.Zero);
+        release.SetResult();
+        await drain;
+
+        Assert.Equal(2, deployer.Succeeded.Count);
+        Assert.InRange(await RenewalOf(ahead).Task, TimeSpan.FromSeconds(1.5), TimeSpan.FromSeconds(2.9));
+    }
+
+    [Fact]
     public async Task Accounts_leased_ahead_are_released_at_once_on_stop_without_counting_an_attempt()
     {
         await using var temp = await TempLedger.CreateAsync();

@@ -74,8 +74,8 @@ public class PostgresLedgerTests
         Assert.NotNull(takeover);
         Assert.Equal(2, takeover.Attempts);
         var previous = leased.Single(w => w.AccountId == takeover.AccountId);
-        Assert.False(await ledger.CompleteAsync(previous.AccountId, previous.Owner, "v1", Start.AddMinutes(7), CancellationToken.None));
-        Assert.True(await ledger.CompleteAsync(takeover.AccountId, "late", "v1", Start.AddMinutes(7), CancellationToken.None));
+        Assert.False(await ledger.CompleteAsync(previous, "v1", Start.AddMinutes(7), CancellationToken.None));
+        Assert.True(await ledger.CompleteAsync(takeover, "v1", Start.AddMinutes(7), CancellationToken.None));
     }
 
     [SkippableFact]
@@ -89,7 +89,7 @@ public class PostgresLedgerTests
         Assert.Equal(EnqueueResult.AlreadyQueued, await ledger.EnqueueAsync(id, "v1", "e1", true, Start, Start, CancellationToken.None));
         var work = await ledger.TryLeaseAsync("h", "v1", TimeSpan.FromMinutes(1), id, CancellationToken.None);
         Assert.NotNull(work);
-        Assert.True(await ledger.CompleteAsync(id, "h", "v1", Start, CancellationToken.None));
+        Assert.True(await ledger.CompleteAsync(work, "v1", Start, CancellationToken.None));
         Assert.Equal(EnqueueResult.AlreadyCurrent, await ledger.EnqueueAsync(id, "v1", "replay", true, Start, Start, CancellationToken.None));
         Assert.Equal(EnqueueResult.Enqueued, await ledger.EnqueueAsync(id, "v2", "bump", true, null, Start, CancellationToken.None));
         Assert.Equal(RetireResult.Retired, await ledger.RetireAsync(id, "left", Start.AddHours(1), Start, CancellationToken.None));
@@ -129,8 +129,8 @@ public class PostgresLedgerTests
         Assert.Equal(RetireResult.Retired, await ledger.RetireAsync(id, "left", null, Start, ct));
         Assert.Equal(EnqueueResult.Requeued, await ledger.EnqueueAsync(id, "1.1.0+a", "back", true, null, Start, ct));
         Assert.Null(await ledger.TryLeaseAsync("other", "1.1.0+a", TimeSpan.FromMinutes(5), id, ct));
-        Assert.True(await ledger.RenewAsync(id, "host", TimeSpan.FromMinutes(5), ct));
-        Assert.True(await ledger.CompleteAsync(id, "host", "1.1.0+a", Start, ct));
+        Assert.True(await ledger.RenewAsync(work, TimeSpan.FromMinutes(5), ct));
+        Assert.True(await ledger.CompleteAsync(work, "1.1.0+a", Start, ct));
         var entry = (await ledger.ListAsync(ct)).Single(e => e.AccountId == id);
         Assert.Equal(AccountRolloutState.Deployed, entry.State);
         Assert.Equal(Start, entry.RefreshedAt);

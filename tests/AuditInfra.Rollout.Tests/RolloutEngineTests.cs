@@ -184,7 +184,7 @@ public class RolloutEngineTests
         await engine.ReconcileAsync(None);
         var work = await temp.Ledger.TryLeaseAsync("probe", "1.0.0+abc", TimeSpan.FromMinutes(1), null, None);
         Assert.NotNull(work);
-        await temp.Ledger.ReleaseAsync(work.AccountId, "probe", TimeSpan.Zero, null, clock.UtcNow, None);
+        await temp.Ledger.ReleaseAsync(work, TimeSpan.Zero, null, clock.UtcNow, None);
 
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(2));
         await engine.RunAsync(null, stop.Token);
@@ -247,12 +247,16 @@ public class RolloutEngineTests
         var directory = Fleet.Directory(Fleet.Active(20));
 
         // Engine A ("killed"): its deployments of the last four accounts never return; it never records or releases them.
+        // Its leases are the usual 10 minutes: while A is alive they never lapse, however long the
+        // machine stalls. (With a 1 s lease, a stall of a second on a loaded CI machine let A's leases
+        // lapse while A ran, and A leased its own hung accounts again: two workers hung on one account
+        // and the fourth stayed pending, so "4 in progress, 0 pending" was never reached.)
         var hang = new TaskCompletionSource();
         var first = new RecordingDeployer();
         var hung = Enumerable.Range(17, 4).Select(Fleet.AccountId).ToHashSet();
         first.Behaviour = (r, _) => hung.Contains(r.AccountId) ? hang.Task : Task.CompletedTask;
         var ledgerA = new FaultyLedger(await temp.ReopenAsync());
-        var a = Engine(ledgerA, first, directory, clock, options: Fleet.Options(concurrency: 4, owner: "host-a") with { Lease = TimeSpan.FromSeconds(1) });
+        var a = Engine(ledgerA, first, directory, clock, options: Fleet.Options(concurrency: 4, owner: "host-a"));
         await a.ReconcileAsync(None);
         using var killA = new CancellationTokenSource();
         var abandoned = a.DrainAsync(killA.Token);
@@ -263,9 +267,11 @@ public class RolloutEngineTests
         var doneByA = first.Succeeded.Select(c => c.AccountId).ToHashSet();
         Assert.Equal(16, doneByA.Count);
 
-        // A dies: it reaches the ledger no more, and its leases lapse by the database's clock.
+        // A dies: it reaches the ledger no more. While its leases run, nobody may take its accounts;
+        // then they lapse by the database's clock (its expiries moved past, as 11 minutes would).
         ledgerA.Fault = _ => new IOException("host killed");
-        await Task.Delay(TimeSpan.FromSeconds(1.5));
+        Assert.Null(await temp.Ledger.TryLeaseAsync("probe", "1.0.0+abc", TimeSpan.FromMinutes(10), null, None));
+        await temp.AgeLeasesAsync("host-a", TimeSpan.FromMinutes(11));
 
         // Engine B starts on the same file.
         var second = new RecordingDeployer();

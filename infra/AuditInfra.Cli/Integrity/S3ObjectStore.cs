@@ -451,7 +451,7 @@ public sealed class S3ObjectStore : IObjectStore, IArchiveStore, IDisposable
         || (e.ErrorCode is not null && RetriedCodes.Contains(e.ErrorCode));
 
     /// <summary>Why a failed call may succeed when made again: throttling and server errors, or a connection that failed, timed out or broke off.</summary>
-    private static RetryReason Classify(Exception e)
+    internal static RetryReason Classify(Exception e)
     {
         if (e is AmazonServiceException service)
         {

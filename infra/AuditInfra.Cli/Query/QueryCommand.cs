@@ -27,12 +27,12 @@ public static class QueryCommand
         var names = new Option<string[]>("--event-name") { Description = "Only these API actions (repeatable)", AllowMultipleArgumentsPerToken = true };
         var sources = new Option<string[]>("--event-source") { Description = "Only these services, e.g. iam.amazonaws.com (repeatable)", AllowMultipleArgumentsPerToken = true };
         var errorsOnly = new Option<bool>("--errors-only") { Description = "Only failed calls" };
-        var ip = new Option<string?>("--ip") { Description = "Only callers in this CIDR block" };
+        var ip = new Option<string?>("--ip") { Description = "Only callers at this address or in this CIDR block (an IPv4-mapped IPv6 address is its IPv4 address)" };
         var format = new Option<string>("--format") { Description = "table, json or csv", DefaultValueFactory = _ => "table" };
         format.AcceptOnlyFromAmong("table", "json", "csv");
         var limit = new Option<int?>("--limit") { Description = "At most this many rows (1 or more)" };
         var summary = new Option<bool>("--summary") { Description = "Counts by principal, event, error and source address instead of the timeline" };
-        var sql = new Option<string?>("--sql") { Description = "Any SQL over the view `cloudtrail` (the timeline's columns plus account, region, event_id, error_message and raw)" };
+        var sql = new Option<string?>("--sql") { Description = "Any SQL over the view `cloudtrail` (the timeline's columns plus account, region, event_id, error_message and raw), which holds only the rows the filters select; --limit caps the answer's rows" };
         var skipBad = new Option<bool>("--skip-bad") { Description = "Leave out malformed or truncated files (each is named) instead of stopping" };
         var cache = new Option<bool>("--cache") { Description = "Compact the selected days to Parquet beside the source (.auditinfra-cache) and read those on repeat queries" };
         var athena = new Option<bool>("--athena") { Description = "Print the Athena SQL for the same question (same columns) instead of reading a local copy" };
@@ -96,13 +96,22 @@ public static class QueryCommand
             IPNetwork? network = null;
             if (parse.GetValue(ip) is { } cidr)
             {
-                if (!IPNetwork.TryParse(cidr, out var parsed))
+                if (!QueryFilters.TryParseNetwork(cidr, out var parsed, out var ipError))
                 {
-                    io.Err.WriteLine($"--ip: expected a CIDR block such as 10.0.0.0/8 (found \"{cidr}\")");
+                    io.Err.WriteLine(ipError);
                     return ExitCodes.UsageOrInput;
                 }
 
                 network = parsed;
+            }
+
+            if (parse.GetValue(sql) is not null && (parse.GetValue(athena) || parse.GetValue(summary)))
+            {
+                // Either would drop the SQL silently: it is DuckDB's, over the files read here (not Athena's), and it is the whole answer.
+                io.Err.WriteLine(parse.GetValue(athena)
+                    ? "--sql runs DuckDB SQL over the log files read here (--source); it does not apply to --athena, whose SQL `query --athena` prints"
+                    : "--sql and --summary are two answers: give one (a summary of your own is --sql \"SELECT source_ip, count(*) FROM cloudtrail GROUP BY 1\")");
+                return ExitCodes.UsageOrInput;
             }
 
             var question = new TimelineQuery(accountId, from, until, parse.GetValue(regions) ?? [], parse.GetValue(principal), parse.GetValue(names) ?? [], parse.GetValue(sources) ?? [], parse.GetValue(errorsOnly), parse.GetValue(limit)) { SourceNetwork = network };
@@ -273,7 +282,7 @@ public static class QueryCommand
 
                     if (parse.GetValue(sql) is { } userSql)
                     {
-                        Write(timeline.Run(userSql), fmt, io);
+                        Write(RunUserSql(timeline, question, userSql), fmt, io);
                     }
                     else if (parse.GetValue(summary))
                     {
@@ -334,7 +343,7 @@ public static class QueryCommand
         string unit;
         if (userSql is not null)
         {
-            var result = timeline.Run(userSql);
+            var result = RunUserSql(timeline, question, userSql);
             var fileColumn = result.Columns.ToList().IndexOf(TimelineSql.SourceKeyColumn);
             if (fileColumn < 0)
             {
@@ -373,6 +382,22 @@ public static class QueryCommand
         }
 
         return counts.Tampered > 0 ? ExitCodes.Findings : ExitCodes.Ok;
+    }
+
+    /// <summary>
+    /// The answer to --sql: the user's SQL over the views as the question filters them (every filter, as the timeline
+    /// applies it), at most --limit rows of it.
+    /// </summary>
+    internal static QueryResult RunUserSql(DuckDbTimeline timeline, TimelineQuery question, string userSql)
+    {
+        var sourced = Convert.ToInt64(timeline.Run($"SELECT count(*) FROM duckdb_views() WHERE view_name = {TimelineSql.Literal(TimelineSql.SourcedView)}").Rows[0][0], CultureInfo.InvariantCulture) > 0;
+        foreach (var statement in TimelineSql.FilterViews(question, sourced))
+        {
+            timeline.Run(statement);
+        }
+
+        var result = timeline.Run(userSql);
+        return question.Limit is { } limit && result.Rows.Count > limit ? result with { Rows = [.. result.Rows.Take(limit)] } : result;
     }
 
     /// <summary>Runs the verifier under the query's --timeout, which reports as a timeout (Ctrl+C stays a cancellation).</summary>

@@ -180,12 +180,21 @@ public interface IVerifyStateStore
 
 /// <summary>
 /// A state file, written through a temporary and a rename (<see cref="AtomicFile"/>): a reader never sees half of
-/// it. The version is the file's content hash, checked again just before the rename, so that a run that finds the
-/// file changed since it read it stops instead of overwriting (a file has no atomic compare-and-swap; S3 does).
+/// it. The version is the file's content hash. A write compares it and replaces the file under an exclusive lock
+/// file beside it (<see cref="LockPath"/>), so two runs never both replace the state they read: the later one
+/// finds the version changed, as with S3's conditional write, and merges or stops.
 /// </summary>
-public sealed class FileStateStore(string path) : IVerifyStateStore
+public sealed class FileStateStore(string path, TimeSpan? staleLockAfter = null) : IVerifyStateStore
 {
+    /// <summary>
+    /// How old a lock file may be before it is taken for one left by a run that died: it is held only while a state
+    /// (at most <see cref="VerifyState.MaxBytes"/>) is read and written once, which takes seconds at most.
+    /// </summary>
+    public static readonly TimeSpan DefaultStaleLockAfter = TimeSpan.FromMinutes(2);
+
     public string Description => path;
+
+    public string LockPath => path + ".lock";
 
     public Task<(VerifyState? State, string? Version)> LoadAsync(CancellationToken cancellationToken)
     {
@@ -210,8 +219,11 @@ public sealed class FileStateStore(string path) : IVerifyStateStore
         }
     }
 
-    public Task<string?> SaveAsync(VerifyState state, string? version, CancellationToken cancellationToken)
+    public async Task<string?> SaveAsync(VerifyState state, string? version, CancellationToken cancellationToken)
     {
+        // As before the lock: the first write of a state creates its folder (AtomicFile does), so the lock beside it needs it first.
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        using var held = await StateFileLock.AcquireAsync(path, LockPath, staleLockAfter ?? DefaultStaleLockAfter, cancellationToken);
         var current = File.Exists(path) ? Version(Read()) : null;
         if (current != version)
         {
@@ -220,7 +232,7 @@ public sealed class FileStateStore(string path) : IVerifyStateStore
 
         var text = state.ToJson();
         AtomicFile.WriteAllText(path, text);
-        return Task.FromResult<string?>(Version(text));
+        return Version(text);
     }
 
     private string Read()

@@ -189,6 +189,25 @@ public static class TimelineSql
         return sql.ToString();
     }
 
+    /// <summary>
+    /// The statements that make the view a user's --sql reads answer the question: it keeps its name and columns and holds
+    /// only the rows every filter selects (the same predicates as <see cref="Timeline"/>), so that SQL of any shape sees the
+    /// rows the timeline would; the view as read stays under <c>{view}_unfiltered</c>. <paramref name="sourced"/>: the
+    /// rows are read through <see cref="SourcedView"/>, which <c>cloudtrail</c> selects from, so filtering it filters both.
+    /// </summary>
+    /// <remarks>
+    /// Not in the view: the limit, which is the answer's (at most so many rows of the user's SQL), not the relation's.
+    /// </remarks>
+    public static IReadOnlyList<string> FilterViews(TimelineQuery q, bool sourced)
+    {
+        var view = sourced ? SourcedView : "cloudtrail";
+        return
+        [
+            $"ALTER VIEW {view} RENAME TO {view}_unfiltered",
+            $"CREATE VIEW {view} AS SELECT * FROM {view}_unfiltered WHERE {string.Join(" AND ", QueryFilters.For(q).Select(p => p.Local))}",
+        ];
+    }
+
     /// <summary>Counts by principal, event, error and address over the timeline's rows.</summary>
     public static string Summary(TimelineQuery q, string dimension) =>
         $"SELECT {dimension} AS value, count(*) AS events FROM ({Timeline(q with { Limit = null })}) GROUP BY 1 ORDER BY 2 DESC, 1";

@@ -68,9 +68,10 @@ public sealed record LedgerEntry(
 
 /// <summary>An account a host now owns (until its lease, measured by the database's clock, expires unrenewed).</summary>
 /// <param name="Attempts">This attempt's number: attempts of earlier leases that never finished (a crash) count too.</param>
+/// <param name="Token">This lease's own identity, new at every lease: a lease that lapsed and was taken again, even by the same host, is told apart from the new one.</param>
 /// <param name="Refresh">The operation is a refresh: read the stack back, deploy only if it drifted.</param>
 /// <param name="LastError">The error of the previous attempt, or why it never finished.</param>
-public sealed record LeasedWork(string AccountId, string Version, int Attempts, string Owner, bool Refresh = false, string? LastError = null);
+public sealed record LeasedWork(string AccountId, string Version, int Attempts, string Owner, string Token, bool Refresh = false, string? LastError = null);
 
 public enum EnqueueResult
 {
@@ -120,20 +121,22 @@ public interface IRolloutLedger
     /// <summary>Leases the next account pending at <paramref name="version"/> (or one whose lease expired), or the given account; null when there is none.</summary>
     Task<LeasedWork?> TryLeaseAsync(string owner, string version, TimeSpan lease, string? accountId, CancellationToken cancellationToken);
 
-    /// <summary>Extends the lease by <paramref name="lease"/> from now; false when it is no longer this owner's.</summary>
-    Task<bool> RenewAsync(string accountId, string owner, TimeSpan lease, CancellationToken cancellationToken);
+    /// <summary>Extends the lease by <paramref name="lease"/> from now; false when the account is no longer held by this lease (<see cref="LeasedWork.Token"/>).</summary>
+    /// <remarks>A lease that lapsed but that nobody took again is still this one's, and is renewed.</remarks>
+    Task<bool> RenewAsync(LeasedWork held, TimeSpan lease, CancellationToken cancellationToken);
 
-    /// <summary>Records a failed attempt that will be retried by the same owner; false when the lease is no longer this owner's.</summary>
-    Task<bool> RecordAttemptAsync(string accountId, string owner, string error, DateTimeOffset now, CancellationToken cancellationToken);
+    /// <summary>Records a failed attempt that will be retried under the same lease; false when the account is no longer held by this lease.</summary>
+    Task<bool> RecordAttemptAsync(LeasedWork held, string error, DateTimeOffset now, CancellationToken cancellationToken);
 
     /// <summary>Records the deployment (or a refresh that found no drift) of <paramref name="version"/>; the account goes back to pending when a newer version was asked for meanwhile.</summary>
-    Task<bool> CompleteAsync(string accountId, string owner, string version, DateTimeOffset now, CancellationToken cancellationToken);
+    /// <remarks>Every outcome (complete, fail, release) is recorded only by the lease that holds the account: false otherwise, and nothing changes.</remarks>
+    Task<bool> CompleteAsync(LeasedWork held, string version, DateTimeOffset now, CancellationToken cancellationToken);
 
     /// <summary>Marks the account failed with the reason (after the last attempt).</summary>
-    Task<bool> FailAsync(string accountId, string owner, string version, string error, DateTimeOffset now, CancellationToken cancellationToken);
+    Task<bool> FailAsync(LeasedWork held, string version, string error, DateTimeOffset now, CancellationToken cancellationToken);
 
     /// <summary>Gives the lease back without counting the attempt (shutdown, stack locked): pending again after <paramref name="retryAfter"/>.</summary>
-    Task<bool> ReleaseAsync(string accountId, string owner, TimeSpan retryAfter, string? note, DateTimeOffset now, CancellationToken cancellationToken);
+    Task<bool> ReleaseAsync(LeasedWork held, TimeSpan retryAfter, string? note, DateTimeOffset now, CancellationToken cancellationToken);
 
     /// <summary>Marks an account that left the organization (or is closing) retired; its stack is not destroyed, and an operation in progress keeps its lease.</summary>
     Task<RetireResult> RetireAsync(string accountId, string reason, DateTimeOffset? eventTime, DateTimeOffset now, CancellationToken cancellationToken);

@@ -462,19 +462,13 @@ public sealed class RolloutEngine
                 {
                     Interlocked.Decrement(ref _heldAhead);
                     (work, leasedAt) = (ahead.Work, ahead.LeasedAt);
-                    if (Stopwatch.GetElapsedTime(leasedAt) >= _options.Lease)
-                    {
-                        // Its lease has expired: this host's own lease-ahead may have taken the account again
-                        // under the same owner, and a renewal could not tell the two apart. The ledger hands
-                        // it out again; this copy is dropped without a ledger call.
-                        _logger.LogWarning("Account {AccountId} was leased ahead but its lease was lost while it waited (expired); the ledger hands it out again", work.AccountId);
-                        continue;
-                    }
-
                     if (Stopwatch.GetElapsedTime(leasedAt) >= RenewalPeriod)
                     {
                         // It waited as long as a renewal period: its lease may have expired and been
-                        // taken meanwhile, so it starts only once renewed.
+                        // taken meanwhile (by another host, or by this one's next lease: the lease's own
+                        // token tells them apart), so it starts only once renewed. A lease that expired
+                        // but nobody took is still this one's: renewed, not left behind as an in-progress
+                        // row whose lease must lapse before the account is taken up again.
                         var renewedAt = Stopwatch.GetTimestamp();
                         if (!await RenewLeasedAheadAsync(work))
                         {
@@ -597,17 +591,17 @@ public sealed class RolloutEngine
         Wake();
     }
 
-    /// <summary>Renews a lease taken ahead that waited long; false (the account is left alone) when another host holds it now or the ledger could not say.</summary>
+    /// <summary>Renews a lease taken ahead that waited long; false (the account is left alone) when it was leased again meanwhile or the ledger could not say.</summary>
     private async Task<bool> RenewLeasedAheadAsync(LeasedWork work)
     {
         try
         {
-            if (await _ledger.RenewAsync(work.AccountId, work.Owner, _options.Lease, CancellationToken.None))
+            if (await _ledger.RenewAsync(work, _options.Lease, CancellationToken.None))
             {
                 return true;
             }
 
-            _logger.LogWarning("Account {AccountId} was leased ahead but its lease was lost while it waited; another host has it now", work.AccountId);
+            _logger.LogWarning("Account {AccountId} was leased ahead but its lease was lost while it waited; it was leased again (by another host, or by this one once the lease lapsed)", work.AccountId);
             return false;
         }
         catch (Exception e)
@@ -651,7 +645,7 @@ public sealed class RolloutEngine
         if (work.Attempts > _options.MaxAttempts)
         {
             var reason = $"gave up after {work.Attempts - 1} attempts (max {_options.MaxAttempts}); the last: {work.LastError ?? "no outcome recorded"}";
-            await RecordAsync(ct => _ledger.FailAsync(work.AccountId, work.Owner, work.Version, reason, _clock.UtcNow, ct), "its failure");
+            await RecordAsync(ct => _ledger.FailAsync(work, work.Version, reason, _clock.UtcNow, ct), "its failure");
             _logger.LogError("{Stack} FAILED: {Error}", request.StackName, reason);
             Finish(new OperationOutcome(work.AccountId, AccountRolloutState.Failed, work.Version, work.Attempts - 1, stopwatch.Elapsed, reason));
             return;
@@ -686,7 +680,7 @@ public sealed class RolloutEngine
 
                 attempts++;
                 _logger.LogWarning("{Stack} attempt {Attempt} failed: {Error}; retrying in {Delay}", request.StackName, attempts - 1, Describe(error), args.RetryDelay);
-                if (await RecordAsync(ct => _ledger.RecordAttemptAsync(work.AccountId, work.Owner, Describe(error), _clock.UtcNow, ct), "the failed attempt") == false)
+                if (await RecordAsync(ct => _ledger.RecordAttemptAsync(work, Describe(error), _clock.UtcNow, ct), "the failed attempt") == false)
                 {
                     // Another host owns the account now: this one must not operate on the stack again.
                     lease.Lose("it was taken over while the failed attempt was being recorded");
@@ -738,7 +732,7 @@ public sealed class RolloutEngine
         OperationOutcome outcome;
         if (summary is not null)
         {
-            var recorded = await RecordAsync(ct => _ledger.CompleteAsync(work.AccountId, work.Owner, work.Version, _clock.UtcNow, ct), "the deployment");
+            var recorded = await RecordAsync(ct => _ledger.CompleteAsync(work, work.Version, _clock.UtcNow, ct), "the deployment");
             switch (recorded)
             {
                 case true:
@@ -763,14 +757,14 @@ public sealed class RolloutEngine
         }
         else if (failure is DeploymentException { Kind: DeploymentFailureKind.ConcurrentUpdate })
         {
-            await RecordAsync(ct => _ledger.ReleaseAsync(work.AccountId, work.Owner, _options.MaxRetryDelay, $"stack locked by another update: {failure.Message}", _clock.UtcNow, ct), "the locked stack");
+            await RecordAsync(ct => _ledger.ReleaseAsync(work, _options.MaxRetryDelay, $"stack locked by another update: {failure.Message}", _clock.UtcNow, ct), "the locked stack");
             _logger.LogWarning("{Stack} still locked after {Retries} retries; handed back as pending for {Delay}", request.StackName, lockRetries, _options.MaxRetryDelay);
             outcome = new OperationOutcome(work.AccountId, AccountRolloutState.Pending, work.Version, attempts, stopwatch.Elapsed, failure.Message);
         }
         else
         {
             var error = Describe(failure);
-            await RecordAsync(ct => _ledger.FailAsync(work.AccountId, work.Owner, work.Version, error, _clock.UtcNow, ct), "the failure");
+            await RecordAsync(ct => _ledger.FailAsync(work, work.Version, error, _clock.UtcNow, ct), "the failure");
             _logger.LogError("{Stack} FAILED after {Attempts} attempt(s): {Error}", request.StackName, attempts, error);
             outcome = new OperationOutcome(work.AccountId, AccountRolloutState.Failed, work.Version, attempts, stopwatch.Elapsed, error);
         }
@@ -801,8 +795,9 @@ public sealed class RolloutEngine
     /// <summary>
     /// Renews the lease every third of its length. The lease is known to be held until the start of
     /// the last successful renewal (or of the lease) plus its length; when renewals fail until
-    /// half a period before that, or the ledger says the lease is another's, the operation is
-    /// cancelled, leaving it time to stop before another host may take the account.
+    /// half a period before that, or the ledger says the account is held by another lease (another
+    /// host's, or this host's own once this one lapsed), the operation is cancelled, leaving it time
+    /// to stop before another host may take the account.
     /// </summary>
     private async Task RenewLeaseAsync(LeasedWork work, long leasedAt, CancellationTokenSource operation, LeaseWatch lease, CancellationToken stop)
     {
@@ -813,7 +808,8 @@ public sealed class RolloutEngine
         string? lastError = null;
         while (!stop.IsCancellationRequested)
         {
-            var remaining = length - margin - Stopwatch.GetElapsedTime(heldFrom);
+            var held = Stopwatch.GetElapsedTime(heldFrom);
+            var remaining = length - margin - held;
             if (lastError is not null && remaining <= TimeSpan.Zero)
             {
                 lease.Lose($"it could not be renewed before it expired ({lastError})");
@@ -822,10 +818,12 @@ public sealed class RolloutEngine
                 return;
             }
 
-            var wait = lastError is null ? period : period / 4;
+            // Due a period after the lease was taken or last renewed, not a period from now: a lease
+            // taken ahead may have waited most of a period before its operation started.
+            var wait = lastError is null ? period - held : period / 4;
             try
             {
-                await Task.Delay(remaining < wait ? (remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero) : wait, stop);
+                await Task.Delay(TimeSpan.FromTicks(Math.Max(0, Math.Min(remaining.Ticks, wait.Ticks))), stop);
             }
             catch (OperationCanceledException)
             {
@@ -835,9 +833,9 @@ public sealed class RolloutEngine
             var requestedAt = Stopwatch.GetTimestamp();
             try
             {
-                if (!await _ledger.RenewAsync(work.AccountId, work.Owner, length, stop))
+                if (!await _ledger.RenewAsync(work, length, stop))
                 {
-                    lease.Lose("another host holds it now");
+                    lease.Lose("it was leased again (by another host, or by this one once it lapsed)");
                     _logger.LogWarning("Lease on account {AccountId} lost; stopping its operation", work.AccountId);
                     await operation.CancelAsync();
                     return;
@@ -880,7 +878,7 @@ public sealed class RolloutEngine
 
     /// <summary>Hands an account back at once, without counting an attempt; null when the ledger could not record it.</summary>
     private Task<bool?> ReleaseNowAsync(LeasedWork work, string what) =>
-        RecordAsync(ct => _ledger.ReleaseAsync(work.AccountId, work.Owner, TimeSpan.Zero, null, _clock.UtcNow, ct), what);
+        RecordAsync(ct => _ledger.ReleaseAsync(work, TimeSpan.Zero, null, _clock.UtcNow, ct), what);
 
     /// <summary>The backoff of stack operations (updates, refreshes, previews); what is retried is each caller's own.</summary>
     private RetryStrategyOptions WithOperationBackoff(RetryStrategyOptions retry)

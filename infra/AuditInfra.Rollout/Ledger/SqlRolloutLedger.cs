@@ -5,12 +5,14 @@ namespace AuditInfra.Rollout.Ledger;
 
 /// <summary>
 /// The ledger over one table, shared by SQLite and PostgreSQL. Every change is one statement or
-/// one transaction; an operation is owned through a lease (owner + expiry) so that no two workers
+/// one transaction; an operation is owned through a lease (owner, token, expiry) so that no two workers
 /// or hosts ever operate on the same stack at once, and a crashed host's work is resumed once its
 /// lease expires. Times are stored as Unix milliseconds. Lease expiry and retry backoff are measured
 /// by the database's clock (<see cref="NowMs"/>): hosts' clocks differ, and a host whose clock runs
 /// ahead would otherwise take over live leases. Bookkeeping times (updated, attempted, refreshed)
-/// come from the caller.
+/// come from the caller. Each lease has its own token: a holder whose lease lapsed and was taken
+/// again (by another host, or by its own host's next lease) can no longer renew it or record an
+/// outcome, since all of one host's leases share its owner name.
 /// </summary>
 public abstract class SqlRolloutLedger : IRolloutLedger
 {
@@ -37,7 +39,8 @@ public abstract class SqlRolloutLedger : IRolloutLedger
             reason TEXT NOT NULL,
             last_event_at BIGINT NULL,
             refreshed_at BIGINT NULL,
-            refresh INTEGER NOT NULL DEFAULT 0
+            refresh INTEGER NOT NULL DEFAULT 0,
+            lease_token TEXT NULL
         );
         CREATE INDEX IF NOT EXISTS ix_{Table}_work ON {Table} (state, not_before);
         CREATE INDEX IF NOT EXISTS ix_{Table}_lease ON {Table} (state, desired_version, not_before, updated_at, account_id);
@@ -48,6 +51,7 @@ public abstract class SqlRolloutLedger : IRolloutLedger
     [
         ("refreshed_at", "BIGINT NULL"),
         ("refresh", "INTEGER NOT NULL DEFAULT 0"),
+        ("lease_token", "TEXT NULL"),
     ];
 
     /// <summary>The database's current time in Unix milliseconds, as an SQL expression.</summary>
@@ -157,9 +161,10 @@ public abstract class SqlRolloutLedger : IRolloutLedger
         var account = accountId is null ? "" : " AND account_id = @id";
         var pending = $"state = 'pending' AND desired_version = @version AND not_before <= {NowMs} AND (lease_owner IS NULL OR lease_until < {NowMs})";
         var abandoned = $"state = 'in-progress' AND desired_version = @version AND lease_until < {NowMs}";
+        var token = Guid.NewGuid().ToString("N");
         await using var connection = await OpenAsync(cancellationToken);
         await using var command = Command(connection, null, $"""
-            UPDATE {Table} SET state = 'in-progress', lease_owner = @owner, lease_until = {NowMs} + @lease, attempts = attempts + 1, last_attempt_at = {NowMs}, updated_at = {NowMs},
+            UPDATE {Table} SET state = 'in-progress', lease_owner = @owner, lease_token = @token, lease_until = {NowMs} + @lease, attempts = attempts + 1, last_attempt_at = {NowMs}, updated_at = {NowMs},
                 last_error = CASE WHEN state = 'in-progress' THEN 'attempt ' || attempts || ' by ' || lease_owner || ' never finished (the host stopped or lost its lease during the operation)' ELSE last_error END
             WHERE account_id = (
                 SELECT account_id FROM (SELECT account_id FROM {Table} WHERE {abandoned}{account} ORDER BY lease_until LIMIT 1{SkipLocked}) AS a
@@ -168,49 +173,55 @@ public abstract class SqlRolloutLedger : IRolloutLedger
                 LIMIT 1)
               AND (({pending}) OR ({abandoned}))
             RETURNING account_id, desired_version, attempts, refresh, last_error
-            """, [("owner", owner), ("lease", (long)lease.TotalMilliseconds), ("version", version), .. (accountId is null ? Array.Empty<(string, object?)>() : [("id", accountId)])]);
+            """, [("owner", owner), ("token", token), ("lease", (long)lease.TotalMilliseconds), ("version", version), .. (accountId is null ? Array.Empty<(string, object?)>() : [("id", accountId)])]);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         if (!await reader.ReadAsync(cancellationToken))
         {
             return null;
         }
 
-        return new LeasedWork(reader.GetString(0), reader.GetString(1), Convert.ToInt32(reader.GetValue(2)), owner, Convert.ToInt32(reader.GetValue(3)) != 0, reader.IsDBNull(4) ? null : reader.GetString(4));
+        return new LeasedWork(reader.GetString(0), reader.GetString(1), Convert.ToInt32(reader.GetValue(2)), owner, token, Convert.ToInt32(reader.GetValue(3)) != 0, reader.IsDBNull(4) ? null : reader.GetString(4));
     }
 
-    public async Task<bool> RenewAsync(string accountId, string owner, TimeSpan lease, CancellationToken cancellationToken) =>
-        await ExecuteAsync($"UPDATE {Table} SET lease_until = {NowMs} + @lease WHERE account_id = @id AND lease_owner = @owner", cancellationToken,
-            ("lease", (long)lease.TotalMilliseconds), ("id", accountId), ("owner", owner)) == 1;
+    /// <summary>The rows a lease still holds: its owner's and its own token's (each statement below ends with it).</summary>
+    private const string HeldBy = "account_id = @id AND lease_owner = @owner AND lease_token = @token";
 
-    public async Task<bool> RecordAttemptAsync(string accountId, string owner, string error, DateTimeOffset now, CancellationToken cancellationToken) =>
-        await ExecuteAsync($"UPDATE {Table} SET attempts = attempts + 1, last_error = @error, last_attempt_at = @now, updated_at = @now WHERE account_id = @id AND lease_owner = @owner", cancellationToken,
-            ("error", error), ("now", now.ToUnixTimeMilliseconds()), ("id", accountId), ("owner", owner)) == 1;
+    private static (string, object?)[] Held(LeasedWork held, params (string, object?)[] parameters) =>
+        [("id", held.AccountId), ("owner", held.Owner), ("token", held.Token), .. parameters];
+
+    public async Task<bool> RenewAsync(LeasedWork held, TimeSpan lease, CancellationToken cancellationToken) =>
+        await ExecuteAsync($"UPDATE {Table} SET lease_until = {NowMs} + @lease WHERE {HeldBy}", cancellationToken,
+            Held(held, ("lease", (long)lease.TotalMilliseconds))) == 1;
+
+    public async Task<bool> RecordAttemptAsync(LeasedWork held, string error, DateTimeOffset now, CancellationToken cancellationToken) =>
+        await ExecuteAsync($"UPDATE {Table} SET attempts = attempts + 1, last_error = @error, last_attempt_at = @now, updated_at = @now WHERE {HeldBy}", cancellationToken,
+            Held(held, ("error", error), ("now", now.ToUnixTimeMilliseconds()))) == 1;
 
     // The lease holder's outcome: a retired account stays retired (its deployed version is still recorded).
-    public async Task<bool> CompleteAsync(string accountId, string owner, string version, DateTimeOffset now, CancellationToken cancellationToken) =>
+    public async Task<bool> CompleteAsync(LeasedWork held, string version, DateTimeOffset now, CancellationToken cancellationToken) =>
         await ExecuteAsync($"""
             UPDATE {Table} SET deployed_version = @version,
                 state = CASE WHEN state = 'retired' THEN 'retired' WHEN desired_version = @version THEN 'deployed' ELSE 'pending' END,
                 attempts = CASE WHEN state = 'retired' OR desired_version = @version THEN attempts ELSE 0 END,
-                lease_owner = NULL, lease_until = NULL, last_error = NULL, not_before = 0, updated_at = @now, refreshed_at = @now, refresh = 0
-            WHERE account_id = @id AND lease_owner = @owner
-            """, cancellationToken, ("version", version), ("now", now.ToUnixTimeMilliseconds()), ("id", accountId), ("owner", owner)) == 1;
+                lease_owner = NULL, lease_token = NULL, lease_until = NULL, last_error = NULL, not_before = 0, updated_at = @now, refreshed_at = @now, refresh = 0
+            WHERE {HeldBy}
+            """, cancellationToken, Held(held, ("version", version), ("now", now.ToUnixTimeMilliseconds()))) == 1;
 
-    public async Task<bool> FailAsync(string accountId, string owner, string version, string error, DateTimeOffset now, CancellationToken cancellationToken) =>
+    public async Task<bool> FailAsync(LeasedWork held, string version, string error, DateTimeOffset now, CancellationToken cancellationToken) =>
         await ExecuteAsync($"""
             UPDATE {Table} SET state = CASE WHEN state = 'retired' THEN 'retired' WHEN state = 'in-progress' AND desired_version = @version THEN 'failed' ELSE 'pending' END,
                 attempts = CASE WHEN desired_version = @version THEN attempts ELSE 0 END,
-                last_error = @error, lease_owner = NULL, lease_until = NULL, refresh = 0, updated_at = @now
-            WHERE account_id = @id AND lease_owner = @owner
-            """, cancellationToken, ("version", version), ("error", error), ("now", now.ToUnixTimeMilliseconds()), ("id", accountId), ("owner", owner)) == 1;
+                last_error = @error, lease_owner = NULL, lease_token = NULL, lease_until = NULL, refresh = 0, updated_at = @now
+            WHERE {HeldBy}
+            """, cancellationToken, Held(held, ("version", version), ("error", error), ("now", now.ToUnixTimeMilliseconds()))) == 1;
 
-    public async Task<bool> ReleaseAsync(string accountId, string owner, TimeSpan retryAfter, string? note, DateTimeOffset now, CancellationToken cancellationToken) =>
+    public async Task<bool> ReleaseAsync(LeasedWork held, TimeSpan retryAfter, string? note, DateTimeOffset now, CancellationToken cancellationToken) =>
         await ExecuteAsync($"""
-            UPDATE {Table} SET state = CASE WHEN state = 'retired' THEN 'retired' ELSE 'pending' END, lease_owner = NULL, lease_until = NULL,
+            UPDATE {Table} SET state = CASE WHEN state = 'retired' THEN 'retired' ELSE 'pending' END, lease_owner = NULL, lease_token = NULL, lease_until = NULL,
                 attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END,
                 not_before = {NowMs} + @after, last_error = COALESCE(@note, last_error), updated_at = @now
-            WHERE account_id = @id AND lease_owner = @owner
-            """, cancellationToken, ("after", (long)retryAfter.TotalMilliseconds), ("note", note), ("now", now.ToUnixTimeMilliseconds()), ("id", accountId), ("owner", owner)) == 1;
+            WHERE {HeldBy}
+            """, cancellationToken, Held(held, ("after", (long)retryAfter.TotalMilliseconds), ("note", note), ("now", now.ToUnixTimeMilliseconds()))) == 1;
 
     public async Task<RetireResult> RetireAsync(string accountId, string reason, DateTimeOffset? eventTime, DateTimeOffset now, CancellationToken cancellationToken)
     {

@@ -134,6 +134,40 @@ public sealed class VerifyStateTests(S3Server server) : IClassFixture<S3Server>
     }
 
     [Fact]
+    public async Task A_throttled_state_read_and_a_lost_answer_to_the_state_write_are_retried_and_the_run_advances_the_state()
+    {
+        var dir = Path.Combine(CliRunner.TempDir(), "corpus");
+        var run = "state-" + Guid.NewGuid().ToString("N")[..8];
+        var sample = await CliRunner.RunAsync("sample", "--out", dir, "--key-prefix", $"{run}/cloudtrail", "--hours", "8", "--events-per-log", "2", "--upload", $"s3://{Bucket}", "--endpoint-url", server.Endpoint);
+        Assert.True(sample.ExitCode == 0, sample.Err);
+        var keys = Path.Combine(dir, "public-keys.json");
+        var statePath = $"/{Bucket}/{run}-state/verify.json";
+        var (gets, puts) = (0, 0);
+        // The first GET of the state is throttled; the first PUT is applied by s3rver but its answer never arrives,
+        // so its retry meets 412 against this run's own write.
+        using var proxy = new S3FaultProxy(server.Endpoint, (method, path) => path != statePath ? ProxyFault.None : method switch
+        {
+            "GET" when Interlocked.Increment(ref gets) == 1 => ProxyFault.SlowDown,
+            "PUT" when Interlocked.Increment(ref puts) == 1 => ProxyFault.LoseAnswer,
+            _ => ProxyFault.None,
+        });
+        string[] verify = ["verify", "--source", $"s3://{Bucket}/{run}", "--endpoint-url", proxy.Endpoint, "--public-keys", keys, "--state", $"s3:/{statePath}", "--json"];
+
+        var first = await CliRunner.RunAsync(verify);
+
+        Assert.True(first.ExitCode == 0, first.Err);
+        Assert.Equal(
+            ["GET SlowDown", "GET None", "PUT LoseAnswer", "PUT None", "GET None"],
+            proxy.Requests.Where(r => r.Contains(statePath, StringComparison.Ordinal)).Select(r => r.Replace($" {statePath}", "", StringComparison.Ordinal)));
+        using var client = server.Client();
+        using var response = await client.GetObjectAsync(Bucket, $"{run}-state/verify.json");
+        Assert.Equal(6, VerifyState.Parse(await new StreamReader(response.ResponseStream).ReadToEndAsync()).Chains.Count);
+        var second = await CliRunner.RunAsync(verify);
+        Assert.True(second.ExitCode == 0, second.Err);
+        Assert.Equal(0, DigestsVerified(second.Out));
+    }
+
+    [Fact]
     public async Task S3_state_writes_are_conditional_so_two_writers_never_both_win()
     {
         using var client = server.Client();

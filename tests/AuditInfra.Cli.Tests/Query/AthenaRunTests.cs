@@ -131,7 +131,7 @@ public class AthenaRunTests
                 "substr(eventtime, 1, 10) <= '2026-11-20'",
                 "region IN ('us-east-1')",
                 "eventsource IN ('iam.amazonaws.com', 's3.amazonaws.com')",
-                "contains('10.0.0.0/8', TRY_CAST(sourceipaddress AS IPADDRESS))",
+                "contains('10.0.0.0/8', TRY_CAST(regexp_replace(sourceipaddress, '\\A([^%]*:[^%]*)%[\\s\\S]*\\z', '$1') AS IPADDRESS))",
             })
             {
                 Assert.Contains(predicate, sql, StringComparison.Ordinal);
@@ -215,7 +215,7 @@ public class AthenaRunTests
             Assert.Contains($"-- by {dimension}\nSELECT {dimension} AS value, count(*) AS events", result.Out, StringComparison.Ordinal);
         }
 
-        Assert.Equal(4, result.Out.Split("contains('10.0.0.0/8', TRY_CAST(sourceipaddress AS IPADDRESS))").Length - 1);
+        Assert.Equal(4, result.Out.Split("contains('10.0.0.0/8', TRY_CAST(regexp_replace(sourceipaddress, '\\A([^%]*:[^%]*)%[\\s\\S]*\\z', '$1') AS IPADDRESS))").Length - 1);
         Assert.DoesNotContain("LIMIT", result.Out, StringComparison.Ordinal);
     }
 

@@ -47,6 +47,7 @@ public sealed class BucketQueryTests(S3Server server) : IClassFixture<S3Server>
         new[] { "--start", "2026-11-20", "--end", "2026-11-21", "--limit", "2", "--format", "csv" },
         new[] { "--date", "2026-11-20", "--sql", "SELECT event_name, json_extract_string(raw, '$.requestParameters.nested.deep[1]') AS deep FROM cloudtrail ORDER BY event_time", "--format", "json" },
         new[] { "--date", "2026-11-20", "--sql", "SELECT * FROM cloudtrail ORDER BY event_time", "--format", "csv" },
+        new[] { "--date", "2026-11-20", "--errors-only", "--sql", "SELECT event_name, count(*) AS n FROM cloudtrail GROUP BY 1 ORDER BY 1", "--format", "csv" },
         new[] { "--start", "2026-01-01", "--end", "2026-12-31", "--format", "csv" },
     };
 

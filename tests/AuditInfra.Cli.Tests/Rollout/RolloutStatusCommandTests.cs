@@ -14,17 +14,18 @@ public class RolloutStatusCommandTests
         var path = Path.Combine(Path.GetTempPath(), "auditinfra-cli-" + Guid.NewGuid().ToString("N")[..8], "ledger.db");
         var ledger = await SqliteRolloutLedger.OpenAsync(path);
         var none = CancellationToken.None;
+        var leases = new Dictionary<string, AuditInfra.Core.Rollout.LeasedWork>();
         foreach (var id in new[] { "333333333333", "444444444444", "555555555555", "666666666666" })
         {
             await ledger.EnqueueAsync(id, "1.0.0+aaa", "reconciliation", true, null, T, none);
-            await ledger.TryLeaseAsync("host", "1.0.0+aaa", TimeSpan.FromMinutes(5), id, none);
+            leases[id] = (await ledger.TryLeaseAsync("host", "1.0.0+aaa", TimeSpan.FromMinutes(5), id, none))!;
         }
 
-        await ledger.CompleteAsync("333333333333", "host", "1.0.0+aaa", T, none);
-        await ledger.FailAsync("444444444444", "host", "1.0.0+aaa", "Permanent: AccessDenied: cannot assume role", T, none);
-        await ledger.CompleteAsync("555555555555", "host", "1.0.0+aaa", T, none);
+        await ledger.CompleteAsync(leases["333333333333"], "1.0.0+aaa", T, none);
+        await ledger.FailAsync(leases["444444444444"], "1.0.0+aaa", "Permanent: AccessDenied: cannot assume role", T, none);
+        await ledger.CompleteAsync(leases["555555555555"], "1.0.0+aaa", T, none);
         await ledger.EnqueueAsync("555555555555", "1.1.0+bbb", "reconciliation", true, null, T, none);
-        await ledger.CompleteAsync("666666666666", "host", "1.0.0+aaa", T, none);
+        await ledger.CompleteAsync(leases["666666666666"], "1.0.0+aaa", T, none);
         await ledger.RetireAsync("666666666666", "account is PendingClosure in the organization", null, T, none);
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         return path;
@@ -54,11 +55,11 @@ public class RolloutStatusCommandTests
         const string newer = "1.5.0+9e8d7c6b5a4f3e2d1c0b";
         var none = CancellationToken.None;
         await ledger.EnqueueAsync("444444444444", version, "reconciliation", true, null, T, none);
-        await ledger.TryLeaseAsync("host", version, TimeSpan.FromMinutes(5), "444444444444", none);
-        await ledger.CompleteAsync("444444444444", "host", version, T, none);
+        var deployed = await ledger.TryLeaseAsync("host", version, TimeSpan.FromMinutes(5), "444444444444", none);
+        await ledger.CompleteAsync(deployed!, version, T, none);
         await ledger.EnqueueAsync("444444444444", newer, "reconciliation", true, null, T, none);
-        await ledger.TryLeaseAsync("host", newer, TimeSpan.FromMinutes(5), "444444444444", none);
-        await ledger.FailAsync("444444444444", "host", newer, "Permanent: AccessDenied: User arn:aws:sts::444444444444:assumed-role/deployer/ci is not authorized to perform sts:AssumeRole on resource arn:aws:iam::444444444444:role/OrganizationAccountAccessRole", T, none);
+        var failed = await ledger.TryLeaseAsync("host", newer, TimeSpan.FromMinutes(5), "444444444444", none);
+        await ledger.FailAsync(failed!, newer, "Permanent: AccessDenied: User arn:aws:sts::444444444444:assumed-role/deployer/ci is not authorized to perform sts:AssumeRole on resource arn:aws:iam::444444444444:role/OrganizationAccountAccessRole", T, none);
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
 
         var (_, output) = await TerminalOutput.RunAsync(80, "rollout", "status", "--ledger", path);

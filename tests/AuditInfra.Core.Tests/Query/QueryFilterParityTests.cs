@@ -19,7 +19,7 @@ public class QueryFilterParityTests
         { "EventNames", "event_name IN ('ConsoleLogin')", "eventname IN ('ConsoleLogin')" },
         { "EventSources", "event_source IN ('iam.amazonaws.com')", "eventsource IN ('iam.amazonaws.com')" },
         { "ErrorsOnly", "error_code IS NOT NULL", "errorcode IS NOT NULL" },
-        { "SourceNetwork", "BETWEEN 167772160 AND 184549375", "contains('10.0.0.0/8', TRY_CAST(sourceipaddress AS IPADDRESS))" },
+        { "SourceNetwork", "BETWEEN '40a000000' AND '40affffff'", "contains('10.0.0.0/8', TRY_CAST(regexp_replace(sourceipaddress, '\\A([^%]*:[^%]*)%[\\s\\S]*\\z', '$1') AS IPADDRESS))" },
         { "Limit", "LIMIT 7", "LIMIT 7" },
     };
 
@@ -43,13 +43,19 @@ public class QueryFilterParityTests
         var question = With(option);
         Assert.Contains(local, TimelineSql.Timeline(question));
         Assert.Contains(athena, AthenaSql.Timeline(question, "db", "cloudtrail"));
+        var sqlViews = string.Join("\n", TimelineSql.FilterViews(question, sourced: false).Concat(TimelineSql.FilterViews(question, sourced: true)));
         if (option is "Limit")
         {
-            // A summary counts every matching row: the limit is the timeline's only.
+            // A summary counts every matching row: the limit is the timeline's only. With --sql it caps the answer's rows
+            // (QueryCommand), never the rows the user's SQL reads.
             Assert.DoesNotContain("LIMIT", TimelineSql.Summary(question, "source_ip"));
             Assert.DoesNotContain("LIMIT", AthenaSql.Summary(question, "source_ip", "db", "cloudtrail"));
+            Assert.DoesNotContain("LIMIT", sqlViews);
             return;
         }
+
+        // The views a user's --sql reads hold only the rows the option selects.
+        Assert.Contains(local, sqlViews);
 
         Assert.Contains(local, TimelineSql.Summary(question, "source_ip"));
         Assert.Contains(athena, AthenaSql.Summary(question, "source_ip", "db", "cloudtrail"));
@@ -80,7 +86,36 @@ public class QueryFilterParityTests
         var athena = AthenaSql.Timeline(all, "db", "cloudtrail");
         Assert.All(predicates, p => Assert.Contains(p.Local, local));
         Assert.All(predicates, p => Assert.Contains(p.Athena, athena));
-        Assert.Contains("BETWEEN '20010db8000000000000000000000000' AND '20010db8ffffffffffffffffffffffff'", local);
-        Assert.Contains("contains('2001:db8::/32', TRY_CAST(sourceipaddress AS IPADDRESS))", athena);
+        Assert.Contains("BETWEEN '620010db8000000000000000000000000' AND '620010db8ffffffffffffffffffffffff'", local);
+        Assert.Contains("contains('2001:db8::/32', TRY_CAST(regexp_replace(sourceipaddress, '\\A([^%]*:[^%]*)%[\\s\\S]*\\z', '$1') AS IPADDRESS))", athena);
+        foreach (var sourced in new[] { false, true })
+        {
+            var views = TimelineSql.FilterViews(all, sourced);
+            Assert.All(predicates, p => Assert.Contains(p.Local, views[^1]));
+        }
+    }
+
+    [Fact]
+    public void The_views_of_user_sql_keep_their_names_over_the_rows_as_read()
+    {
+        var question = Bare with { EventNames = ["ConsoleLogin"] };
+        Assert.Equal(
+            ["ALTER VIEW cloudtrail RENAME TO cloudtrail_unfiltered", $"CREATE VIEW cloudtrail AS SELECT * FROM cloudtrail_unfiltered WHERE {string.Join(" AND ", QueryFilters.For(question).Select(p => p.Local))}"],
+            TimelineSql.FilterViews(question, sourced: false));
+        Assert.Equal(
+            ["ALTER VIEW cloudtrail_sources RENAME TO cloudtrail_sources_unfiltered", $"CREATE VIEW cloudtrail_sources AS SELECT * FROM cloudtrail_sources_unfiltered WHERE {string.Join(" AND ", QueryFilters.For(question).Select(p => p.Local))}"],
+            TimelineSql.FilterViews(question, sourced: true));
+    }
+
+    [Theory]
+    [InlineData("::ffff:10.0.0.0/104", "10.0.0.0/8")]
+    [InlineData("::ffff:198.51.100.9/128", "198.51.100.9/32")]
+    [InlineData("::ffff:0:0/96", "0.0.0.0/0")]
+    public void A_mapped_block_is_its_IPv4_block_in_both_engines(string mapped, string ipv4)
+    {
+        var fromMapped = QueryFilters.For(Bare with { SourceNetwork = IPNetwork.Parse(mapped) }).Single(p => p.Option == "--ip");
+        var fromIpv4 = QueryFilters.For(Bare with { SourceNetwork = IPNetwork.Parse(ipv4) }).Single(p => p.Option == "--ip");
+        Assert.Equal(fromIpv4, fromMapped);
+        Assert.Contains($"contains('{ipv4}', ", fromMapped.Athena);
     }
 }

@@ -43,4 +43,30 @@ public class QuerySqlTests
         Assert.Equal("'it''s'", TimelineSql.Literal("it's"));
         Assert.Contains("ILIKE '%O''Brien%'", TimelineSql.Timeline(Question));
     }
+
+    [Theory]
+    [InlineData("203.0.113.5", "203.0.113.5/32")]
+    [InlineData("10.0.0.0/8", "10.0.0.0/8")]
+    [InlineData("0.0.0.0/0", "0.0.0.0/0")]
+    [InlineData("2001:DB8::1", "2001:db8::1/128")]
+    [InlineData("2001:db8::/32", "2001:db8::/32")]
+    [InlineData("::ffff:203.0.113.0/120", "::ffff:203.0.113.0/120")]
+    public void An_ip_is_an_address_or_a_block(string text, string block)
+    {
+        Assert.True(QueryFilters.TryParseNetwork(text, out var network, out var error), error);
+        Assert.Equal(block, network.ToString());
+    }
+
+    [Theory]
+    [InlineData("10.1.2.3/8", "--ip: 10.1.2.3/8 has bits set past its /8 prefix: the block is 10.0.0.0/8")]
+    [InlineData("10.0.0.0/33", "--ip: the prefix /33 is longer than an IPv4 address (32 bits) (found \"10.0.0.0/33\")")]
+    [InlineData("::/129", "--ip: the prefix /129 is longer than an IPv6 address (128 bits) (found \"::/129\")")]
+    [InlineData("300.1.1.1", "--ip: expected an address or CIDR block such as 203.0.113.5, 10.0.0.0/8 or 2001:db8::/32 (found \"300.1.1.1\")")]
+    [InlineData("::ffff:010.1.2.3", "--ip: expected an address or CIDR block such as 203.0.113.5, 10.0.0.0/8 or 2001:db8::/32 (found \"::ffff:010.1.2.3\")")]
+    [InlineData("10.0.0.0/8\n", "--ip: expected an address or CIDR block such as 203.0.113.5, 10.0.0.0/8 or 2001:db8::/32 (found \"10.0.0.0/8\\n\")")]
+    public void A_malformed_ip_says_what_is_wrong(string text, string message)
+    {
+        Assert.False(QueryFilters.TryParseNetwork(text, out _, out var error));
+        Assert.Equal(message, error);
+    }
 }

@@ -24,23 +24,42 @@ public sealed class FaultyLedger(IRolloutLedger inner) : IRolloutLedger
     public Task<IReadOnlySet<string>> EnqueueNewAsync(IReadOnlyList<string> accountIds, string version, string reason, DateTimeOffset now, CancellationToken cancellationToken) =>
         Call(nameof(EnqueueNewAsync), () => Inner.EnqueueNewAsync(accountIds, version, reason, now, cancellationToken));
 
+    /// <summary>Told of every lease granted, as soon as the ledger returns it.</summary>
+    public Action<LeasedWork> Leased { get; set; } = _ => { };
+
     public Task<LeasedWork?> TryLeaseAsync(string owner, string version, TimeSpan lease, string? accountId, CancellationToken cancellationToken) =>
-        Call(nameof(TryLeaseAsync), () => Inner.TryLeaseAsync(owner, version, lease, accountId, cancellationToken));
+        Call(nameof(TryLeaseAsync), async () =>
+        {
+            var work = await Inner.TryLeaseAsync(owner, version, lease, accountId, cancellationToken);
+            if (work is not null)
+            {
+                Leased(work);
+            }
 
-    public Task<bool> RenewAsync(string accountId, string owner, TimeSpan lease, CancellationToken cancellationToken) =>
-        Call(nameof(RenewAsync), () => Inner.RenewAsync(accountId, owner, lease, cancellationToken));
+            return work;
+        });
 
-    public Task<bool> RecordAttemptAsync(string accountId, string owner, string error, DateTimeOffset now, CancellationToken cancellationToken) =>
-        Call(nameof(RecordAttemptAsync), () => Inner.RecordAttemptAsync(accountId, owner, error, now, cancellationToken));
+    /// <summary>Awaited before a renewal reaches the ledger, given the lease: a renewal that stalls, as on a starved host.</summary>
+    public Func<LeasedWork, Task> BeforeRenewal { get; set; } = _ => Task.CompletedTask;
 
-    public Task<bool> CompleteAsync(string accountId, string owner, string version, DateTimeOffset now, CancellationToken cancellationToken) =>
-        Call(nameof(CompleteAsync), () => Inner.CompleteAsync(accountId, owner, version, now, cancellationToken));
+    public Task<bool> RenewAsync(LeasedWork held, TimeSpan lease, CancellationToken cancellationToken) =>
+        Call(nameof(RenewAsync), async () =>
+        {
+            await BeforeRenewal(held);
+            return await Inner.RenewAsync(held, lease, cancellationToken);
+        });
 
-    public Task<bool> FailAsync(string accountId, string owner, string version, string error, DateTimeOffset now, CancellationToken cancellationToken) =>
-        Call(nameof(FailAsync), () => Inner.FailAsync(accountId, owner, version, error, now, cancellationToken));
+    public Task<bool> RecordAttemptAsync(LeasedWork held, string error, DateTimeOffset now, CancellationToken cancellationToken) =>
+        Call(nameof(RecordAttemptAsync), () => Inner.RecordAttemptAsync(held, error, now, cancellationToken));
 
-    public Task<bool> ReleaseAsync(string accountId, string owner, TimeSpan retryAfter, string? note, DateTimeOffset now, CancellationToken cancellationToken) =>
-        Call(nameof(ReleaseAsync), () => Inner.ReleaseAsync(accountId, owner, retryAfter, note, now, cancellationToken));
+    public Task<bool> CompleteAsync(LeasedWork held, string version, DateTimeOffset now, CancellationToken cancellationToken) =>
+        Call(nameof(CompleteAsync), () => Inner.CompleteAsync(held, version, now, cancellationToken));
+
+    public Task<bool> FailAsync(LeasedWork held, string version, string error, DateTimeOffset now, CancellationToken cancellationToken) =>
+        Call(nameof(FailAsync), () => Inner.FailAsync(held, version, error, now, cancellationToken));
+
+    public Task<bool> ReleaseAsync(LeasedWork held, TimeSpan retryAfter, string? note, DateTimeOffset now, CancellationToken cancellationToken) =>
+        Call(nameof(ReleaseAsync), () => Inner.ReleaseAsync(held, retryAfter, note, now, cancellationToken));
 
     public Task<RetireResult> RetireAsync(string accountId, string reason, DateTimeOffset? eventTime, DateTimeOffset now, CancellationToken cancellationToken) =>
         Call(nameof(RetireAsync), () => Inner.RetireAsync(accountId, reason, eventTime, now, cancellationToken));

@@ -41,6 +41,21 @@ public sealed class TempLedger : IAsyncDisposable
 
     public async Task<SqliteRolloutLedger> ReopenAsync() => await SqliteRolloutLedger.OpenAsync(Path);
 
+    /// <summary>
+    /// Moves the owner's lease expiries back by <paramref name="by"/> in the file, as if that much
+    /// time had passed on the database's clock: leases lapse without the test waiting them out.
+    /// </summary>
+    public async Task AgeLeasesAsync(string owner, TimeSpan by)
+    {
+        await using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path}");
+        await connection.OpenAsync();
+        await using var age = connection.CreateCommand();
+        age.CommandText = "UPDATE rollout_accounts SET lease_until = lease_until - $by WHERE lease_owner = $owner";
+        age.Parameters.AddWithValue("$by", (long)by.TotalMilliseconds);
+        age.Parameters.AddWithValue("$owner", owner);
+        await age.ExecuteNonQueryAsync();
+    }
+
     public ValueTask DisposeAsync()
     {
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
