@@ -47,6 +47,12 @@ public sealed class BucketCorpus(IObjectStore store, int parallelism = VerifyOpt
     /// <summary>How many listings are asked at once (S3 answers each in tens of milliseconds; a range asks hundreds).</summary>
     private const int ListingsInFlight = 32;
 
+    /// <summary>
+    /// How many day folders are listed at once: a day's folders in every known region (about 40) fit in one round, as
+    /// many as the store's connections.
+    /// </summary>
+    private const int DayListingsInFlight = VerifyOptions.DefaultRemoteParallelism;
+
     /// <summary>Told each time DuckDB has read a batch of a day's objects (its index in the day), so a test can see the overlap.</summary>
     internal Action<int>? BatchStaged { get; init; }
 
@@ -62,48 +68,84 @@ public sealed class BucketCorpus(IObjectStore store, int parallelism = VerifyOpt
     /// <summary>The objects of the question: its account (with or without the organization level), regions and days.</summary>
     public async Task<BucketSelection> ListAsync(TimelineQuery question, CancellationToken cancellationToken)
     {
-        var trails = await TrailFoldersAsync(question.Account, question.Regions, cancellationToken);
-        var probes = new List<(DateOnly Day, string Folder)>();
-        if (question.To.DayNumber - question.From.DayNumber < ProbedDays)
+        var days = question.To.DayNumber - question.From.DayNumber < ProbedDays ? DaysOf(question.From, question.To) : null;
+        List<(DateOnly Day, string Trail, ObjectEntry Entry)> found;
+        if (days is [var day] && question.Regions.Count == 0)
         {
-            for (var day = question.From; day <= question.To; day = day.AddDays(1))
-            {
-                probes.AddRange(trails.Select(t => (day, DayFolder(t, day))));
-                if (day == DateOnly.MaxValue)
-                {
-                    break;
-                }
-            }
+            // One day, every region: the account's region folders are listed together with that day's folder in every
+            // known region, so the day needs no round of listings of its own once the regions are known. Only what lies
+            // in a region folder that the listing of regions names is kept, as if listed after it; a region folder that
+            // is not a known region is listed after.
+            var accountFolders = await AccountFoldersAsync(question.Account, cancellationToken);
+            var known = accountFolders.SelectMany(a => Core.Configuration.Regions.All.Select(r => $"{a}CloudTrail/{r}/")).ToList();
+            var discovering = RegionFoldersAsync(accountFolders, cancellationToken);
+            var probing = ListDayFoldersAsync(known.Select(t => (day, t)), cancellationToken);
+            await Task.WhenAll(discovering, probing);
+            var trails = (await discovering).ToHashSet(StringComparer.Ordinal);
+            found = [.. (await probing).Where(f => trails.Contains(f.Trail))];
+            found.AddRange(await ListDayFoldersAsync(trails.Except(known).Select(t => (day, t)), cancellationToken));
         }
         else
         {
-            var present = new ConcurrentBag<(DateOnly, string)>();
-            await Parallel.ForEachAsync(trails, Listing(cancellationToken), async (trail, ct) =>
+            var trails = await TrailFoldersAsync(question.Account, question.Regions, cancellationToken);
+            var probes = new List<(DateOnly Day, string Trail)>();
+            if (days is not null)
             {
-                foreach (var day in await DaysPresentAsync(trail, question.From, question.To, ct))
+                probes.AddRange(days.SelectMany(d => trails.Select(t => (d, t))));
+            }
+            else
+            {
+                var present = new ConcurrentBag<(DateOnly, string)>();
+                await Parallel.ForEachAsync(trails, Listing(cancellationToken), async (trail, ct) =>
                 {
-                    present.Add((day, DayFolder(trail, day)));
-                }
-            });
-            probes.AddRange(present);
+                    foreach (var d in await DaysPresentAsync(trail, question.From, question.To, ct))
+                    {
+                        present.Add((d, trail));
+                    }
+                });
+                probes.AddRange(present);
+            }
+
+            found = await ListDayFoldersAsync(probes, cancellationToken);
         }
 
-        var found = new ConcurrentBag<(DateOnly Day, ObjectEntry Entry)>();
-        await Parallel.ForEachAsync(probes, Listing(cancellationToken), async (probe, ct) =>
+        return new BucketSelection([.. found.GroupBy(f => f.Day).OrderBy(g => g.Key).Select(g => new BucketDay(g.Key, [.. g.Select(f => f.Entry).OrderBy(e => e.Key, StringComparer.Ordinal)]))]);
+    }
+
+    /// <summary>The days from <paramref name="from"/> to <paramref name="to"/>, in order.</summary>
+    private static List<DateOnly> DaysOf(DateOnly from, DateOnly to)
+    {
+        var days = new List<DateOnly>();
+        for (var day = from; day <= to; day = day.AddDays(1))
         {
-            var folderKey = store.Prefix + probe.Folder;
-            await foreach (var entry in store.ListAsync(probe.Folder, ct))
+            days.Add(day);
+            if (day == DateOnly.MaxValue)
             {
-                // Only the day folder's own log files, as a local copy's day folder is read.
+                break;
+            }
+        }
+
+        return days;
+    }
+
+    /// <summary>The log files directly in each trail's folder of each day (<c>TRAIL/YYYY/MM/DD/</c>), as a local copy's day folder is read.</summary>
+    private async Task<List<(DateOnly Day, string Trail, ObjectEntry Entry)>> ListDayFoldersAsync(IEnumerable<(DateOnly Day, string Trail)> probes, CancellationToken cancellationToken)
+    {
+        var found = new ConcurrentBag<(DateOnly, string, ObjectEntry)>();
+        await Parallel.ForEachAsync(probes, new ParallelOptions { MaxDegreeOfParallelism = DayListingsInFlight, CancellationToken = cancellationToken }, async (probe, ct) =>
+        {
+            var folder = DayFolder(probe.Trail, probe.Day);
+            var folderKey = store.Prefix + folder;
+            await foreach (var entry in store.ListAsync(folder, ct))
+            {
                 var name = entry.Key[folderKey.Length..];
                 if (!name.Contains('/') && name.EndsWith(LogSuffix, StringComparison.Ordinal))
                 {
-                    found.Add((probe.Day, entry));
+                    found.Add((probe.Day, probe.Trail, entry));
                 }
             }
         });
-
-        return new BucketSelection([.. found.GroupBy(f => f.Day).OrderBy(g => g.Key).Select(g => new BucketDay(g.Key, [.. g.Select(f => f.Entry).OrderBy(e => e.Key, StringComparer.Ordinal)]))]);
+        return [.. found];
     }
 
     /// <summary>
@@ -506,16 +548,28 @@ public sealed class BucketCorpus(IObjectStore store, int parallelism = VerifyOpt
     /// </summary>
     private async Task<List<string>> TrailFoldersAsync(string account, IReadOnlyCollection<string> regions, CancellationToken cancellationToken)
     {
+        var accountFolders = await AccountFoldersAsync(account, cancellationToken);
+        return regions.Count > 0
+            ? [.. accountFolders.SelectMany(a => regions.Select(r => $"{a}CloudTrail/{r}/"))]
+            : await RegionFoldersAsync(accountFolders, cancellationToken);
+    }
+
+    /// <summary>The account's folders (<c>…/ACCOUNT/</c>, relative to the store's prefix) with and without the organization level.</summary>
+    private async Task<List<string>> AccountFoldersAsync(string account, CancellationToken cancellationToken)
+    {
         var root = LogsRoot;
-        var accountFolders = new List<string> { $"{root}{account}/" };
         // The folder's children, filtered here: a listing of the partial name `AWSLogs/o-` is no cheaper on S3, and
         // S3-compatible stores may answer it by walking everything below AWSLogs/.
-        accountFolders.AddRange((await FoldersAsync(root, cancellationToken)).Where(f => NameOf(f).StartsWith("o-", StringComparison.Ordinal)).Select(org => $"{org}{account}/"));
-        if (regions.Count > 0)
-        {
-            return [.. accountFolders.SelectMany(a => regions.Select(r => $"{a}CloudTrail/{r}/"))];
-        }
+        var children = await FoldersAsync(root, cancellationToken);
+        // The account's own folder only where the listing names it: an absent folder holds nothing to list.
+        var accountFolders = children.Where(f => f == $"{root}{account}/").ToList();
+        accountFolders.AddRange(children.Where(f => NameOf(f).StartsWith("o-", StringComparison.Ordinal)).Select(org => $"{org}{account}/"));
+        return accountFolders;
+    }
 
+    /// <summary>The region folders present under the accounts' folders (<c>…/ACCOUNT/CloudTrail/REGION/</c>), in order.</summary>
+    private async Task<List<string>> RegionFoldersAsync(IReadOnlyList<string> accountFolders, CancellationToken cancellationToken)
+    {
         var trails = new ConcurrentBag<string>();
         await Parallel.ForEachAsync(accountFolders, Listing(cancellationToken), async (accountFolder, ct) =>
         {

@@ -179,6 +179,41 @@ public sealed class BucketPipelineTests
         return buffer.ToArray();
     }
 
+    [Fact]
+    public async Task A_one_day_question_lists_every_known_regions_day_folder_while_the_regions_are_listed_and_keeps_only_listed_regions()
+    {
+        var (_, objects) = Day_(2);
+        var other = objects.ToDictionary(o => o.Key.Replace("/us-east-1/", "/eu-west-1/", StringComparison.Ordinal).Replace("_us-east-1_", "_eu-west-1_", StringComparison.Ordinal), o => o.Value);
+        var lab = objects.ToDictionary(o => o.Key.Replace("/us-east-1/", "/zz-lab-1/", StringComparison.Ordinal), o => o.Value);
+        var all = objects.Concat(other).Concat(lab).ToDictionary(o => o.Key, o => o.Value, StringComparer.Ordinal);
+        var dayListed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        // The regions' listing answers only once a day folder is being listed: listing the days after the regions never gets there.
+        var store = new InMemoryBucket("pipeline", all)
+        {
+            ListingGate = listing =>
+            {
+                if (listing.StartsWith("objects ", StringComparison.Ordinal))
+                {
+                    dayListed.TrySetResult();
+                    return Task.CompletedTask;
+                }
+
+                return listing.EndsWith("/CloudTrail/", StringComparison.Ordinal) ? dayListed.Task.WaitAsync(TimeSpan.FromSeconds(30)) : Task.CompletedTask;
+            },
+        };
+        var bucket = new BucketCorpus(store);
+
+        var listed = await bucket.ListAsync(Question, CancellationToken.None);
+
+        Assert.Equal(all.Keys.Order(StringComparer.Ordinal), listed.Objects.Select(o => o.Key));
+        var dayListings = store.Listed.Where(l => l.StartsWith("objects ", StringComparison.Ordinal)).ToList();
+        Assert.Equal(Core.Configuration.Regions.All.Count + 1, dayListings.Count);
+        Assert.Equal($"objects AWSLogs/{Account}/CloudTrail/zz-lab-1/2026/11/20/", dayListings[^1]);
+        // The same question over two days lists the regions first, then only their day folders.
+        var twoDays = await new BucketCorpus(new InMemoryBucket("pipeline", all)).ListAsync(Question with { To = Day.AddDays(1) }, CancellationToken.None);
+        Assert.Equal(listed.Objects.Select(o => o.Key), twoDays.Objects.Select(o => o.Key));
+    }
+
     private static bool DeleteAndTrue(string folder)
     {
         Directory.Delete(folder);

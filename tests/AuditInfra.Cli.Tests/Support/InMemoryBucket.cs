@@ -17,8 +17,16 @@ internal sealed class InMemoryBucket(string name, IReadOnlyDictionary<string, by
 
     public bool IsLocal => false;
 
+    /// <summary>Every listing asked, in order: <c>objects PREFIX</c> or <c>folders PREFIX</c>.</summary>
+    public System.Collections.Concurrent.ConcurrentQueue<string> Listed { get; } = new();
+
+    /// <summary>Each listing starts once this lets it (given what <see cref="Listed"/> records for it).</summary>
+    public Func<string, Task>? ListingGate { get; init; }
+
     public async IAsyncEnumerable<ObjectEntry> ListAsync(string subPrefix, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
+        Listed.Enqueue("objects " + subPrefix);
+        await (ListingGate?.Invoke("objects " + subPrefix) ?? Task.CompletedTask);
         await Task.Yield();
         foreach (var (key, content) in objects.Where(o => o.Key.StartsWith(subPrefix, StringComparison.Ordinal)))
         {
@@ -28,6 +36,8 @@ internal sealed class InMemoryBucket(string name, IReadOnlyDictionary<string, by
 
     public async IAsyncEnumerable<string> ListFoldersAsync(string subPrefix, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
+        Listed.Enqueue("folders " + subPrefix);
+        await (ListingGate?.Invoke("folders " + subPrefix) ?? Task.CompletedTask);
         await Task.Yield();
         foreach (var folder in objects.Keys.Where(k => k.StartsWith(subPrefix, StringComparison.Ordinal)).Select(k => k[subPrefix.Length..]).Where(r => r.Contains('/')).Select(r => subPrefix + r[..(r.IndexOf('/') + 1)]).Distinct())
         {
