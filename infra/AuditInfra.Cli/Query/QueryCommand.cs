@@ -121,6 +121,13 @@ public static class QueryCommand
                 return ExitCodes.UsageOrInput;
             }
 
+            // Options about reading log files: Athena reads the audit stack's table, so each would be silently ignored.
+            if (parse.GetValue(athena) && new Option[] { source, endpointUrl, skipBad, cache, restore, restoreDays, wait, waitTimeout }.FirstOrDefault(o => parse.GetResult(o) is { Implicit: false }) is { } fileOption)
+            {
+                io.Err.WriteLine($"{fileOption.Name} is about reading log files (a bucket or a local copy); it does not apply to --athena, which queries the audit stack's table");
+                return ExitCodes.UsageOrInput;
+            }
+
             if (parse.GetValue(athena))
             {
                 if (parse.GetValue(run))

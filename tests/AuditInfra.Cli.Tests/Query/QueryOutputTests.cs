@@ -29,3 +29,36 @@ public sealed class QueryOutputTests
         Assert.Equal(expected.ToString(), output.ToString().Replace("\r\n", "\n", StringComparison.Ordinal));
     }
 }
+
+/// <summary>`query --athena` asks the audit stack's table: an option about reading log files is refused, never silently dropped.</summary>
+public sealed class AthenaFileOptionTests
+{
+    [Theory]
+    [InlineData("--source", "s3://acme-audit-cloudtrail-222222222222-us-east-1")]
+    [InlineData("--skip-bad", null)]
+    [InlineData("--cache", null)]
+    [InlineData("--endpoint-url", "http://127.0.0.1:4568")]
+    [InlineData("--restore", "bulk")]
+    [InlineData("--wait", null)]
+    public async Task An_option_about_reading_log_files_is_refused_with_athena(string option, string? value)
+    {
+        string[] args = ["query", "--athena", "--account", "333333333333", "--date", "2026-11-20", option, .. value is null ? Array.Empty<string>() : [value]];
+
+        var result = await Support.CliRunner.RunAsync(args);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal("", result.Out);
+        var line = Assert.Single(result.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith($"{option} is about reading log files", line, StringComparison.Ordinal);
+        Assert.Contains("--athena", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Athena_without_file_options_still_prints_its_sql()
+    {
+        var result = await Support.CliRunner.RunAsync("query", "--athena", "--account", "333333333333", "--date", "2026-11-20");
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Contains("FROM", result.Out, StringComparison.Ordinal);
+    }
+}
