@@ -40,8 +40,12 @@ internal static class MemoryScratch
                 return null;
             }
 
-            // A random name in a folder every user can write to: nobody can have made it first.
-            var path = Path.Combine(Root, $"auditinfra-query-{Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16))}");
+            SweepAbandoned();
+
+            // A random name in a folder every user can write to: nobody can have made it first. The process id in it
+            // lets a later run remove the folder of a run that was killed before it could (memory is not freed by a reboot
+            // that never comes).
+            var path = Path.Combine(Root, $"{NamePrefix}{Environment.ProcessId}-{Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16))}");
             Directory.CreateDirectory(path, OwnerOnly);
             var created = new DirectoryInfo(path);
             if (created.LinkTarget is null && created.UnixFileMode == OwnerOnly)
@@ -55,6 +59,55 @@ internal static class MemoryScratch
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             return null;
+        }
+    }
+
+    private const string NamePrefix = "auditinfra-query-";
+
+    /// <summary>
+    /// Removes the folders this tool made for runs that are no longer running (killed before their clean-up): only
+    /// names of exactly this tool's shape (<c>auditinfra-query-PID-</c> and 32 hex digits) whose process is gone. A
+    /// folder of another user cannot be opened, and is left as it is.
+    /// </summary>
+    internal static void SweepAbandoned(string root = Root)
+    {
+        foreach (var folder in Directory.EnumerateDirectories(root, NamePrefix + "*"))
+        {
+            var rest = Path.GetFileName(folder)[NamePrefix.Length..].Split('-');
+            if (rest is not [var pid, var random] || random.Length != 32 || !random.All(char.IsAsciiHexDigitLower)
+                || !int.TryParse(pid, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var id) || IsRunning(id))
+            {
+                continue;
+            }
+
+            try
+            {
+                if (new DirectoryInfo(folder).LinkTarget is null)
+                {
+                    Directory.Delete(folder, recursive: true);
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Another user's, or being removed by another run: not ours to insist on.
+            }
+        }
+    }
+
+    private static bool IsRunning(int processId)
+    {
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(processId);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
         }
     }
 }
