@@ -221,6 +221,9 @@ public static class QueryCommand
                     // restores takes hours, so it is bounded by --wait-timeout and Ctrl+C, and --timeout starts after it.
                     // With --verify the digests of those hours are read too, and lifecycle archives them like the logs.
                     var digests = verification is null ? null : await IntegrityVerifier.DigestObjectsForLogsAsync(store, listed.Objects.Select(o => o.Key), deadline.Token);
+                    // The time limit stops while the archive step runs: once it had fired during a long wait, resetting it did
+                    // not bring it back, and the reading after the wait stopped at once as if it had run too long.
+                    deadline.CancelAfter(Timeout.InfiniteTimeSpan);
                     if (await ArchiveStep.RunAsync(io, store, bucket.Url, [.. listed.Objects], restoreChoice, parse.GetValue(format) == "json", cancellation, digests) is { } archiveExit)
                     {
                         return archiveExit;

@@ -151,6 +151,20 @@ public sealed class ArchiveQueryTests(GlacierServer glacier) : IClassFixture<Gla
     }
 
     [Fact]
+    public async Task A_wait_longer_than_the_timeout_does_not_use_up_the_timeout_of_the_reading_after_it()
+    {
+        var (local, url, _) = await ArchivedCorpusAsync(("us-east-1/2026/11/20", "GLACIER"), ("us-east-1/2026/11/21", "STANDARD"));
+        var expected = await QueryAsync(local, Range);
+        Assert.True(expected.ExitCode == 0, expected.Err);
+
+        // The restore takes 3 s; --timeout 2s bounds the listing and the reading, not the wait (--wait-timeout does).
+        var waited = await QueryAsync(url, [.. Range, "--restore", "standard", "--wait", "--timeout", "2s"]);
+
+        Assert.True(waited.ExitCode == 0, waited.Err);
+        Assert.Equal(expected.Out, waited.Out);
+    }
+
+    [Fact]
     public async Task Intelligent_tiering_archive_tiers_are_not_skipped_they_are_restored_without_days_and_then_answer_as_the_local_copy()
     {
         var (local, url, prefix) = await ArchivedCorpusAsync(("us-east-1/2026/11/20", "INTELLIGENT_TIERING:ARCHIVE_ACCESS"), ("eu-west-1/2026/11/20", "INTELLIGENT_TIERING:DEEP_ARCHIVE_ACCESS"), ("us-east-1/2026/11/21", "INTELLIGENT_TIERING"));
