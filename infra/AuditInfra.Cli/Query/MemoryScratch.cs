@@ -75,7 +75,7 @@ internal static class MemoryScratch
         {
             var rest = Path.GetFileName(folder)[NamePrefix.Length..].Split('-');
             if (rest is not [var pid, var random] || random.Length != 32 || !random.All(char.IsAsciiHexDigitLower)
-                || !int.TryParse(pid, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var id) || IsRunning(id))
+                || !int.TryParse(pid, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var id) || Core.LocalProcesses.IsRunning(id))
             {
                 continue;
             }
@@ -91,23 +91,6 @@ internal static class MemoryScratch
             {
                 // Another user's, or being removed by another run: not ours to insist on.
             }
-        }
-    }
-
-    private static bool IsRunning(int processId)
-    {
-        try
-        {
-            using var process = System.Diagnostics.Process.GetProcessById(processId);
-            return !process.HasExited;
-        }
-        catch (ArgumentException)
-        {
-            return false;
-        }
-        catch (InvalidOperationException)
-        {
-            return false;
         }
     }
 }

@@ -127,7 +127,7 @@ internal sealed class StateFileLock : IDisposable
             return $"--state {statePath}: the lock file {lockPath} (written {who}) is {Span(age)} old, far longer than a state write takes, so the run that wrote it died mid-write; {removal}";
         }
 
-        if (holder is not null && holder.Host == Environment.MachineName && holder.Pid != Environment.ProcessId && !IsRunning(holder.Pid))
+        if (holder is not null && holder.Host == Environment.MachineName && holder.Pid != Environment.ProcessId && !LocalProcesses.IsRunning(holder.Pid))
         {
             return $"--state {statePath}: the lock file {lockPath} was written {who}, a process that is no longer running; {removal}";
         }
@@ -138,19 +138,6 @@ internal sealed class StateFileLock : IDisposable
     private static string Span(TimeSpan span) => span >= TimeSpan.FromMinutes(1)
         ? $"{Math.Floor(span.TotalMinutes).ToString(CultureInfo.InvariantCulture)} min"
         : $"{Math.Floor(span.TotalSeconds).ToString(CultureInfo.InvariantCulture)} s";
-
-    private static bool IsRunning(int pid)
-    {
-        try
-        {
-            using var process = Process.GetProcessById(pid);
-            return !process.HasExited;
-        }
-        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
-        {
-            return false;
-        }
-    }
 
     /// <summary>The holder named in a lock file, read bounded; null when it is not one this tool wrote (or is still being written).</summary>
     private static LockHolder? ReadHolder(string lockPath)

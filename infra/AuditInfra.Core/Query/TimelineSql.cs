@@ -100,12 +100,15 @@ public static class TimelineSql
     /// The rows of <see cref="SourcedView"/> from a relation of <see cref="RecordsWithFileName"/> rows whose files are
     /// under <paramref name="folder"/>: the columns of <c>cloudtrail</c> and <see cref="SourceKeyColumn"/>.
     /// </summary>
-    public static string SourcedRows(string relation, string folder) =>
+    public static string SourcedRows(string relation, string folder) => ColumnsOf(RecordsWithSource(relation, folder));
+
+    /// <summary>The columns of <c>cloudtrail</c> and <see cref="SourceKeyColumn"/> (and <paramref name="more"/>) of records <c>r</c>.</summary>
+    private static string ColumnsOf(string records, string? more = null) =>
         $"""
             SELECT
               {ViewColumns()},
-              {SourceKeyColumn}
-            FROM ({RecordsWithSource(relation, folder)})
+              {SourceKeyColumn}{(more is null ? "" : ",\n  " + more)}
+            FROM ({records})
             """;
 
     /// <summary>
@@ -122,16 +125,9 @@ public static class TimelineSql
     /// <see cref="MissingRecordsColumn"/>.
     /// </summary>
     public static string StagedRows(IEnumerable<string> files, string folder, long maximumObjectBytes = DefaultObjectBytes) =>
-        $"""
-            SELECT
-              {ViewColumns()},
-              {SourceKeyColumn},
-              {MissingRecordsColumn}
-            FROM (
-              SELECT unnest(coalesce(Records, [NULL::JSON])) AS r, Records IS NULL AS {MissingRecordsColumn},
-                {KeyUnder(folder)} AS {SourceKeyColumn}
-              FROM {ReadLogs(files, maximumObjectBytes, withFileName: true)})
-            """;
+        ColumnsOf(
+            $"SELECT unnest(coalesce(Records, [NULL::JSON])) AS r, Records IS NULL AS {MissingRecordsColumn}, {KeyUnder(folder)} AS {SourceKeyColumn} FROM {ReadLogs(files, maximumObjectBytes, withFileName: true)}",
+            MissingRecordsColumn);
 
     /// <summary>The views over <see cref="RecordsTable"/>: <see cref="SourcedView"/>, and <c>cloudtrail</c> with exactly a local copy's columns.</summary>
     public static string CreateViewsOverRecords() =>
